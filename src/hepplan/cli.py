@@ -1,0 +1,288 @@
+"""The command line: each command parses its options, makes one call into the core, and turns
+hepplan's errors into the exit codes of CONTRACT.md §3. Only click is imported at start-up, so
+``hepplan --help`` stays fast; everything else is imported by the command that needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+PROFILE = click.argument("profile", type=click.Path(path_type=Path, dir_okay=True))
+JSON_OUT = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+LIBRARY = click.option(
+    "--library",
+    "library_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="An exercise library folder to use instead of the shipped one.",
+)
+CLINIC = click.option(
+    "--clinic",
+    "clinic_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Clinic settings (YAML): name, phone, emergency number, pain bands, page size.",
+)
+LARGE_PRINT = click.option(
+    "--large-print", is_flag=True, help="Body text of at least 16 pt and bigger pictures."
+)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def reports_errors(command):
+    """Turn hepplan's errors into one line per problem on stderr and the right exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .errors import HepplanError
+
+        try:
+            return command(*args, **kwargs)
+        except HepplanError as exc:
+            for problem in exc.problems:
+                _say(f"error: {problem}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _say("interrupted; nothing was written")
+            sys.exit(130)
+        except Exception as exc:  # an internal failure: say so plainly, trace only on request
+            if os.environ.get("HEPPLAN_DEBUG"):
+                raise
+            _say(f"error: internal failure: {type(exc).__name__}: {exc}")
+            _say("Set HEPPLAN_DEBUG=1 to see the details, and please report it.")
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hepplan")
+def cli() -> None:
+    """Safe, personal home exercise programs for buttock and leg pain.
+
+    A clinician writes the assessment into a profile (YAML or JSON); hepplan screens the red
+    flags first, then plans a three-phase program and writes it as a PDF handout, or, when the
+    red flags need medical care, a redirect document instead.
+
+    \b
+    Exit codes: 0 prescribed, 1 internal failure or broken library, 2 invalid input,
+    3 refused (red flags need medical care), 4 screening incomplete.
+
+    \b
+    Example:
+        hepplan plan examples/profiles/tight-piriformis.yaml -o program.pdf
+    """
+
+
+@cli.command()
+@PROFILE
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the PDF. Default: <patient id>.pdf in the current folder.",
+)
+@JSON_OUT
+@LIBRARY
+@CLINIC
+@LARGE_PRINT
+@reports_errors
+def plan(profile, output, as_json, library_dir, clinic_file, large_print):
+    """Screen a profile, plan the program and write the handout PDF.
+
+    When red flags need medical care first, the redirect document is written instead (exit 3).
+    When a red-flag question is unanswered, nothing is written (exit 4).
+
+    \b
+    Example:
+        hepplan plan examples/profiles/tight-piriformis.yaml -o P-1001.pdf
+        hepplan plan patient.yaml --json --clinic clinic.yaml
+    """
+    from . import core
+    from .output import check_output_path, write_atomic
+
+    clinic = core.load_clinic(clinic_file)
+    library = core.load_library(library_dir)
+    outcome = core.decide(profile, library)
+    decision = outcome.decision
+    patient = outcome.profile.patient.id
+    if output is None:
+        output = Path.cwd() / f"{patient}.pdf"
+    if decision.status != "incomplete":
+        check_output_path(output)
+        write_atomic(output, core.render_document(outcome, clinic, large_print=large_print))
+    if as_json:
+        click.echo(decision.to_json())
+    _report_plan(patient, decision, output, clinic.emergency_number)
+    sys.exit(outcome.exit_code)
+
+
+def _report_plan(patient: str, decision, output: Path, emergency_number: str) -> None:
+    if decision.status == "prescribed":
+        extra = " — also book a routine doctor's check" if decision.see_doctor_about else ""
+        _say(f"{patient}: program prescribed (disposition {decision.disposition}); "
+             f"wrote {output}{extra}")
+    elif decision.status == "refused":
+        action = (
+            f"go to the emergency department now, or call {emergency_number}"
+            if decision.disposition == "emergency"
+            else "see a doctor within 24 hours"
+        )
+        _say(f"{patient}: {decision.disposition.upper()} — do not prescribe "
+             f"({', '.join(decision.triggered)}). The patient must {action}. "
+             f"Wrote the redirect document to {output}")
+    else:
+        _report_missing(patient, decision.missing)
+
+
+def _report_missing(patient: str, missing) -> None:
+    _say(f"{patient}: screening incomplete; no program was written. "
+         "Ask these red-flag questions and record the answers:")
+    for key in missing:
+        _say(f"  red_flags.{key}")
+
+
+@cli.command()
+@PROFILE
+@JSON_OUT
+@reports_errors
+def screen(profile, as_json):
+    """Run the red-flag screening alone and say what it means.
+
+    \b
+    Example:
+        hepplan screen examples/profiles/cauda-equina-emergency.yaml
+    """
+    from . import redflags
+    from .library import load_library
+    from .profile import load_profile
+    from .screening import screen as run_screening
+
+    loaded = load_profile(profile)
+    result = run_screening(loaded)
+    if as_json:
+        click.echo(json.dumps({
+            "status": result.status,
+            "disposition": result.disposition.word,
+            "triggered": list(result.triggered),
+            "missing": list(result.missing),
+            "library_version": load_library().version,
+            "phases": [],
+            "trace": list(result.trace),
+        }, indent=2, ensure_ascii=False))
+    patient = loaded.patient.id
+    if result.status == "incomplete":
+        _report_missing(patient, result.missing)
+        sys.exit(4)
+    word = result.disposition.word.upper()
+    verdict = {
+        "refused": "do not prescribe",
+        "prescribed": "a program may be prescribed",
+    }[result.status]
+    lines = [f"{patient}: {word} — {verdict}"]
+    for key in result.triggered:
+        lines.append(f"  {key} ({result.levels[key].word}): {redflags.BY_KEY[key].question}")
+    if result.cleared:
+        lines.append(f"  medically cleared: {', '.join(result.cleared)}")
+    if result.missing:
+        lines.append(f"  unanswered: {', '.join(result.missing)}")
+    output = "\n".join(lines)
+    if as_json:
+        _say(output)
+    else:
+        click.echo(output)
+    sys.exit(3 if result.status == "refused" else 0)
+
+
+@cli.group()
+def library() -> None:
+    """Look at the exercise library."""
+
+
+@library.command("list")
+@JSON_OUT
+@LIBRARY
+@reports_errors
+def library_list(as_json, library_dir):
+    """List every exercise: id, name, category, targets, tags, equipment, phases.
+
+    \b
+    Example:
+        hepplan library list
+        hepplan library list --json
+    """
+    from .library import load_library
+
+    lib = load_library(library_dir)
+    rows = [
+        {
+            "id": ex.id,
+            "name": ex.name,
+            "category": ex.category.value,
+            "targets": [t.value for t in ex.targets],
+            "tags": [t.value for t in ex.tags],
+            "equipment": [e.value for e in ex.equipment],
+            "phases": list(ex.phases),
+            "level": ex.level,
+        }
+        for ex in lib
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:<28} {row['category']:<13} phases {','.join(map(str, row['phases'])):<6}"
+            f" {row['name']}"
+        )
+        details = [
+            "targets " + ", ".join(row["targets"]),
+            "tags " + (", ".join(row["tags"]) or "-"),
+            "equipment " + (", ".join(row["equipment"]) or "-"),
+        ]
+        click.echo(" " * 29 + "; ".join(details))
+    click.echo(f"{len(rows)} exercises, library version {lib.version}")
+
+
+@library.command("show")
+@click.argument("exercise_id")
+@LIBRARY
+@reports_errors
+def library_show(exercise_id, library_dir):
+    """Show one exercise in full: its data, steps (as written, with {{ side }}) and sources.
+
+    \b
+    Example:
+        hepplan library show clamshell
+    """
+    import difflib
+
+    import yaml
+
+    from .errors import InputError
+    from .library import load_library
+
+    lib = load_library(library_dir)
+    if exercise_id not in lib:
+        close = difflib.get_close_matches(exercise_id, list(lib.exercises), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see 'hepplan library list'"
+        raise InputError(f"{exercise_id!r} is not an exercise in the library{hint}")
+    data = lib[exercise_id].model_dump(mode="json")
+    click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
+
+
+def main() -> None:
+    cli(prog_name="hepplan")
+
+
+if __name__ == "__main__":
+    main()

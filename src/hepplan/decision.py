@@ -1,0 +1,72 @@
+"""The decision: what screening and planning concluded, as an immutable value.
+
+``Decision.to_json()`` is the output of CONTRACT.md §4. The exercise data each prescription was
+made from travels with it (excluded from JSON), so a renderer never needs to look anything up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .library import Exercise
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Prescription(_Model):
+    id: str
+    name: str
+    category: str
+    sets: int | None
+    reps: int | None
+    hold_s: int | None
+    minutes: int | None = None
+    times_per_day: int
+    days_per_week: int
+    side: str | None  # left | right | both | None (both legs together, or the trunk)
+    why: str
+    rules: tuple[str, ...] = ()
+    exercise: Exercise = Field(exclude=True, repr=False)
+
+
+class Phase(_Model):
+    number: int
+    name: str
+    goal: str
+    weeks: tuple[int, int]
+    minutes_per_day: int
+    progress_when: tuple[str, ...]
+    exercises: tuple[Prescription, ...]
+    aerobic: Prescription
+
+
+class Decision(_Model):
+    status: str  # prescribed | refused | incomplete
+    disposition: str  # none | routine | urgent | emergency
+    triggered: tuple[str, ...]
+    missing: tuple[str, ...]
+    library_version: str
+    phases: tuple[Phase, ...]
+    trace: tuple[str, ...]
+    cleared: tuple[str, ...] = ()
+    see_doctor_about: tuple[str, ...] = ()  # routine concerns to book a check for
+    clinician_notes: tuple[str, ...] = ()  # e.g. a directional exercise withheld, and why
+
+    @property
+    def prescribed(self) -> bool:
+        return self.status == "prescribed"
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

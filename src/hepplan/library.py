@@ -1,0 +1,193 @@
+"""The exercise library: one YAML file per exercise, validated once, with a content digest.
+
+``library_version`` is a digest of the validated content (not of the files' bytes), so
+re-indenting a file or reordering keys does not change it, while any change a patient could
+see does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import HepplanError, LibraryError
+from .loading import read_document, validation_problems
+from .vocab import Category, Equipment, Irritability, Laterality, LyingSide, Tag, Target
+
+EXERCISE_ID = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=600)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dose(_Model):
+    sets: Annotated[int, Field(ge=1, le=5)] = 1
+    reps: Annotated[int | None, Field(ge=1, le=30)] = None
+    hold_s: Annotated[int | None, Field(ge=1, le=60)] = None
+    minutes: Annotated[int | None, Field(ge=1, le=60)] = None
+    times_per_day: Annotated[int, Field(ge=1, le=12)] = 1
+    days_per_week: Annotated[int, Field(ge=1, le=7)] = 7
+
+
+class Dosing(_Model):
+    high: Dose
+    moderate: Dose
+    low: Dose
+
+    def for_irritability(self, irritability: Irritability) -> Dose:
+        return getattr(self, irritability.value)
+
+
+class Exercise(_Model):
+    id: str
+    name: Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=60)]
+    category: Category
+    targets: Annotated[tuple[Target, ...], Field(min_length=1)]
+    tags: tuple[Tag, ...] = ()
+    equipment: tuple[Equipment, ...] = ()
+    phases: Annotated[tuple[Annotated[int, Field(ge=1, le=3)], ...], Field(min_length=1)]
+    level: Annotated[int, Field(ge=1, le=5, description="1 = gentlest, 5 = hardest")]
+    laterality: Laterality
+    lying_side: LyingSide | None = None
+    dosing: Dosing
+    steps: Annotated[tuple[Text, ...], Field(min_length=3, max_length=6)]
+    feel: Text
+    stop_if: Text
+    why: Text
+    progression: str | None = None
+    regression: str | None = None
+    references: Annotated[tuple[Text, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Exercise:
+        problems = []
+        if not EXERCISE_ID.fullmatch(self.id):
+            problems.append(f"id {self.id!r} must be 2-48 of a-z 0-9 _, starting with a letter")
+        if (Tag.SIDE_LYING in self.tags) != (self.lying_side is not None):
+            problems.append("lying_side is required for side_lying exercises, and only for them")
+        if len(set(self.phases)) != len(self.phases) or list(self.phases) != sorted(self.phases):
+            problems.append("phases must be listed once each, in order")
+        for name in ("high", "moderate", "low"):
+            problems.extend(
+                f"dosing.{name}: {p}" for p in _dose_problems(self.category, getattr(self.dosing, name))
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def digest(self) -> str:
+        return _digest(self.model_dump(mode="json"))
+
+
+def _dose_problems(category: Category, dose: Dose) -> list[str]:
+    """The dosing ranges of CLINICAL.md §2 that a library's data must stay within."""
+    problems = []
+    if category is Category.AEROBIC:
+        if dose.minutes is None:
+            problems.append("aerobic work needs minutes")
+        return problems
+    if dose.reps is None:
+        problems.append("reps are required")
+    if category is Category.STRETCH:
+        if not (dose.hold_s and 15 <= dose.hold_s <= 30):
+            problems.append("stretches hold 15-30 s")
+        if dose.reps is not None and not 2 <= dose.reps <= 4:
+            problems.append("stretches repeat 2-4 holds")
+    elif category is Category.STRENGTH:
+        if not 1 <= dose.sets <= 3:
+            problems.append("strength work is 1-3 sets")
+        if dose.reps is not None and not 8 <= dose.reps <= 15:
+            problems.append("strength work is 8-15 repetitions")
+    elif category is Category.NERVE_GLIDE:
+        if dose.hold_s:
+            problems.append("nerve glides are never held")
+        if dose.reps is not None and not 10 <= dose.reps <= 15:
+            problems.append("nerve glides are 10-15 repetitions")
+    return problems
+
+
+def _digest(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Library:
+    exercises: dict[str, Exercise]
+    source: str
+    version: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digests = {key: self.exercises[key].digest for key in sorted(self.exercises)}
+        object.__setattr__(self, "version", _digest(digests)[:16])
+
+    def __getitem__(self, exercise_id: str) -> Exercise:
+        return self.exercises[exercise_id]
+
+    def __contains__(self, exercise_id: object) -> bool:
+        return exercise_id in self.exercises
+
+    def __iter__(self):
+        return iter(self.exercises[key] for key in sorted(self.exercises))
+
+    def __len__(self) -> int:
+        return len(self.exercises)
+
+
+def parse_exercise(data: Any, source: str) -> Exercise:
+    if not isinstance(data, dict):
+        raise LibraryError(f"{source}: an exercise must be a mapping of keys to values")
+    try:
+        return Exercise.model_validate(data)
+    except ValidationError as exc:
+        raise LibraryError(validation_problems(source, exc, Exercise)) from None
+
+
+def load_library(directory: Path | None = None) -> Library:
+    """Load and validate every ``*.yaml`` exercise in a folder. Problems → LibraryError (exit 1)."""
+    from .resources import default_library_dir
+
+    directory = directory or default_library_dir()
+    if not directory.is_dir():
+        raise LibraryError(f"{directory}: no such library folder")
+    exercises: dict[str, Exercise] = {}
+    problems: list[str] = []
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    for path in files:
+        try:
+            exercise = parse_exercise(read_document(path), str(path))
+        except HepplanError as exc:  # unreadable or invalid: the library is broken
+            problems.extend(exc.problems)
+            continue
+        if exercise.id != path.stem:
+            problems.append(f"{path}: id: {exercise.id!r} must match the file name {path.stem!r}")
+        if exercise.id in exercises:
+            problems.append(f"{path}: id: {exercise.id!r} is used by another exercise")
+        exercises[exercise.id] = exercise
+    for exercise in exercises.values():
+        for link in ("progression", "regression"):
+            target = getattr(exercise, link)
+            if target is not None and target not in exercises:
+                problems.append(
+                    f"{directory / (exercise.id + '.yaml')}: {link}: {target!r} is not in the library"
+                )
+    if not files:
+        problems.append(f"{directory}: holds no exercise files (*.yaml)")
+    if problems:
+        raise LibraryError(problems)
+    return Library(exercises=exercises, source=str(directory))

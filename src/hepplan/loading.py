@@ -1,0 +1,245 @@
+"""Reading YAML and JSON documents safely, and turning validation errors into one line per problem.
+
+The YAML reader is stricter than ``yaml.safe_load`` on purpose:
+
+- a key given twice is an error (a second ``saddle_anesthesia:`` must never silently win);
+- aliases and anchors are refused (profiles never need them, and they allow "billion laughs");
+- only ``true``/``false`` are booleans, so ``no`` stays the word "no" (and ``NO``, Norway, too);
+- dates stay text and are parsed by the models, so a bad date is a clear error, not a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError
+
+#: Profiles, clinic files and exercises are small; anything larger is refused before parsing.
+MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_DEPTH = 50
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 surprises, duplicate keys or aliases."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
+        if self.check_event(yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            event = self.peek_event()
+            if getattr(event, "anchor", None):
+                raise yaml.MarkedYAMLError(
+                    None, None, "anchors (&name) are not allowed", event.start_mark
+                )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a key must be a plain word", key_node.start_mark
+                    ) from None
+                if key in seen:
+                    first = seen[key].start_mark.line + 1
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"key {key!r} is given twice (first on line {first})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+# Rebuild the implicit resolvers: keep ints, floats and null; booleans only true/false; no
+# timestamps (dates are parsed by the models with clear messages).
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
+    """Parse YAML (a superset of JSON) or JSON text into plain Python values."""
+    try:
+        if json_only:
+            data = json.loads(text, object_pairs_hook=_unique_json_object)
+        else:
+            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise InputError(f"{source}: {where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
+    except ValueError as exc:  # duplicate JSON keys
+        raise InputError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply") from None
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)")
+    return data
+
+
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} is given twice")
+        result[key] = value
+    return result
+
+
+def read_document(path: Path) -> Any:
+    """Read a YAML or JSON file (chosen by its suffix) into plain Python values."""
+    source = str(path)
+    if path.is_dir():
+        raise InputError(f"{source}: is a folder, not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"{source}: the file is {size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are read"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{source}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise InputError(f"{source}: holds binary data, not text")
+    return parse_document(text, source, json_only=path.suffix.lower() == ".json")
+
+
+# --- validation errors, one line per problem -------------------------------------------------
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """``('medical_clearance', 0, 'flag')`` → ``medical_clearance[0].flag``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class behind ``X | None``, ``list[X]``, ``Annotated[X, ...]``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        elif origin in (list, tuple, set, frozenset):
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return annotation
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+def validation_problems(
+    source: str, exc: ValidationError, model: type[BaseModel]
+) -> list[str]:
+    """One readable line per pydantic error: file, key path, what was given, what is allowed."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        path = key_path(loc)
+        kind = error["type"]
+        given = error.get("input")
+        if kind == "missing":
+            message = "is required but missing"
+        elif kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            message = "is not a known key"
+            if allowed:
+                message += f"; allowed here: {', '.join(allowed)}"
+        elif kind == "enum":
+            expected = error.get("ctx", {}).get("expected", "")
+            message = f"{_shown(given)} is not allowed; allowed: {expected.replace(chr(39), '')}"
+        elif kind in ("value_error", "assertion_error"):
+            message = str(error["msg"]).removeprefix("Value error, ")
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            message = f"should be a mapping of keys to values, not {_shown(given)}"
+        else:
+            message = f"{error['msg'][0].lower()}{error['msg'][1:]}; given {_shown(given)}"
+        lines.append(f"{source}: {path}: {message}")
+    return lines

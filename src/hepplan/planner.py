@@ -1,0 +1,454 @@
+"""From a screened profile to a phased program (CLINICAL.md §2).
+
+``plan_program`` is a pure function of (profile, library): no files, clock or network. Every
+choice, drop, substitution and dose change goes into the trace with the id of the rule in
+``rules.py`` that made it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import redflags, rules
+from .decision import Decision, Phase, Prescription
+from .errors import InputError, LibraryError
+from .library import Dose, Exercise, Library
+from .profile import Profile
+from .redflags import Level
+from .rules import Forbid, Match, Need
+from .screening import Screening, screen
+from .vocab import Category, Condition, Irritability, Laterality, Side, Tag
+
+INCLUDE_WHY = "Your clinician chose this one for you."
+
+
+@dataclass
+class _Pick:
+    exercise: Exercise
+    rules: list[str] = field(default_factory=list)
+    whys: list[str] = field(default_factory=list)
+
+
+def plan_program(
+    profile: Profile,
+    library: Library,
+    screening: Screening | None = None,
+    *,
+    source: str = "profile",
+) -> Decision:
+    """Screen (if not done yet), then plan. A refused or incomplete screening has no phases."""
+    screening = screening or screen(profile)
+    common = dict(
+        status=screening.status,
+        disposition=screening.disposition.word,
+        triggered=screening.triggered,
+        missing=screening.missing,
+        library_version=library.version,
+        cleared=screening.cleared,
+    )
+    if not screening.prescribed:
+        return Decision(**common, phases=(), trace=screening.trace)
+    planner = _Planner(profile, library, source)
+    phases = planner.plan()
+    routine = tuple(
+        redflags.BY_KEY[key].question
+        for key in screening.triggered
+        if screening.levels[key] is Level.ROUTINE
+    )
+    return Decision(
+        **common,
+        phases=phases,
+        trace=screening.trace + tuple(planner.trace),
+        see_doctor_about=routine,
+        clinician_notes=tuple(planner.notes),
+    )
+
+
+class _Planner:
+    def __init__(self, profile: Profile, library: Library, source: str):
+        self.profile = profile
+        self.library = library
+        self.source = source
+        self.trace: list[str] = []
+        self.notes: list[str] = []
+        self.forbids = [rule for rule in rules.FORBID if rule.when(profile)]
+        self.needs = [need for need in rules.NEEDS if need.when(profile)]
+        self.irritability = profile.assessment.irritability
+        self.gentler = Condition.HIP_OSTEOARTHRITIS in profile.assessment.conditions
+        self.met: dict[tuple[str, int], Exercise] = {}  # (need or fill key, phase) → exercise
+
+    # --- the safety filter every selection passes through ------------------------------------
+
+    def blocking(self, exercise: Exercise, phase: int) -> list[Forbid]:
+        return [rule for rule in self.forbids if rule.blocks(exercise, self.profile, phase)]
+
+    def usable(self, exercise: Exercise, phase: int) -> bool:
+        return phase in exercise.phases and not self.blocking(exercise, phase)
+
+    # --- planning -----------------------------------------------------------------------------
+
+    def plan(self) -> tuple[Phase, ...]:
+        self._trace_active_rules()
+        self._check_excludes()
+        includes = self._includes()
+        weeks = rules.phase_weeks(self.profile)
+        if self.irritability is Irritability.HIGH:
+            self.trace.append("PHASE-WEEKS: irritability high → phase 1 lasts 3 weeks, not 2")
+        if self.irritability is Irritability.HIGH:
+            self.trace.append(
+                "DOSE-SETTLED: phases 2-3 use the moderate dose: moving on requires symptoms "
+                "to have settled"
+            )
+        aerobic = self._aerobic_choice(includes)
+        phases = []
+        previous_minutes = 0
+        for shape in rules.PHASES:
+            picks = self._select(shape.number, includes.get(shape.number, []))
+            prescriptions = tuple(self._prescribe(pick, shape.number) for pick in picks)
+            line, previous_minutes = self._aerobic_line(aerobic, shape.number, previous_minutes)
+            phases.append(
+                Phase(
+                    number=shape.number,
+                    name=shape.name,
+                    goal=shape.goal,
+                    weeks=weeks[shape.number],
+                    minutes_per_day=_minutes_per_day(prescriptions) + (line.minutes or 0),
+                    progress_when=shape.progress_when,
+                    exercises=prescriptions,
+                    aerobic=line,
+                )
+            )
+        return tuple(phases)
+
+    def _trace_active_rules(self) -> None:
+        for rule in self.forbids:
+            if rule.id in ("EQUIPMENT", "PLAN-EXCLUDE"):
+                continue
+            what = ", ".join(sorted(t.value for t in rule.tags)) or rule.reason
+            where = "" if rule.phases == rules.ALL_PHASES else (
+                " in phase " + ", ".join(str(p) for p in sorted(rule.phases))
+            )
+            self.trace.append(f"{rule.id}: {rule.when.text} → never {what}{where}")
+        have = sorted({e.value for e in self.profile.assessment.equipment} | {"chair", "wall", "mat"})
+        self.trace.append(f"EQUIPMENT: only exercises that need {', '.join(have)} or nothing")
+
+    def _check_excludes(self) -> None:
+        problems = [
+            f"{self.source}: plan.exclude[{i}]: {ex_id!r} is not an exercise in the library "
+            "(see 'hepplan library list')"
+            for i, ex_id in enumerate(self.profile.plan.exclude)
+            if ex_id not in self.library
+        ]
+        if problems:
+            raise InputError(problems)
+        for ex_id in self.profile.plan.exclude:
+            self.trace.append(f"PLAN-EXCLUDE: {ex_id} is never used (clinician's choice)")
+
+    def _includes(self) -> dict[int, list[Exercise]]:
+        """Clinician includes, placed in every suitable phase no safety rule forbids."""
+        placed: dict[int, list[Exercise]] = {}
+        problems = []
+        for index, ex_id in enumerate(self.profile.plan.include):
+            where = f"{self.source}: plan.include[{index}]"
+            if ex_id not in self.library:
+                problems.append(
+                    f"{where}: {ex_id!r} is not an exercise in the library "
+                    "(see 'hepplan library list')"
+                )
+                continue
+            exercise = self.library[ex_id]
+            allowed = [p for p in exercise.phases if not self.blocking(exercise, p)]
+            blocked = {
+                rule.id: rule.reason for p in exercise.phases for rule in self.blocking(exercise, p)
+            }
+            if not allowed:
+                why = "; ".join(f"rule {rid}: {reason}" for rid, reason in sorted(blocked.items()))
+                problems.append(
+                    f"{where}: {ex_id!r} cannot be prescribed for this patient ({why}); "
+                    "a clinician's include never outranks a safety rule"
+                )
+                continue
+            for phase in allowed:
+                placed.setdefault(phase, []).append(exercise)
+            text = ", ".join(str(p) for p in allowed)
+            self.trace.append(f"PLAN-INCLUDE: {ex_id} added to phase {text} (clinician's choice)")
+            for phase in exercise.phases:
+                if phase not in allowed:
+                    ids = ", ".join(rule.id for rule in self.blocking(exercise, phase))
+                    self.trace.append(f"PLAN-INCLUDE: {ex_id} kept out of phase {phase} by {ids}")
+        if problems:
+            raise InputError(problems)
+        return placed
+
+    def _select(self, phase: int, included: list[Exercise]) -> list[_Pick]:
+        picks: list[_Pick] = []
+        for exercise in included:
+            if exercise.category is not Category.AEROBIC:
+                picks.append(_Pick(exercise, ["PLAN-INCLUDE"], [INCLUDE_WHY]))
+        needs = [n for n in self.needs if phase in n.phases]
+        hard = [n for n in needs if n.kind != "prefer"]
+        for need in hard + [n for n in needs if n.kind == "prefer"]:
+            if need.kind == "prefer" and len(picks) >= rules.MAX_PER_PHASE:
+                self.trace.append(f"{need.id}: phase {phase}: no room left; not added")
+                continue
+            self._meet(need, phase, picks, [n for n in hard if not self._met_by(n, picks)])
+        if len(picks) > rules.MAX_PER_PHASE:
+            names = ", ".join(p.exercise.id for p in picks)
+            message = (
+                f"phase {phase} would hold {len(picks)} exercises ({names}); at most "
+                f"{rules.MAX_PER_PHASE} fit"
+            )
+            if included:
+                raise InputError(f"{self.source}: plan.include: {message}; include fewer")
+            raise LibraryError(
+                f"{message}: the library needs exercises that meet several of these rules at once"
+            )
+        self._fill(phase, picks)
+        return picks
+
+    def _met_by(self, need: Need, picks: list[_Pick]) -> _Pick | None:
+        return next((p for p in picks if need.match(p.exercise)), None)
+
+    def _meet(self, need: Need, phase: int, picks: list[_Pick], open_needs: list[Need]) -> None:
+        done = self._met_by(need, picks)
+        if done:
+            done.rules.append(need.id)
+            done.whys.append(need.why)
+            self.met[(need.id, phase)] = done.exercise
+            self.trace.append(f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen")
+            return
+        chosen = {p.exercise.id for p in picks}
+        candidates = self._candidates(need.match, phase, chosen)
+        substitute = False
+        if not candidates and need.fallback is not None:
+            candidates = self._candidates(need.fallback, phase, chosen)
+            substitute = bool(candidates)
+        if not candidates:
+            blockers = self._blockers(need.match, phase)
+            if need.kind == "required":
+                raise LibraryError(
+                    f"rule {need.id} ({need.when.text}): the library has no exercise "
+                    f"{need.match.describe()} for phase {phase} that this patient may do"
+                    + (f" (forbidden by {blockers})" if blockers else "")
+                )
+            verb = "withheld" if need.kind == "withhold" else "not added"
+            reason = f"forbidden by {blockers}" if blockers else "no suitable exercise in the library"
+            self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
+            if need.kind == "withhold":
+                self.notes.append(
+                    f"{need.id}: {need.match.describe()} withheld in phase {phase} "
+                    f"({need.when.text}): {reason}"
+                )
+            return
+        others = [n for n in open_needs if n is not need]
+        exercise = self._best(candidates, phase, need.id, need, others)
+        picks.append(_Pick(exercise, [need.id], [need.why]))
+        self.met[(need.id, phase)] = exercise
+        if substitute:
+            blockers = self._blockers(need.match, phase)
+            self.trace.append(
+                f"{need.id}: phase {phase}: every {need.match.describe()} is forbidden "
+                f"({blockers}); substituted {exercise.id} ({need.fallback.describe()})"
+            )
+        else:
+            self.trace.append(f"{need.id}: phase {phase}: chose {exercise.id}")
+
+    def _candidates(self, wanted: Match, phase: int, chosen: set[str]) -> list[Exercise]:
+        return [
+            ex
+            for ex in self.library
+            if wanted(ex)
+            and ex.category is not Category.AEROBIC
+            and ex.id not in chosen
+            and self.usable(ex, phase)
+        ]
+
+    def _blockers(self, wanted: Match, phase: int) -> str:
+        ids = sorted(
+            {
+                rule.id
+                for ex in self.library
+                if wanted(ex) and phase in ex.phases
+                for rule in self.blocking(ex, phase)
+            }
+        )
+        return ", ".join(ids)
+
+    def _best(
+        self, candidates: list[Exercise], phase: int, key: str, need: Need | None, others: list[Need]
+    ) -> Exercise:
+        previous = self.met.get((key, phase - 1))
+        gentlest = need is not None and phase in need.gentlest_in
+
+        def rank(ex: Exercise, gentler: bool) -> tuple:
+            covers = sum(1 for other in others if other.match(ex))
+            if previous is None:
+                continuity = 2
+            elif ex.id == previous.progression:
+                continuity = 0
+            elif ex.id == previous.id:
+                continuity = 1
+            else:
+                continuity = 2
+            level = ex.level if gentlest else abs(ex.level - rules.TARGET_LEVEL[phase])
+            return (-covers, continuity, level, ex.level if gentler else 0, ex.id)
+
+        best = min(candidates, key=lambda ex: rank(ex, self.gentler))
+        if self.gentler:
+            plain = min(candidates, key=lambda ex: rank(ex, False))
+            if plain.id != best.id:
+                self.trace.append(
+                    f"HIP-OA-GENTLER: phase {phase}: {best.id} chosen over {plain.id}, "
+                    "the gentler of two equal options"
+                )
+        return best
+
+    def _fill(self, phase: int, picks: list[_Pick]) -> None:
+        for index, wanted in enumerate(rules.FILL[phase]):
+            if len(picks) >= rules.FILL_TO:
+                return
+            if any(wanted(p.exercise) for p in picks):
+                continue
+            candidates = self._candidates(wanted, phase, {p.exercise.id for p in picks})
+            if not candidates:
+                continue
+            key = f"FILL-{index}"
+            exercise = self._best(candidates, phase, key, None, [])
+            self.met[(key, phase)] = exercise
+            picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
+            self.trace.append(
+                f"FILL: phase {phase}: added {exercise.id} ({wanted.describe()}) "
+                f"to bring the phase to {rules.FILL_TO} exercises"
+            )
+        if len(picks) < rules.MIN_PER_PHASE:
+            any_ex = self._candidates(Match(), phase, {p.exercise.id for p in picks})
+            while len(picks) < rules.MIN_PER_PHASE and any_ex:
+                exercise = self._best(any_ex, phase, "FILL-ANY", None, [])
+                any_ex.remove(exercise)
+                picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
+                self.trace.append(f"FILL: phase {phase}: added {exercise.id}")
+        if len(picks) < rules.MIN_PER_PHASE:
+            raise LibraryError(
+                f"phase {phase}: the library has fewer than {rules.MIN_PER_PHASE} exercises "
+                "this patient may do"
+            )
+
+    # --- dosing -------------------------------------------------------------------------------
+
+    def _dose(self, exercise: Exercise, phase: int) -> Dose:
+        irritability = self.irritability
+        if phase >= 2 and irritability is Irritability.HIGH:
+            irritability = Irritability.MODERATE
+        dose = exercise.dosing.for_irritability(irritability)
+        if phase == 1 and self.irritability is Irritability.HIGH:
+            changes = {}
+            if dose.sets > rules.HIGH_IRRITABILITY_MAX_SETS:
+                changes["sets"] = rules.HIGH_IRRITABILITY_MAX_SETS
+            if dose.hold_s and dose.hold_s > rules.HIGH_IRRITABILITY_MAX_HOLD_S:
+                changes["hold_s"] = rules.HIGH_IRRITABILITY_MAX_HOLD_S
+            if changes:
+                before = ", ".join(f"{k} {getattr(dose, k)}" for k in changes)
+                after = ", ".join(f"{k} {v}" for k, v in changes.items())
+                self.trace.append(
+                    f"DOSE-HIGH-CAP: phase 1: {exercise.id}: {before} → {after} (high irritability)"
+                )
+                dose = dose.model_copy(update=changes)
+        return dose
+
+    def _side(self, exercise: Exercise) -> str | None:
+        if exercise.laterality is Laterality.PAINFUL_SIDE:
+            return self.profile.assessment.side.value
+        if exercise.laterality is Laterality.EACH_SIDE:
+            return Side.BOTH.value
+        return None
+
+    def _prescribe(self, pick: _Pick, phase: int) -> Prescription:
+        exercise = pick.exercise
+        dose = self._dose(exercise, phase)
+        return Prescription(
+            id=exercise.id,
+            name=exercise.name,
+            category=exercise.category.value,
+            sets=dose.sets,
+            reps=dose.reps,
+            hold_s=dose.hold_s,
+            times_per_day=dose.times_per_day,
+            days_per_week=dose.days_per_week,
+            side=self._side(exercise),
+            why=" ".join(dict.fromkeys(pick.whys)),
+            rules=tuple(pick.rules),
+            exercise=exercise,
+        )
+
+    # --- aerobic ------------------------------------------------------------------------------
+
+    def _aerobic_choice(self, includes: dict[int, list[Exercise]]) -> Exercise:
+        chosen = [
+            ex for phase_list in includes.values() for ex in phase_list
+            if ex.category is Category.AEROBIC
+        ]
+        if chosen:
+            return chosen[0]
+        options = [
+            ex for ex in self.library
+            if ex.category is Category.AEROBIC and all(self.usable(ex, p) for p in (1, 2, 3))
+        ]
+        if not options:
+            raise LibraryError(
+                "rule AEROBIC-EVERY-PHASE: the library has no walking or cycling exercise "
+                "this patient may do in every phase"
+            )
+        stenosis = Condition.LUMBAR_STENOSIS in self.profile.assessment.conditions
+
+        def rank(ex: Exercise) -> tuple:
+            standing = Tag.STANDING in ex.tags
+            return (standing if stenosis else not standing, ex.level, ex.id)
+
+        best = min(options, key=rank)
+        if stenosis:
+            self.trace.append(
+                f"AEROBIC-STENOSIS: {best.id} preferred: sitting (as on a bike) bends the spine "
+                "forward, which eases stenosis"
+            )
+        self.trace.append(f"AEROBIC-EVERY-PHASE: {best.id} in every phase")
+        return best
+
+    def _aerobic_line(self, exercise: Exercise, phase: int, previous: int) -> tuple[Prescription, int]:
+        dose = exercise.dosing.for_irritability(self.irritability)
+        minutes = dose.minutes or 10
+        days = dose.days_per_week
+        if phase in rules.AEROBIC_WEEKLY_MINUTES:
+            weekly = rules.AEROBIC_WEEKLY_MINUTES[phase]
+            minutes = max(previous, 5 * math.ceil(weekly / days / 5))
+            self.trace.append(
+                f"AEROBIC-BUILD: phase {phase}: {exercise.id} {minutes} minutes, {days} days a "
+                f"week (toward 150 minutes a week)"
+            )
+        line = Prescription(
+            id=exercise.id,
+            name=exercise.name,
+            category=exercise.category.value,
+            sets=None,
+            reps=None,
+            hold_s=None,
+            minutes=minutes,
+            times_per_day=1,
+            days_per_week=days,
+            side=None,
+            why="Walking or cycling every week keeps your back and legs healthy and eases pain.",
+            rules=("AEROBIC-EVERY-PHASE",),
+            exercise=exercise,
+        )
+        return line, minutes
+
+
+def _minutes_per_day(prescriptions: tuple[Prescription, ...]) -> int:
+    """A generous estimate: about 3 s a repetition (or the hold), 30 s rest between sets."""
+    seconds = 0
+    for item in prescriptions:
+        per_rep = item.hold_s or 3
+        sides = 2 if item.side == "both" else 1
+        session = (item.sets or 1) * (item.reps or 1) * per_rep + ((item.sets or 1) - 1) * 30 + 30
+        seconds += session * sides * item.times_per_day
+    return max(5, 5 * math.ceil(seconds / 60 / 5))

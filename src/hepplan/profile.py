@@ -1,0 +1,321 @@
+"""The assessed profile of CONTRACT.md §1: the pydantic models and ``load_profile``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from . import redflags
+from .errors import InputError
+from .loading import read_document, validation_problems
+from .redflags import Level
+from .vocab import (
+    Answer,
+    Condition,
+    DirectionalPreference,
+    Equipment,
+    Irritability,
+    Piriformis,
+    RadicularLevel,
+    Side,
+)
+
+KNOWN_FORMATS = (1,)
+PATIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+LANGUAGES = ("en",)
+
+
+def _canonical(enum: type[Enum]):
+    """A before-validator that matches a word case-insensitively against an enum's values."""
+    lookup = {member.value.lower(): member.value for member in enum}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            return lookup.get(value.strip().lower(), value)
+        return value
+
+    return BeforeValidator(convert)
+
+
+def _answer(value: Any) -> Any:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, str):
+        return value.strip().lower()
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date") from None
+    raise ValueError(f"{value!r} is not an ISO date; write it as YYYY-MM-DD, e.g. 2026-11-20")
+
+
+def _text(max_length: int):
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+            raise ValueError("must be one line of text (no line breaks or control characters)")
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > max_length:
+            raise ValueError(f"is {len(value)} characters long; at most {max_length} are allowed")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _grade(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a muscle grade; allowed: 0 to 5, in steps of 0.5")
+    if not 0 <= value <= 5 or (value * 2) != int(value * 2):
+        raise ValueError(f"{value!r} is not a muscle grade; allowed: 0 to 5, in steps of 0.5")
+    return float(value)
+
+
+def _whole(low: int, high: int, what: str):
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not {what}; allowed: whole numbers {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"{value!r} is out of range; allowed: whole numbers {low} to {high}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _word_list(value: Any) -> Any:
+    if value is None:
+        return []
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+RedFlagAnswer = Annotated[Answer | None, BeforeValidator(_answer)]
+Grade = Annotated[float | None, BeforeValidator(lambda v: None if v is None else _grade(v))]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Patient(_Model):
+    id: Annotated[str, Field(description="1-64 characters of A-Z a-z 0-9 . _ -")]
+    name: Annotated[str, _text(200)]
+    email: str | None = None
+    age: Annotated[int | None, _whole(0, 120, "an age in whole years")] = None
+    language: str = "en"
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not PATIENT_ID.fullmatch(value) or value in {".", ".."}:
+            raise ValueError(
+                f"{value!r} is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -"
+            )
+        return value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not EMAIL.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not an e-mail address like name@example.org")
+        return value.strip()
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> Any:
+        if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
+            raise ValueError(f"{value!r} is not available; allowed: {', '.join(LANGUAGES)}")
+        return value.strip().lower()
+
+
+class GluteStrength(_Model):
+    medius: Grade = None
+    maximus: Grade = None
+
+
+class Assessment(_Model):
+    date: Date
+    clinician: Annotated[str, _text(200)]
+    side: Annotated[Side, _canonical(Side)]
+    piriformis: Annotated[Piriformis, _canonical(Piriformis)]
+    glute_strength: GluteStrength = GluteStrength()
+    radicular_level: Annotated[RadicularLevel, _canonical(RadicularLevel)]
+    irritability: Annotated[Irritability, _canonical(Irritability)]
+    pain_now: Annotated[int | None, _whole(0, 10, "a pain score")] = None
+    directional_preference: Annotated[
+        DirectionalPreference, _canonical(DirectionalPreference)
+    ] = DirectionalPreference.NONE
+    conditions: Annotated[
+        tuple[Annotated[Condition, _canonical(Condition)], ...], BeforeValidator(_word_list)
+    ] = ()
+    equipment: Annotated[
+        tuple[Annotated[Equipment, _canonical(Equipment)], ...], BeforeValidator(_word_list)
+    ] = ()
+
+    @field_validator("conditions", "equipment", mode="after")
+    @classmethod
+    def _no_repeats(cls, value: tuple) -> tuple:
+        return tuple(sorted(set(value), key=lambda member: member.value))
+
+
+class RedFlags(_Model):
+    """Every key must be answered; ``None`` means the question was not answered."""
+
+    bladder_dysfunction: RedFlagAnswer = None
+    bowel_bladder_incontinence: RedFlagAnswer = None
+    saddle_anesthesia: RedFlagAnswer = None
+    bilateral_leg_symptoms: RedFlagAnswer = None
+    progressive_weakness: RedFlagAnswer = None
+    fever_or_systemically_unwell: RedFlagAnswer = None
+    major_trauma: RedFlagAnswer = None
+    sexual_dysfunction: RedFlagAnswer = None
+    cancer_history: RedFlagAnswer = None
+    unexplained_weight_loss: RedFlagAnswer = None
+    infection_risk: RedFlagAnswer = None
+    fracture_risk: RedFlagAnswer = None
+    unrelenting_night_pain: RedFlagAnswer = None
+
+    def answer(self, key: str) -> Answer | None:
+        return getattr(self, key)
+
+    def positive(self, key: str) -> bool:
+        """``yes`` and ``unsure`` both count as yes."""
+        return self.answer(key) in (Answer.YES, Answer.UNSURE)
+
+
+def _flag_key(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in redflags.BY_KEY:
+        return value.strip().lower()
+    raise ValueError(f"{value!r} is not a red-flag key; allowed: {', '.join(redflags.KEYS)}")
+
+
+class Clearance(_Model):
+    flag: Annotated[str, BeforeValidator(_flag_key)]
+    cleared_by: Annotated[str, _text(200)]
+    date: Date
+    note: Annotated[str, _text(1000)] | None = None
+
+
+class PlanChoices(_Model):
+    include: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = ()
+    exclude: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = ()
+    notes: Annotated[str, _text(2000)] | None = None
+
+
+class Profile(_Model):
+    format: int
+    patient: Patient
+    assessment: Assessment
+    red_flags: RedFlags
+    medical_clearance: Annotated[tuple[Clearance, ...], BeforeValidator(_word_list)] = ()
+    plan: PlanChoices = PlanChoices()
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value not in KNOWN_FORMATS:
+            known = ", ".join(str(f) for f in KNOWN_FORMATS)
+            raise ValueError(f"format {value!r} is not known; known formats: {known}")
+        return value
+
+    @property
+    def cleared(self) -> frozenset[str]:
+        return frozenset(entry.flag for entry in self.medical_clearance)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(key for key in redflags.KEYS if self.red_flags.answer(key) is None)
+
+
+def _semantic_problems(profile: Profile, source: str, today: dt.date) -> list[str]:
+    """Checks that span several keys, as one line per problem with its key path."""
+    problems = []
+    if profile.assessment.date > today:
+        problems.append(
+            f"{source}: assessment.date: {profile.assessment.date.isoformat()} is in the future; "
+            f"the assessment must have happened by today ({today.isoformat()})"
+        )
+    seen: set[str] = set()
+    for index, entry in enumerate(profile.medical_clearance):
+        where = f"{source}: medical_clearance[{index}]"
+        flag = redflags.BY_KEY[entry.flag]
+        if flag.level is Level.EMERGENCY:
+            problems.append(
+                f"{where}.flag: {entry.flag} is an emergency-level sign and cannot be cleared; "
+                "it needs emergency care now, whatever the history. Only urgent- or "
+                "routine-level flags can be cleared"
+            )
+        answer = profile.red_flags.answer(entry.flag)
+        if answer not in (Answer.YES, Answer.UNSURE):
+            given = "not answered" if answer is None else f"answered {answer.value}"
+            problems.append(
+                f"{where}.flag: {entry.flag} is {given}; only a flag answered yes or unsure "
+                "can be cleared"
+            )
+        if entry.date > profile.assessment.date:
+            problems.append(
+                f"{where}.date: {entry.date.isoformat()} is after the assessment "
+                f"({profile.assessment.date.isoformat()}); a clearance must come before it"
+            )
+        if entry.flag in seen:
+            problems.append(f"{where}.flag: {entry.flag} is cleared twice; clear it once")
+        seen.add(entry.flag)
+    for field in ("include", "exclude"):
+        ids = getattr(profile.plan, field)
+        for index, item in enumerate(ids):
+            if item in ids[:index]:
+                problems.append(f"{source}: plan.{field}[{index}]: {item!r} is listed twice")
+    both = set(profile.plan.include) & set(profile.plan.exclude)
+    for item in sorted(both):
+        problems.append(f"{source}: plan: {item!r} is in both include and exclude; choose one")
+    return problems
+
+
+def parse_profile(data: Any, source: str, *, today: dt.date | None = None) -> Profile:
+    """Validate plain data as a profile; every problem becomes one line of an InputError."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise InputError(f"{source}: the profile must be a mapping of keys to values; it is {kind}")
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(source, exc, Profile)) from None
+    problems = _semantic_problems(profile, source, today or dt.date.today())
+    if problems:
+        raise InputError(problems)
+    return profile
+
+
+def load_profile(path: Path, *, today: dt.date | None = None) -> Profile:
+    """Read and validate one profile file (YAML or JSON)."""
+    return parse_profile(read_document(path), str(path), today=today)

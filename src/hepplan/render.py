@@ -1,0 +1,409 @@
+"""PDF documents: the patient handout (prescribed) and the redirect to medical care (refused).
+
+Renderers take a finished ``Decision`` and return bytes; they never look anything up. Every piece
+of text enters a paragraph through ``_p``, which escapes it, so a name like ``<b>Ann & Bo</b>``
+prints literally. Output is deterministic: reportlab's invariant mode, dates from the profile.
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as pdfcanvas
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from . import redflags, text
+from .clinic import Clinic
+from .decision import Decision, Prescription
+from .profile import Profile
+from .resources import font_path
+
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+RED = colors.HexColor("#B00020")
+AMBER = colors.HexColor("#B26A00")
+GREEN = colors.HexColor("#1B7F3B")
+INK = colors.HexColor("#1A1A1A")
+GREY = colors.HexColor("#555555")
+PALE_RED = colors.HexColor("#FDECEC")
+PALE_AMBER = colors.HexColor("#FFF4E0")
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(FONT, str(font_path("DejaVuSans.ttf"))))
+    pdfmetrics.registerFont(TTFont(BOLD, str(font_path("DejaVuSans-Bold.ttf"))))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+class Styles:
+    """Every paragraph style, from one base size (11 pt, or 16 pt for large print)."""
+
+    def __init__(self, large: bool = False):
+        _register_fonts()  # paragraphs resolve their fonts as they are made
+        size = 16 if large else 11
+        lead = size * 1.35
+        self.size = size
+        self.body = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=lead,
+                                   textColor=INK, spaceAfter=size * 0.4)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=size - 2,
+                                    leading=(size - 2) * 1.3, textColor=GREY)
+        self.title = ParagraphStyle("title", parent=self.body, fontName=BOLD, fontSize=size + 9,
+                                    leading=(size + 9) * 1.2, spaceAfter=size * 0.5)
+        self.h1 = ParagraphStyle("h1", parent=self.body, fontName=BOLD, fontSize=size + 5,
+                                 leading=(size + 5) * 1.25, spaceBefore=size * 0.8,
+                                 spaceAfter=size * 0.4)
+        self.h2 = ParagraphStyle("h2", parent=self.body, fontName=BOLD, fontSize=size + 2,
+                                 leading=(size + 2) * 1.25, spaceBefore=size * 0.6,
+                                 spaceAfter=size * 0.2)
+        self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
+        self.action = ParagraphStyle("action", parent=self.body, fontName=BOLD,
+                                     fontSize=size + 15, leading=(size + 15) * 1.2,
+                                     alignment=TA_CENTER, textColor=colors.white)
+        self.big_number = ParagraphStyle("big_number", parent=self.action, fontSize=size + 9,
+                                         leading=(size + 9) * 1.25)
+
+
+def _p(value: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of literal text: user and template text is escaped, never interpreted."""
+    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+
+def _page_size(clinic: Clinic):
+    return A4 if clinic.page_size == "a4" else LETTER
+
+
+class _NumberedCanvas(pdfcanvas.Canvas):
+    """Draws the footer on every page once the page count is known ("page x of y")."""
+
+    footer: tuple[str, str] = ("", "")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self):  # noqa: N802 - reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._draw_footer(number, total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, number: int, total: int) -> None:
+        width, _ = self._pagesize
+        left, right = self.footer
+        self.setFont(FONT, 8)
+        self.setFillColor(GREY)
+        self.drawString(15 * mm, 10 * mm, left)
+        self.drawRightString(width - 15 * mm, 10 * mm, f"{right}   page {number} of {total}")
+
+
+def _build(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) -> bytes:
+    _register_fonts()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=_page_size(clinic),
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=clinic.name or "hepplan",
+        subject="",
+        creator="hepplan",
+        producer="hepplan",
+        keywords="",
+        invariant=1,
+    )
+
+    class Canvas(_NumberedCanvas):
+        pass
+
+    Canvas.footer = footer
+    doc.build(story, canvasmaker=Canvas)
+    return buffer.getvalue()
+
+
+def _clinic_lines(clinic: Clinic) -> list[str]:
+    lines = [clinic.name, clinic.address]
+    contact = " · ".join(x for x in (clinic.phone and f"Phone {clinic.phone}", clinic.email,
+                                      clinic.website) if x)
+    lines.append(contact)
+    return [line for line in lines if line]
+
+
+def _footer(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
+    left = " · ".join(x for x in (clinic.name, profile.assessment.date.isoformat()) if x)
+    return left, f"library {decision.library_version}"
+
+
+# --- the handout ----------------------------------------------------------------------------
+
+
+def render_handout(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> bytes:
+    """The patient's program. Only a prescribed decision can become a handout."""
+    if not decision.prescribed or not decision.phases:
+        raise ValueError("only a prescribed decision can be rendered as a handout")
+    s = Styles(large_print)
+    story: list = []
+    story += _clinic_header(clinic, s)
+    story.append(_p("Your home exercise program", s.title))
+    a = profile.assessment
+    story.append(_p(f"For: {profile.patient.name}", s.strong))
+    story.append(_p(f"Date: {a.date.isoformat()}    Physical therapist: {a.clinician}", s.body))
+    story.append(_p(f"Painful side: {_side_name(a.side.value)}", s.body))
+    story.append(Spacer(1, s.size * 0.5))
+    story.append(_safety_box(clinic, s))
+    story.append(Spacer(1, s.size * 0.5))
+
+    story.append(_p("What we found", s.h1))
+    found = [
+        text.block("handout.j2", "found_piriformis", piriformis=a.piriformis.value),
+        text.block("handout.j2", "found_nerve", radicular=a.radicular_level.value),
+        text.block("handout.j2", "found_plan"),
+    ]
+    for sentence in found:
+        if sentence:
+            story.append(_p(sentence, s.body))
+    if decision.see_doctor_about:
+        concerns = "; ".join(
+            redflags.BY_KEY[k].reason.rstrip(".") for k in decision.triggered
+        )
+        story.append(_p(text.block("handout.j2", "routine_check", concerns=concerns), s.strong))
+
+    story.append(_p("How much pain is OK?", s.h1))
+    story.append(_traffic_light(clinic, s))
+
+    for phase in decision.phases:
+        story.append(CondPageBreak(60 * mm))
+        start, end = phase.weeks
+        story.append(_p(f"Step {phase.number}: {phase.name}", s.h1))
+        story.append(_p(f"Weeks {start} to {end}. About {phase.minutes_per_day} minutes a day.",
+                        s.strong))
+        story.append(_p(f"Goal: {phase.goal}", s.body))
+        for item in phase.exercises:
+            story.append(_exercise_card(item, a.side.value, s))
+        story.append(_exercise_card(phase.aerobic, a.side.value, s))
+        story.append(_p("Move on to the next step when:" if phase.number < 3 else
+                        "You are done when:", s.h2))
+        story.append(_bullets(phase.progress_when, s))
+
+    if profile.plan.notes:
+        story.append(_p("A note from your physical therapist", s.h1))
+        story.append(_p(profile.plan.notes, s.body))
+
+    story.append(PageBreak())
+    story += _clinician_page(profile, decision, clinic, s)
+    return _build(story, clinic, "Home exercise program", _footer(profile, decision, clinic))
+
+
+def _side_name(side: str) -> str:
+    return "both sides" if side == "both" else side
+
+
+def _clinic_header(clinic: Clinic, s: Styles) -> list:
+    return [_p(line, s.small) for line in _clinic_lines(clinic)]
+
+
+def _safety_box(clinic: Clinic, s: Styles) -> Table:
+    signs = [
+        "You can't pee, or you can't tell when you need to pee.",
+        "You leak pee or poo and can't stop it.",
+        "You feel numb between your legs, where you sit on a bike seat.",
+        "Both legs have pain, numbness or weakness.",
+        "Your leg or foot gets weaker, or your foot slaps or catches when you walk.",
+        "You have a fever or feel very unwell along with the pain.",
+    ]
+    rows = [
+        [_p(text.block("handout.j2", "safety_title"), s.h2)],
+        [_p(text.block("handout.j2", "safety_intro"), s.body)],
+        [_bullets(signs, s)],
+        [_p(text.block("handout.j2", "safety_action",
+                       emergency_number=clinic.emergency_number), s.strong)],
+    ]
+    if clinic.phone:
+        rows.append([_p(f"For other worries, call the clinic: {clinic.phone}", s.body)])
+    table = Table(rows, colWidths=["100%"])
+    table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 2, RED),
+        ("BACKGROUND", (0, 0), (-1, -1), PALE_RED),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+    ]))
+    return table
+
+
+def _traffic_light(clinic: Clinic, s: Styles) -> Table:
+    bands = clinic.pain_bands
+    ctx = dict(green_max=bands.green_max, amber_max=bands.amber_max)
+    rows = [
+        [_p("GREEN", s.strong), _p(text.block("handout.j2", "pain_green", **ctx), s.body)],
+        [_p("AMBER", s.strong), _p(text.block("handout.j2", "pain_amber", **ctx), s.body)],
+        [_p("RED", s.strong), _p(text.block("handout.j2", "pain_red", **ctx), s.body)],
+    ]
+    table = Table(rows, colWidths=[s.size * 6, None])
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (0, 0), colors.HexColor("#D8F0DF")),
+        ("BACKGROUND", (0, 1), (0, 1), colors.HexColor("#FFE9C2")),
+        ("BACKGROUND", (0, 2), (0, 2), colors.HexColor("#F9D0D0")),
+        ("GRID", (0, 0), (-1, -1), 0.5, GREY),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    return table
+
+
+def _bullets(items, s: Styles) -> ListFlowable:
+    return ListFlowable(
+        [ListItem(_p(item, s.body), leftIndent=s.size * 1.2) for item in items],
+        bulletType="bullet", start="•", leftIndent=s.size * 1.2, bulletFontName=FONT,
+    )
+
+
+def _exercise_card(item: Prescription, painful: str, s: Styles) -> KeepTogether:
+    ex = item.exercise
+    parts = [_p(ex.name, s.h2), _p(text.dose_words(item).capitalize() + ".", s.strong)]
+    side = text.side_line(item, painful)
+    if side:
+        parts.append(_p(side, s.body))
+    steps = [text.fill(step, item.side) for step in ex.steps]
+    parts.append(ListFlowable(
+        [ListItem(_p(step, s.body), leftIndent=s.size * 1.5) for step in steps],
+        bulletType="1", leftIndent=s.size * 1.5, bulletFontName=FONT, bulletFontSize=s.size,
+    ))
+    parts.append(_p("You should feel: " + text.fill(ex.feel, item.side), s.body))
+    parts.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.body))
+    parts.append(_p("Why this one for you: " + item.why, s.body))
+    return KeepTogether(parts)
+
+
+def _clinician_page(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
+    a = profile.assessment
+    story = [_p("For the clinician", s.h1)]
+    findings = [
+        f"Patient: {profile.patient.name} ({profile.patient.id})"
+        + (f", age {profile.patient.age}" if profile.patient.age is not None else ""),
+        f"Assessed {a.date.isoformat()} by {a.clinician}; painful side {a.side.value}",
+        f"Piriformis {a.piriformis.value}; radicular level {a.radicular_level.value}; "
+        f"irritability {a.irritability.value}; directional preference "
+        f"{a.directional_preference.value}",
+        "Gluteal grades: medius "
+        f"{_grade(a.glute_strength.medius)}, maximus {_grade(a.glute_strength.maximus)}",
+        "Conditions: " + (", ".join(c.value for c in a.conditions) or "none"),
+        "Equipment: " + (", ".join(e.value for e in a.equipment) or "none beyond chair, wall, mat"),
+        f"Disposition: {decision.disposition}"
+        + (f" (triggered: {', '.join(decision.triggered)})" if decision.triggered else ""),
+        f"Library version: {decision.library_version}",
+    ]
+    story += [_p(line, s.small) for line in findings]
+    if profile.medical_clearance:
+        story.append(_p("Medical clearances", s.h2))
+        for entry in profile.medical_clearance:
+            story.append(_p(
+                f"{entry.flag}: cleared by {entry.cleared_by} on {entry.date.isoformat()}"
+                + (f". {entry.note}" if entry.note else ""), s.small))
+    if decision.clinician_notes:
+        story.append(_p("Withheld", s.h2))
+        story += [_p(note, s.small) for note in decision.clinician_notes]
+    story.append(_p("Decision trace", s.h2))
+    story += [_p(line, s.small) for line in decision.trace]
+    return story
+
+
+def _grade(value: float | None) -> str:
+    return "not graded" if value is None else f"{value:g}/5"
+
+
+# --- the redirect -----------------------------------------------------------------------------
+
+
+def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
+                    *, large_print: bool = False) -> bytes:
+    """The document a refused patient takes away instead of a program. It holds no exercise."""
+    if not decision.refused:
+        raise ValueError("only a refused decision has a redirect document")
+    s = Styles(large_print)
+    ctx = dict(disposition=decision.disposition, emergency_number=clinic.emergency_number)
+    emergency = decision.disposition == "emergency"
+    colour = RED if emergency else AMBER
+    story: list = _clinic_header(clinic, s)
+    story.append(_p(text.block("redirect.j2", "title", **ctx), s.title))
+    story.append(_p(f"For: {profile.patient.name}", s.strong))
+    banner_rows = [[_p(text.block("redirect.j2", "action", **ctx), s.action)]]
+    if emergency:
+        banner_rows.append([_p(f"Emergency number: {clinic.emergency_number}", s.big_number)])
+    banner = Table(banner_rows, colWidths=["100%"])
+    banner.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), colour),
+        ("TOPPADDING", (0, 0), (-1, -1), 10),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+    ]))
+    story += [banner, Spacer(1, s.size)]
+    story.append(_p(text.block("redirect.j2", "how", **ctx), s.strong))
+    if not emergency:
+        story.append(_p(f"Emergency number: {clinic.emergency_number}", s.strong))
+    story.append(_p(text.block("redirect.j2", "no_exercise", **ctx), s.body))
+    story.append(_p("Why", s.h1))
+    story.append(_p(text.block("redirect.j2", "reasons_intro", **ctx), s.body))
+    story.append(_bullets([redflags.BY_KEY[k].reason for k in decision.triggered], s))
+    story.append(_p("What to bring and say", s.h1))
+    story.append(_p(text.block("redirect.j2", "bring", **ctx), s.body))
+    story.append(_p(text.block("redirect.j2", "say", **ctx), s.body))
+    if not emergency:
+        story.append(_p(text.block("redirect.j2", "watch", **ctx), s.body))
+    if clinic.phone:
+        story.append(_p(f"Questions? Call the clinic: {clinic.phone}", s.body))
+
+    story.append(Spacer(1, s.size))
+    story.append(_p("For the receiving doctor", s.h1))
+    a = profile.assessment
+    lines = [
+        f"Patient: {profile.patient.name} ({profile.patient.id})"
+        + (f", age {profile.patient.age}" if profile.patient.age is not None else ""),
+        f"Assessed {a.date.isoformat()} by {a.clinician}"
+        + (f", {clinic.name}" if clinic.name else ""),
+        f"Disposition: {decision.disposition.upper()}; no exercise program was given.",
+        f"Findings: buttock/leg pain, painful side {a.side.value}; radicular level "
+        f"{a.radicular_level.value}; irritability {a.irritability.value}"
+        + (f"; pain now {a.pain_now}/10" if a.pain_now is not None else ""),
+    ]
+    story += [_p(line, s.small) for line in lines]
+    story.append(_p("Red flags that counted:", s.small))
+    for key in decision.triggered:
+        flag = redflags.BY_KEY[key]
+        answer = profile.red_flags.answer(key)
+        story.append(_p(f"• {key} ({flag.question}): answered {answer.value}", s.small))
+    if decision.missing:
+        story.append(_p("Not answered: " + ", ".join(decision.missing), s.small))
+    if decision.cleared:
+        story.append(_p("Medically cleared: " + ", ".join(decision.cleared), s.small))
+    for line in decision.trace:
+        story.append(_p(line, s.small))
+    title = "Medical referral" if emergency else "Doctor visit needed"
+    return _build(story, clinic, title, _footer(profile, decision, clinic))

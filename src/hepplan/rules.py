@@ -1,0 +1,380 @@
+"""The selection rules of CLINICAL.md §2, as tables a clinician can read.
+
+Three kinds of rule, each with an id that appears in the trace and on the clinician page:
+
+- ``FORBID``: hard limits. An exercise carrying one of the listed tags (or failing the check)
+  is never used in the listed phases. Every selection — defaults, progressions, fills and the
+  clinician's own ``plan.include`` — passes through these, so a clinician choice never outranks
+  safety.
+- ``NEED``: what a phase must hold for a finding. ``required`` needs must be met (the library is
+  broken if it cannot); ``withhold`` needs are dropped, with the reason, when a safety rule forbids
+  every option; ``prefer`` needs are met when there is room.
+- ``PHASE``/``DOSE``/``AEROBIC``: the shape and dosing of every program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .library import Exercise
+from .profile import Profile
+from .vocab import (
+    ASSUMED_EQUIPMENT,
+    Category,
+    Condition,
+    DirectionalPreference,
+    Irritability,
+    Laterality,
+    LyingSide,
+    Piriformis,
+    RadicularLevel,
+    Side,
+    Tag,
+    Target,
+)
+
+ALL_PHASES = frozenset({1, 2, 3})
+
+
+@dataclass(frozen=True)
+class When:
+    """A finding in the profile, with the words the clinician page prints for it."""
+
+    text: str
+    test: Callable[[Profile], bool] = field(compare=False)
+
+    def __call__(self, profile: Profile) -> bool:
+        return self.test(profile)
+
+
+def always() -> When:
+    return When("every profile", lambda p: True)
+
+
+def piriformis(finding: Piriformis) -> When:
+    return When(f"piriformis {finding.value}", lambda p: p.assessment.piriformis is finding)
+
+
+def condition(name: Condition) -> When:
+    return When(name.value.replace("_", " "), lambda p: name in p.assessment.conditions)
+
+
+def radicular(*levels: RadicularLevel) -> When:
+    names = " or ".join(level.value for level in levels)
+    return When(f"radicular {names}", lambda p: p.assessment.radicular_level in levels)
+
+
+def irritability(level: Irritability) -> When:
+    return When(f"irritability {level.value}", lambda p: p.assessment.irritability is level)
+
+
+def irritability_not(level: Irritability) -> When:
+    return When(f"irritability not {level.value}", lambda p: p.assessment.irritability is not level)
+
+
+def preference(direction: DirectionalPreference) -> When:
+    return When(
+        f"directional preference {direction.value}",
+        lambda p: p.assessment.directional_preference is direction,
+    )
+
+
+def either(first: When, second: When) -> When:
+    return When(f"{first.text} or {second.text}", lambda p: first(p) or second(p))
+
+
+def grade(muscle: str, low: float | None, high: float) -> When:
+    """A manual muscle test grade of ``muscle`` in (low, high]; an absent grade never matches."""
+    label = f"gluteus {muscle} grade"
+    text = f"{label} ≤ {high:g}" if low is None else f"{label} above {low:g}, up to {high:g}"
+
+    def test(p: Profile) -> bool:
+        value = getattr(p.assessment.glute_strength, muscle)
+        return value is not None and (low is None or value > low) and value <= high
+
+    return When(text, test)
+
+
+# --- FORBID -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forbid:
+    id: str
+    when: When
+    reason: str  # for the clinician page and error messages
+    tags: frozenset[Tag] = frozenset()
+    phases: frozenset[int] = ALL_PHASES
+    check: Callable[[Exercise, Profile], bool] | None = field(default=None, compare=False)
+
+    def blocks(self, exercise: Exercise, profile: Profile, phase: int) -> bool:
+        if phase not in self.phases or not self.when(profile):
+            return False
+        if self.tags & set(exercise.tags):
+            return True
+        return self.check is not None and self.check(exercise, profile)
+
+
+def _lies_on_painful_side(exercise: Exercise, profile: Profile) -> bool:
+    """Whether doing this side-lying exercise means lying on a painful side."""
+    if Tag.SIDE_LYING not in exercise.tags:
+        return False
+    if profile.assessment.side is Side.BOTH:
+        return True  # whichever side the patient lies on is a painful one
+    if exercise.laterality is Laterality.PAINFUL_SIDE:
+        return exercise.lying_side is LyingSide.WORKING
+    return True  # done on each side in turn (or unspecified): one turn lies on the painful side
+
+
+def _missing_equipment(exercise: Exercise, profile: Profile) -> bool:
+    have = ASSUMED_EQUIPMENT | set(profile.assessment.equipment)
+    return not set(exercise.equipment) <= have
+
+
+def _excluded(exercise: Exercise, profile: Profile) -> bool:
+    return exercise.id in profile.plan.exclude
+
+
+FORBID: tuple[Forbid, ...] = (
+    Forbid("PIR-OVER-NO-STRETCH", piriformis(Piriformis.OVERSTRETCHED),
+           "an overstretched piriformis is strengthened, never stretched",
+           tags=frozenset({Tag.PIRIFORMIS_STRETCH})),
+    Forbid("STENOSIS-NO-EXTENSION", condition(Condition.LUMBAR_STENOSIS),
+           "lumbar extension narrows the spinal canal in stenosis",
+           tags=frozenset({Tag.LUMBAR_EXTENSION})),
+    Forbid("SPONDY-NO-EXTENSION", condition(Condition.SPONDYLOLISTHESIS),
+           "lumbar extension loads the slipped segment in spondylolisthesis",
+           tags=frozenset({Tag.LUMBAR_EXTENSION})),
+    Forbid("GTPS-NO-ADDUCTION", condition(Condition.GTPS),
+           "end-range hip adduction compresses the gluteal tendons in GTPS",
+           tags=frozenset({Tag.HIP_ADDUCTION_END_RANGE})),
+    Forbid("GTPS-NOT-ON-PAINFUL-SIDE", condition(Condition.GTPS),
+           "lying on the painful side compresses the gluteal tendons in GTPS",
+           check=_lies_on_painful_side),
+    Forbid("FAI-NO-DEEP-FLEXION-ADDUCTION", condition(Condition.HIP_LABRAL_FAI),
+           "deep hip flexion with adduction pinches the labrum in FAI",
+           tags=frozenset({Tag.DEEP_HIP_FLEXION_ADDUCTION})),
+    Forbid("PREGNANCY-NO-PRONE-SUPINE", condition(Condition.PREGNANCY),
+           "no lying face down or on the back in pregnancy (the week is not recorded)",
+           tags=frozenset({Tag.PRONE, Tag.SUPINE})),
+    Forbid("OSTEOPOROSIS-NO-FLEXION-IMPACT", condition(Condition.OSTEOPOROSIS),
+           "loaded spinal flexion and impact risk vertebral fracture in osteoporosis",
+           tags=frozenset({Tag.LOADED_SPINAL_FLEXION, Tag.HIGH_IMPACT})),
+    Forbid("HIP-OA-NO-IMPACT", condition(Condition.HIP_OSTEOARTHRITIS),
+           "high-impact work is avoided with hip osteoarthritis",
+           tags=frozenset({Tag.HIGH_IMPACT})),
+    Forbid("IRRITABILITY-HIGH-PHASE-1", irritability(Irritability.HIGH),
+           "no high load, single-leg work or nerve tensioners while symptoms are highly irritable",
+           tags=frozenset({Tag.HIGH_LOAD, Tag.SINGLE_LEG, Tag.NERVE_TENSIONER}),
+           phases=frozenset({1})),
+    Forbid("TENSIONER-LOW-IRRITABILITY-ONLY", irritability_not(Irritability.LOW),
+           "nerve tensioners only when irritability is low",
+           tags=frozenset({Tag.NERVE_TENSIONER})),
+    Forbid("TENSIONER-NOT-PHASE-1", always(),
+           "nerve tensioners never in phase 1",
+           tags=frozenset({Tag.NERVE_TENSIONER}), phases=frozenset({1})),
+    Forbid("EQUIPMENT", always(),
+           "never equipment the patient lacks (a chair, wall and mat are assumed)",
+           check=_missing_equipment),
+    Forbid("PLAN-EXCLUDE", always(),
+           "the clinician excluded it (plan.exclude)",
+           check=_excluded),
+)
+
+
+# --- NEED ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which exercises meet a need: a category, any of some targets, all of some tags."""
+
+    categories: frozenset[Category] = frozenset()
+    targets: frozenset[Target] = frozenset()
+    tags: frozenset[Tag] = frozenset()
+    any_tags: frozenset[Tag] = frozenset()
+
+    def __call__(self, exercise: Exercise) -> bool:
+        return (
+            (not self.categories or exercise.category in self.categories)
+            and (not self.targets or bool(self.targets & set(exercise.targets)))
+            and self.tags <= set(exercise.tags)
+            and (not self.any_tags or bool(self.any_tags & set(exercise.tags)))
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.categories:
+            parts.append("/".join(sorted(c.value for c in self.categories)))
+        if self.tags:
+            parts.append("tagged " + "+".join(sorted(t.value for t in self.tags)))
+        if self.any_tags:
+            parts.append("tagged " + " or ".join(sorted(t.value for t in self.any_tags)))
+        if self.targets:
+            parts.append("for " + " or ".join(sorted(t.value for t in self.targets)))
+        return " ".join(parts) or "any exercise"
+
+
+def match(category: Category | None = None, *, targets=(), tags=(), any_tags=()) -> Match:
+    return Match(
+        frozenset({category}) if category else frozenset(),
+        frozenset(targets),
+        frozenset(tags),
+        frozenset(any_tags),
+    )
+
+
+@dataclass(frozen=True)
+class Need:
+    id: str
+    when: When
+    phases: frozenset[int]
+    match: Match
+    why: str  # patient-facing: why this exercise is in the program
+    kind: str = "required"  # required | withhold | prefer
+    gentlest_in: frozenset[int] = frozenset()  # phases where the lowest level is chosen
+    fallback: Match | None = None  # used, with a trace line, when every match is forbidden
+
+
+GLUTES = (Target.GLUTEUS_MEDIUS, Target.GLUTEUS_MAXIMUS)
+P1, P2, P3 = frozenset({1}), frozenset({2}), frozenset({3})
+P23 = frozenset({2, 3})
+
+NEEDS: tuple[Need, ...] = (
+    Need("PIR-TIGHT-STRETCH", piriformis(Piriformis.TIGHT), P1,
+         match(tags=[Tag.PIRIFORMIS_STRETCH]),
+         "Your piriformis muscle is tight. A gentle stretch helps it relax.",
+         fallback=match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS])),
+    Need("PIR-OVER-GLUTE-MED", piriformis(Piriformis.OVERSTRETCHED), P1,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+         "Your piriformis is overstretched. We make the hip muscles around it stronger "
+         "instead of stretching it.",
+         gentlest_in=P1),
+    Need("PIR-OVER-GLUTE-MAX", piriformis(Piriformis.OVERSTRETCHED), P1,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+         "Your piriformis is overstretched. Strong buttock muscles take the strain off it.",
+         gentlest_in=P1),
+    Need("PIR-OVER-CONTROL", piriformis(Piriformis.OVERSTRETCHED), P1,
+         match(Category.MOTOR_CONTROL),
+         "Your piriformis is overstretched. This teaches your trunk and hips to stay steady."),
+    Need("PIR-OVER-LOAD", piriformis(Piriformis.OVERSTRETCHED), P2,
+         match(Category.STRENGTH, targets=GLUTES),
+         "Your piriformis is overstretched. Now we add more load to your hip muscles."),
+    Need("PIR-OVER-STANDING", piriformis(Piriformis.OVERSTRETCHED), P3,
+         match(Category.STRENGTH, targets=GLUTES, any_tags=[Tag.STANDING, Tag.SINGLE_LEG]),
+         "Your piriformis is overstretched. Standing work gets your hips ready for daily life."),
+    Need("GLUTE-MED-WEAK", grade("medius", None, 3), ALL_PHASES,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+         "The muscle on the side of your hip tested weak. This makes it stronger.",
+         gentlest_in=P1),
+    Need("GLUTE-MED-FAIR", grade("medius", 3, 4.5), P23,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+         "The muscle on the side of your hip is not yet at full strength. This builds it up."),
+    Need("GLUTE-MAX-WEAK", grade("maximus", None, 3), ALL_PHASES,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+         "Your main buttock muscle tested weak. This makes it stronger.",
+         gentlest_in=P1),
+    Need("GLUTE-MAX-FAIR", grade("maximus", 3, 4.5), P23,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+         "Your main buttock muscle is not yet at full strength. This builds it up."),
+    Need("RAD-SCIATIC-SLIDER", radicular(RadicularLevel.L5, RadicularLevel.S1), P1,
+         match(Category.NERVE_GLIDE, targets=[Target.SCIATIC_NERVE], tags=[Tag.NERVE_SLIDER]),
+         "A nerve in your back is irritated. This gently helps the nerve move freely."),
+    Need("RAD-L5-ABDUCTORS", radicular(RadicularLevel.L5), P23,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+         "The L5 nerve powers the side of your hip. This rebuilds that strength."),
+    Need("RAD-L5-DORSIFLEXORS", radicular(RadicularLevel.L5), P23,
+         match(Category.STRENGTH, targets=[Target.ANKLE_DORSIFLEXORS]),
+         "The L5 nerve lifts your foot. This keeps your toes from catching when you walk."),
+    Need("RAD-S1-GLUTE-MAX", radicular(RadicularLevel.S1), P23,
+         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+         "The S1 nerve powers your buttock. This rebuilds that strength."),
+    Need("RAD-S1-CALF", radicular(RadicularLevel.S1), P23,
+         match(Category.STRENGTH, targets=[Target.CALF]),
+         "The S1 nerve powers your calf. This rebuilds your push-off when you walk."),
+    Need("RAD-FEMORAL-SLIDER", radicular(RadicularLevel.L4), P1,
+         match(Category.NERVE_GLIDE, targets=[Target.FEMORAL_NERVE], tags=[Tag.NERVE_SLIDER]),
+         "A nerve in your back is irritated. This gently helps the nerve in the front of "
+         "your thigh move freely."),
+    Need("RAD-L4-QUADRICEPS", radicular(RadicularLevel.L4), P23,
+         match(Category.STRENGTH, targets=[Target.QUADRICEPS]),
+         "The L4 nerve powers the front of your thigh. This rebuilds that strength."),
+    Need("DIR-EXTENSION", preference(DirectionalPreference.EXTENSION), P1,
+         match(tags=[Tag.LUMBAR_EXTENSION]),
+         "Your pain eased when you arched your back. Doing this often helps calm it.",
+         kind="withhold"),
+    Need("DIR-FLEXION", either(preference(DirectionalPreference.FLEXION),
+                               condition(Condition.LUMBAR_STENOSIS)), P1,
+         match(tags=[Tag.LUMBAR_FLEXION]),
+         "Your pain eases when you bend your back forward. Doing this often helps calm it."),
+    Need("SPONDY-CONTROL", condition(Condition.SPONDYLOLISTHESIS), ALL_PHASES,
+         match(Category.MOTOR_CONTROL),
+         "Your spine needs strong support. This trains the deep muscles that hold it steady."),
+    Need("PIR-TIGHT-KEEP-STRETCH", piriformis(Piriformis.TIGHT), P23,
+         match(tags=[Tag.PIRIFORMIS_STRETCH]),
+         "Your piriformis muscle was tight. Keep stretching it so it stays loose.",
+         kind="prefer"),
+)
+
+
+# --- FILL, PHASES, DOSES, AEROBIC ---------------------------------------------------------------
+
+#: When the rules above leave a phase short, it is filled up to this many exercises, from
+#: FILL in order (rule id FILL): the gluteal and trunk work that suits every buttock-pain program.
+FILL_TO = 3
+MAX_PER_PHASE = 5
+MIN_PER_PHASE = 2
+
+FILL: dict[int, tuple[Match, ...]] = {
+    1: (match(Category.MOTOR_CONTROL), match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+        match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS])),
+    2: (match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+        match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]), match(Category.MOTOR_CONTROL)),
+    3: (match(Category.STRENGTH, targets=GLUTES, any_tags=[Tag.STANDING, Tag.SINGLE_LEG]),
+        match(Category.STRENGTH, targets=GLUTES), match(Category.MOTOR_CONTROL)),
+}
+
+#: The level each phase aims for (1 = gentlest); options nearer to it are preferred.
+TARGET_LEVEL = {1: 1, 2: 2, 3: 3}
+
+
+@dataclass(frozen=True)
+class PhaseShape:
+    number: int
+    name: str
+    goal: str
+    progress_when: tuple[str, ...]
+
+
+MOVE_ON = (
+    "Pain during the exercises stays at 3 out of 10 or less.",
+    "By the next morning, your pain is back to how it was before.",
+    "You have no new numbness, tingling or weakness.",
+    "You did every set with good form for a whole week.",
+)
+
+PHASES: tuple[PhaseShape, ...] = (
+    PhaseShape(1, "Calm things down", "Ease the pain and get moving gently.", MOVE_ON),
+    PhaseShape(2, "Build strength", "Make the muscles around your hip and back stronger.", MOVE_ON),
+    PhaseShape(3, "Back to full activity",
+               "Get back to your usual activities with strong, steady hips.",
+               ("You can do your usual activities with pain at 2 out of 10 or less.",
+                "You can walk or cycle for 30 minutes on most days.",
+                "Keep doing the exercises two or three times a week to stay well.")),
+)
+
+
+def phase_weeks(profile: Profile) -> dict[int, tuple[int, int]]:
+    """Rule PHASE-WEEKS: phase 1 lasts 2 weeks, or 3 when irritability is high."""
+    first = 3 if profile.assessment.irritability is Irritability.HIGH else 2
+    return {1: (0, first), 2: (first, 8), 3: (8, 12)}
+
+
+#: Rule DOSE-HIGH-CAP: with high irritability, phase 1 uses one or two sets and holds ≤ 20 s.
+HIGH_IRRITABILITY_MAX_SETS = 2
+HIGH_IRRITABILITY_MAX_HOLD_S = 20
+
+#: Rule AEROBIC-BUILD: walking or cycling every phase, building to 150 minutes a week
+#: (WHO 2020). Phase 1 takes the exercise's dose for the irritability; later phases these totals.
+AEROBIC_WEEKLY_MINUTES = {2: 100, 3: 150}

@@ -1,0 +1,83 @@
+"""Patient-facing words: one jinja2 environment (StrictUndefined), the side wording, dose in words.
+
+Imported only by the commands that render, never by ``hepplan --help``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+
+from .decision import Prescription
+from .resources import templates_dir
+
+OTHER = {"left": "right", "right": "left"}
+NUMBER_WORDS = {1: "once", 2: "twice", 3: "3 times", 4: "4 times", 5: "5 times", 6: "6 times"}
+
+
+@functools.lru_cache(maxsize=4)
+def environment(folder: Path | None = None) -> jinja2.Environment:
+    """The one environment: packaged templates, StrictUndefined, no autoescape (PDF text is
+    escaped where it enters a paragraph)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder or templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> jinja2.Template:
+    return environment().from_string(source)
+
+
+def side_words(side: str | None) -> dict[str, str]:
+    """``{{ side }}`` and ``{{ other_side }}`` for a prescription's side; "both" starts left."""
+    first = side if side in OTHER else "left"
+    return {"side": first, "other_side": OTHER[first]}
+
+
+def fill(source: str, side: str | None) -> str:
+    """Render one piece of exercise text with the patient's side filled in."""
+    return _compiled(source).render(**side_words(side)).strip()
+
+
+def block(template: str, name: str, **context) -> str:
+    """Render one named block of a template file."""
+    tmpl = environment().get_template(template)
+    return "".join(tmpl.blocks[name](tmpl.new_context(context))).strip()
+
+
+def side_line(item: Prescription, painful: str) -> str | None:
+    """Which leg, in words, or None when both legs work together."""
+    if item.side is None:
+        return None
+    if item.side in OTHER:
+        return f"Your {item.side} leg."
+    if item.exercise.laterality.value == "painful_side":
+        return "Both legs: do your left leg, then your right leg."
+    first = painful if painful in OTHER else "left"
+    return f"Both legs: start with your {first} leg, then do your {OTHER[first]} leg."
+
+
+def dose_words(item: Prescription) -> str:
+    """``2 sets of 10, hold 3 seconds, once a day, every day``."""
+    parts = []
+    if item.minutes:
+        parts.append(f"{item.minutes} minutes")
+    elif item.reps:
+        if item.category == "stretch" and item.hold_s:
+            parts.append(f"hold {item.hold_s} seconds, {item.reps} times")
+        else:
+            sets = f"{item.sets} set" + ("s" if (item.sets or 1) > 1 else "")
+            parts.append(f"{sets} of {item.reps}")
+            if item.hold_s:
+                parts.append(f"hold {item.hold_s} second" + ("s" if item.hold_s > 1 else ""))
+    parts.append(f"{NUMBER_WORDS.get(item.times_per_day, f'{item.times_per_day} times')} a day")
+    parts.append("every day" if item.days_per_week == 7 else f"{item.days_per_week} days a week")
+    return ", ".join(parts)

@@ -1,0 +1,92 @@
+"""Shared fixtures: profile builders that write real files, the shipped library, a CLI runner."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from hepplan.library import load_library
+from hepplan.profile import parse_profile
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples" / "profiles"
+
+RED_FLAG_KEYS = (
+    "bladder_dysfunction",
+    "bowel_bladder_incontinence",
+    "saddle_anesthesia",
+    "bilateral_leg_symptoms",
+    "progressive_weakness",
+    "fever_or_systemically_unwell",
+    "major_trauma",
+    "sexual_dysfunction",
+    "cancer_history",
+    "unexplained_weight_loss",
+    "infection_risk",
+    "fracture_risk",
+    "unrelenting_night_pain",
+)
+
+BASE = {
+    "format": 1,
+    "patient": {"id": "T-0001", "name": "Test Patient", "age": 40},
+    "assessment": {
+        "date": "2026-11-20",
+        "clinician": "Sam Lee, DPT",
+        "side": "left",
+        "piriformis": "normal",
+        "radicular_level": "none",
+        "irritability": "moderate",
+    },
+    "red_flags": {key: "no" for key in RED_FLAG_KEYS},
+}
+
+
+def profile_data(**sections) -> dict:
+    """A valid profile as plain data; keyword arguments update its sections.
+
+    ``profile_data(assessment={"side": "right"}, red_flags={"saddle_anesthesia": "yes"})``
+    """
+    data = copy.deepcopy(BASE)
+    for section, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(section), dict):
+            data[section].update(value)
+        else:
+            data[section] = value
+    return data
+
+
+def make_profile(**sections):
+    return parse_profile(profile_data(**sections), "test.yaml")
+
+
+@pytest.fixture
+def write_profile(tmp_path):
+    """Write profile data to a real file (YAML by default) and return its path."""
+
+    def write(data: dict | str, name: str = "profile.yaml") -> Path:
+        path = tmp_path / name
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        elif name.endswith(".json"):
+            path.write_text(json.dumps(data, default=str), encoding="utf-8")
+        else:
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def library():
+    return load_library()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
