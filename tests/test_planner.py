@@ -307,3 +307,15 @@ def test_the_plan_is_the_same_every_time(library):
     sections = dict(assessment={"piriformis": "tight", "radicular_level": "L4",
                                 "conditions": ["hip_osteoarthritis"]})
     assert plan(library, **sections).to_json() == plan(library, **sections).to_json()
+
+
+def test_excluding_every_option_for_a_required_rule_is_an_input_error(library):
+    sliders = [ex.id for ex in library if "nerve_slider" in {t.value for t in ex.tags}
+               and "sciatic_nerve" in {t.value for t in ex.targets}]
+    with pytest.raises(InputError) as info:
+        plan_program(make_profile(assessment={"radicular_level": "S1"},
+                                  plan={"exclude": sliders}), library)
+    [problem] = info.value.problems
+    assert problem.startswith("profile: plan.exclude: excluding ")
+    assert "leaves no exercise for rule RAD-SCIATIC-SLIDER (radicular L5 or S1) in phase 1" in (
+        problem)

@@ -79,6 +79,8 @@ class Exercise(_Model):
             problems.append(f"id {self.id!r} must be 2-48 of a-z 0-9 _, starting with a letter")
         if (Tag.SIDE_LYING in self.tags) != (self.lying_side is not None):
             problems.append("lying_side is required for side_lying exercises, and only for them")
+        if "{{" in self.why or "{%" in self.why:
+            problems.append("why is plain text (it goes into the JSON decision); no {{ }} here")
         if len(set(self.phases)) != len(self.phases) or list(self.phases) != sorted(self.phases):
             problems.append("phases must be listed once each, in order")
         for name in ("high", "moderate", "low"):
@@ -147,6 +149,9 @@ class Library:
 
     def __len__(self) -> int:
         return len(self.exercises)
+
+    def __repr__(self) -> str:
+        return f"Library({len(self)} exercises from {self.source}, version {self.version})"
 
 
 def parse_exercise(data: Any, source: str) -> Exercise:

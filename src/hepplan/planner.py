@@ -76,7 +76,8 @@ class _Planner:
         self.needs = [need for need in rules.NEEDS if need.when(profile)]
         self.irritability = profile.assessment.irritability
         self.gentler = Condition.HIP_OSTEOARTHRITIS in profile.assessment.conditions
-        self.met: dict[tuple[str, int], Exercise] = {}  # (need or fill key, phase) → exercise
+        self.chosen: dict[int, list[Exercise]] = {}  # phase → its exercises, once selected
+        self.focused = True
 
     # --- the safety filter every selection passes through ------------------------------------
 
@@ -182,17 +183,17 @@ class _Planner:
         return placed
 
     def _select(self, phase: int, included: list[Exercise]) -> list[_Pick]:
-        picks: list[_Pick] = []
-        for exercise in included:
-            if exercise.category is not Category.AEROBIC:
-                picks.append(_Pick(exercise, ["PLAN-INCLUDE"], [INCLUDE_WHY]))
-        needs = [n for n in self.needs if phase in n.phases]
-        hard = [n for n in needs if n.kind != "prefer"]
-        for need in hard + [n for n in needs if n.kind == "prefer"]:
-            if need.kind == "prefer" and len(picks) >= rules.MAX_PER_PHASE:
-                self.trace.append(f"{need.id}: phase {phase}: no room left; not added")
-                continue
-            self._meet(need, phase, picks, [n for n in hard if not self._met_by(n, picks)])
+        """Meet the phase's needs, first giving each weak muscle work aimed at it (its main
+        target); only when that overfills the phase, let one exercise meet several needs."""
+        mark = len(self.trace), len(self.notes)
+        picks = self._attempt(phase, included, focused=True)
+        if len(picks) > rules.MAX_PER_PHASE:
+            del self.trace[mark[0]:], self.notes[mark[1]:]
+            picks = self._attempt(phase, included, focused=False)
+            self.trace.append(
+                f"MAX-PER-PHASE: phase {phase}: one exercise meets several rules, to stay within "
+                f"{rules.MAX_PER_PHASE} exercises"
+            )
         if len(picks) > rules.MAX_PER_PHASE:
             names = ", ".join(p.exercise.id for p in picks)
             message = (
@@ -205,46 +206,58 @@ class _Planner:
                 f"{message}: the library needs exercises that meet several of these rules at once"
             )
         self._fill(phase, picks)
+        self.chosen[phase] = [p.exercise for p in picks]
         return picks
 
+    def _attempt(self, phase: int, included: list[Exercise], focused: bool) -> list[_Pick]:
+        self.focused = focused
+        picks = [
+            _Pick(ex, ["PLAN-INCLUDE"], [INCLUDE_WHY])
+            for ex in included
+            if ex.category is not Category.AEROBIC
+        ]
+        needs = [n for n in self.needs if phase in n.phases]
+        hard = [n for n in needs if n.kind != "prefer"]
+        for need in hard + [n for n in needs if n.kind == "prefer"]:
+            if need.kind == "prefer" and len(picks) >= rules.MAX_PER_PHASE:
+                self.trace.append(f"{need.id}: phase {phase}: no room left; not added")
+                continue
+            open_needs = [n for n in hard if n is not need and not self._met_by(n, picks)]
+            self._meet(need, phase, picks, open_needs)
+        return picks
+
+    def _meets(self, need: Need, exercise: Exercise) -> bool:
+        """Whether an exercise meets a need; in focused mode, a need for a muscle is met only by
+        work whose main (first-listed) target is that muscle."""
+        if not need.match(exercise):
+            return False
+        targets = need.match.targets
+        return not (self.focused and targets) or exercise.targets[0] in targets
+
     def _met_by(self, need: Need, picks: list[_Pick]) -> _Pick | None:
-        return next((p for p in picks if need.match(p.exercise)), None)
+        return next((p for p in picks if self._meets(need, p.exercise)), None)
 
     def _meet(self, need: Need, phase: int, picks: list[_Pick], open_needs: list[Need]) -> None:
         done = self._met_by(need, picks)
         if done:
             done.rules.append(need.id)
             done.whys.append(need.why)
-            self.met[(need.id, phase)] = done.exercise
             self.trace.append(f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen")
             return
         chosen = {p.exercise.id for p in picks}
-        candidates = self._candidates(need.match, phase, chosen)
+        candidates = [ex for ex in self._candidates(need.match, phase, chosen)
+                      if self._meets(need, ex)]
+        if not candidates:  # nothing aimed at the muscle: accept work that includes it
+            candidates = self._candidates(need.match, phase, chosen)
         substitute = False
         if not candidates and need.fallback is not None:
             candidates = self._candidates(need.fallback, phase, chosen)
             substitute = bool(candidates)
         if not candidates:
-            blockers = self._blockers(need.match, phase)
-            if need.kind == "required":
-                raise LibraryError(
-                    f"rule {need.id} ({need.when.text}): the library has no exercise "
-                    f"{need.match.describe()} for phase {phase} that this patient may do"
-                    + (f" (forbidden by {blockers})" if blockers else "")
-                )
-            verb = "withheld" if need.kind == "withhold" else "not added"
-            reason = f"forbidden by {blockers}" if blockers else "no suitable exercise in the library"
-            self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
-            if need.kind == "withhold":
-                self.notes.append(
-                    f"{need.id}: {need.match.describe()} withheld in phase {phase} "
-                    f"({need.when.text}): {reason}"
-                )
+            self._unmet(need, phase)
             return
-        others = [n for n in open_needs if n is not need]
-        exercise = self._best(candidates, phase, need.id, need, others)
+        exercise = self._best(candidates, phase, need.match, need, open_needs)
         picks.append(_Pick(exercise, [need.id], [need.why]))
-        self.met[(need.id, phase)] = exercise
         if substitute:
             blockers = self._blockers(need.match, phase)
             self.trace.append(
@@ -253,6 +266,34 @@ class _Planner:
             )
         else:
             self.trace.append(f"{need.id}: phase {phase}: chose {exercise.id}")
+
+    def _unmet(self, need: Need, phase: int) -> None:
+        blockers = self._blockers(need.match, phase)
+        if need.kind == "required":
+            excluded = [
+                ex.id for ex in self.library
+                if need.match(ex) and phase in ex.phases
+                and [r.id for r in self.blocking(ex, phase)] == ["PLAN-EXCLUDE"]
+            ]
+            if excluded:
+                raise InputError(
+                    f"{self.source}: plan.exclude: excluding {', '.join(excluded)} leaves no "
+                    f"exercise for rule {need.id} ({need.when.text}) in phase {phase}; "
+                    "keep at least one of them"
+                )
+            raise LibraryError(
+                f"rule {need.id} ({need.when.text}): the library has no exercise "
+                f"{need.match.describe()} for phase {phase} that this patient may do"
+                + (f" (forbidden by {blockers})" if blockers else "")
+            )
+        verb = "withheld" if need.kind == "withhold" else "not added"
+        reason = f"forbidden by {blockers}" if blockers else "no suitable exercise in the library"
+        self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
+        if need.kind == "withhold":
+            self.notes.append(
+                f"{need.id}: {need.match.describe()} withheld in phase {phase} "
+                f"({need.when.text}): {reason}"
+            )
 
     def _candidates(self, wanted: Match, phase: int, chosen: set[str]) -> list[Exercise]:
         return [
@@ -276,21 +317,20 @@ class _Planner:
         return ", ".join(ids)
 
     def _best(
-        self, candidates: list[Exercise], phase: int, key: str, need: Need | None, others: list[Need]
+        self, candidates: list[Exercise], phase: int, wanted: Match, need: Need | None,
+        others: list[Need],
     ) -> Exercise:
-        previous = self.met.get((key, phase - 1))
+        """Rank: meets more open needs; continues last phase's work (its progression, then the
+        same exercise); nearest the phase's level (the gentlest for weak muscles in phase 1);
+        with hip osteoarthritis the gentler of equals; then by id, so the choice is stable."""
+        before = [ex for ex in self.chosen.get(phase - 1, []) if wanted(ex)]
+        progressions = {ex.progression for ex in before}
+        same = {ex.id for ex in before}
         gentlest = need is not None and phase in need.gentlest_in
 
         def rank(ex: Exercise, gentler: bool) -> tuple:
-            covers = sum(1 for other in others if other.match(ex))
-            if previous is None:
-                continuity = 2
-            elif ex.id == previous.progression:
-                continuity = 0
-            elif ex.id == previous.id:
-                continuity = 1
-            else:
-                continuity = 2
+            covers = sum(1 for other in others if self._meets(other, ex))
+            continuity = 0 if ex.id in progressions else 1 if ex.id in same else 2
             level = ex.level if gentlest else abs(ex.level - rules.TARGET_LEVEL[phase])
             return (-covers, continuity, level, ex.level if gentler else 0, ex.id)
 
@@ -305,29 +345,22 @@ class _Planner:
         return best
 
     def _fill(self, phase: int, picks: list[_Pick]) -> None:
-        for index, wanted in enumerate(rules.FILL[phase]):
-            if len(picks) >= rules.FILL_TO:
-                return
-            if any(wanted(p.exercise) for p in picks):
-                continue
-            candidates = self._candidates(wanted, phase, {p.exercise.id for p in picks})
-            if not candidates:
-                continue
-            key = f"FILL-{index}"
-            exercise = self._best(candidates, phase, key, None, [])
-            self.met[(key, phase)] = exercise
-            picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
-            self.trace.append(
-                f"FILL: phase {phase}: added {exercise.id} ({wanted.describe()}) "
-                f"to bring the phase to {rules.FILL_TO} exercises"
-            )
-        if len(picks) < rules.MIN_PER_PHASE:
-            any_ex = self._candidates(Match(), phase, {p.exercise.id for p in picks})
-            while len(picks) < rules.MIN_PER_PHASE and any_ex:
-                exercise = self._best(any_ex, phase, "FILL-ANY", None, [])
-                any_ex.remove(exercise)
+        """Bring a short phase up to FILL_TO: first what the phase lacks, then more of the same."""
+        for second_pass in (False, True):
+            for wanted in rules.FILL[phase]:
+                if len(picks) >= rules.FILL_TO:
+                    return
+                if not second_pass and any(wanted(p.exercise) for p in picks):
+                    continue
+                candidates = self._candidates(wanted, phase, {p.exercise.id for p in picks})
+                if not candidates:
+                    continue
+                exercise = self._best(candidates, phase, wanted, None, [])
                 picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
-                self.trace.append(f"FILL: phase {phase}: added {exercise.id}")
+                self.trace.append(
+                    f"FILL: phase {phase}: added {exercise.id} ({wanted.describe()}) "
+                    f"to bring the phase to {rules.FILL_TO} exercises"
+                )
         if len(picks) < rules.MIN_PER_PHASE:
             raise LibraryError(
                 f"phase {phase}: the library has fewer than {rules.MIN_PER_PHASE} exercises "
