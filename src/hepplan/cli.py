@@ -280,6 +280,36 @@ def library_show(exercise_id, library_dir):
     click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
 
 
+@library.command("pictures")
+@click.argument("exercise_ids", nargs=-1)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default="pictures.pdf",
+              show_default=True, help="Where to write the PDF.")
+@LIBRARY
+@reports_errors
+def library_pictures(exercise_ids, output, library_dir):
+    """Draw every exercise's start and end picture on one sheet, to check them by eye.
+
+    \b
+    Example:
+        hepplan library pictures -o pictures.pdf
+        hepplan library pictures clamshell bridge -o two.pdf
+    """
+    from .clinic import Clinic
+    from .errors import InputError
+    from .library import load_library
+    from .output import check_output_path, write_atomic
+    from .render import render_pictures
+
+    lib = load_library(library_dir)
+    unknown = [i for i in exercise_ids if i not in lib]
+    if unknown:
+        raise InputError(f"not in the library: {', '.join(unknown)}")
+    chosen = [lib[i] for i in exercise_ids] if exercise_ids else list(lib)
+    check_output_path(output)
+    write_atomic(output, render_pictures(chosen, Clinic()))
+    _say(f"drew {len(chosen)} exercises to {output}")
+
+
 def main() -> None:
     cli(prog_name="hepplan")
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .errors import HepplanError, LibraryError
 from .loading import read_document, validation_problems
+from .pose import Pose
 from .vocab import Category, Equipment, Irritability, Laterality, LyingSide, Tag, Target
 
 EXERCISE_ID = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
@@ -71,6 +72,7 @@ class Exercise(_Model):
     progression: str | None = None
     regression: str | None = None
     references: Annotated[tuple[Text, ...], Field(min_length=1)]
+    pose: Pose | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Exercise:

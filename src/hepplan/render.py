@@ -407,3 +407,33 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
         story.append(_p(line, s.small))
     title = "Medical referral" if emergency else "Doctor visit needed"
     return _build(story, clinic, title, _footer(profile, decision, clinic))
+
+
+# --- the picture sheet --------------------------------------------------------------------------
+
+
+def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise pictures") -> bytes:
+    """Every exercise's start and end picture with its name and id, two to a row, for review."""
+    from .drawing import draw_pose
+
+    s = Styles(False)
+    width = _page_size(clinic)[0] - 36 * mm
+    cell_w = width / 2 - 4
+    cells = []
+    for exercise in exercises:
+        parts = [_p(f"{exercise.name} ({exercise.id})", s.small)]
+        if exercise.pose is None:
+            parts.append(_p("no pose yet", s.small))
+        else:
+            parts.append(draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT))
+        cells.append(parts)
+    if len(cells) % 2:
+        cells.append([""])
+    rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+    table = Table(rows, colWidths=[cell_w + 4, cell_w + 4])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#DDDDDD")),
+    ]))
+    story = [_p(title, s.h1), table]
+    return _build(story, clinic, title, (title, ""))
