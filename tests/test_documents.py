@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
+import subprocess
 
 import pypdf
 import pytest
@@ -36,12 +39,12 @@ def test_handout_shows_the_patient_program(library):
         assessment={"piriformis": "tight", "side": "right"})
     text = flat(pdf_text(data))
     assert "Your home exercise program" in text
-    assert "For: Zoë Łukasz-Ñúñez" in text
+    assert "For Zoë Łukasz-Ñúñez Date" in text
     assert "Get help right away if you notice any of these" in text
     assert "Go to the emergency department now, or call 911." in text
     assert "How much pain is OK?" in text
     for phase in decision.phases:
-        assert f"Step {phase.number}: {phase.name}" in text
+        assert f"Step {phase.number} of 3: {phase.name}" in text
         for item in phase.exercises:
             assert item.name in text
             assert item.why in text
@@ -63,7 +66,7 @@ def test_markup_in_names_and_notes_prints_literally(library):
     _, _, data = handout(library, patient={"id": "P-1", "name": "<b>Ann & Bo</b>"},
                          plan={"notes": "Walk <i>daily</i> & rest"})
     text = flat(pdf_text(data))
-    assert "For: <b>Ann & Bo</b>" in text
+    assert "For <b>Ann & Bo</b> Date" in text
     assert "Walk <i>daily</i> & rest" in text
 
 
@@ -116,6 +119,7 @@ def test_redirect_document(library, flags, action, absent):
     for exercise in library:
         assert exercise.name not in text
     assert "Step 1" not in text
+    assert "Your log" not in text
 
 
 def test_a_refused_decision_cannot_become_a_handout(library):
@@ -123,3 +127,150 @@ def test_a_refused_decision_cannot_become_a_handout(library):
     decision = plan_program(profile, library)
     with pytest.raises(ValueError):
         render_handout(profile, decision, Clinic())
+
+
+# --- what every handout holds ------------------------------------------------------------------
+
+SECTIONS = [
+    "Your home exercise program",
+    "Get help right away if you notice any of these",
+    "What we found",
+    "How much pain is OK?",
+    "Your program at a glance",
+    "Step 1 of 3: Calm things down",
+    "Step 2 of 3: Build strength",
+    "Step 3 of 3: Back to full activity",
+    "Move on to Step 2 when:",
+    "Move on to Step 3 when:",
+    "You are doing well when:",
+    "Your log for Step 1: tick a box each day you do your exercises",
+    "Your log for Step 3: tick a box each day you do your exercises",
+    "For the clinician",
+    "Decision trace",
+]
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
+    from hepplan import text as words
+
+    profile = make_profile(assessment={"piriformis": "tight", "side": "left",
+                                       "radicular_level": "S1"},
+                           plan={"notes": "Walk after lunch."})
+    decision = plan_program(profile, library)
+    data = render_handout(profile, decision, Clinic(), large_print=large_print)
+    content = flat(pdf_text(data))
+    for section in SECTIONS:
+        assert section in content, section
+    assert "A note from your physical therapist Walk after lunch." in content
+    for phase in decision.phases:
+        for item in (*phase.exercises, phase.aerobic):
+            assert item.name in content
+            assert words.dose_words(item).capitalize() + "." in content
+    assert "Your left leg." in content
+    assert "Your right leg." not in content
+
+
+def test_what_we_found_differs_by_finding(library):
+    def found(**assessment):
+        text = flat(pdf_text(handout(library, assessment=assessment)[2]))
+        return text[text.index("What we found"):text.index("How much pain is OK?")]
+
+    tight = found(piriformis="tight")
+    over = found(piriformis="overstretched")
+    nerve = found(piriformis="normal", radicular_level="L5")
+    mixed = found(piriformis="tight", radicular_level="S1")
+    assert "Yours is tight" in tight and "stretching" in tight
+    assert "already long and strained" in over and "stronger instead" in over
+    assert "nerve root in your lower back (L5)" in nerve
+    assert "Yours is tight" in mixed and "(S1)" in mixed
+    assert len({tight, over, nerve, mixed}) == 4
+
+
+def font_sizes(data: bytes, needle: str) -> set[float]:
+    sizes: set[float] = set()
+
+    def visit(text, cm, tm, font, size):
+        if needle in text:
+            sizes.add(round(size * tm[0] * cm[0], 1))
+
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return sizes
+
+
+@pytest.mark.parametrize(("large_print", "minimum"), [(False, 11), (True, 16)])
+def test_body_text_size(library, large_print, minimum):
+    profile = make_profile(assessment={"piriformis": "tight"})
+    decision = plan_program(profile, library)
+    data = render_handout(profile, decision, Clinic(), large_print=large_print)
+    sizes = font_sizes(data, "You should feel")
+    assert sizes and min(sizes) >= minimum
+
+
+def test_names_in_many_scripts_print_and_unknown_characters_do_not_crash(library):
+    name = "Zoë Łukasz-Ñúñez Ελένη Дмитрий 山田 🙂"
+    text = flat(pdf_text(handout(library, patient={"id": "P-3", "name": name})[2]))
+    assert "Zoë Łukasz-Ñúñez Ελένη Дмитрий" in text
+
+
+def test_fonts_are_embedded(library):
+    reader = pypdf.PdfReader(io.BytesIO(handout(library)[2]))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    for ref in fonts.values():
+        font = ref.get_object()
+        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font \
+            else font
+        descriptor = descendant["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor, font["/BaseFont"]
+
+
+def test_a4_and_letter(library):
+    for size, width in (("a4", 595), ("letter", 612)):
+        data = handout(library, Clinic(page_size=size))[2]
+        box = pypdf.PdfReader(io.BytesIO(data)).pages[0].mediabox
+        assert round(float(box.width)) == width
+
+
+def test_clinic_logo_and_details(library, tmp_path):
+    from PIL import Image
+
+    from hepplan.clinic import load_clinic
+
+    Image.new("RGB", (120, 40), "navy").save(tmp_path / "logo.png")
+    (tmp_path / "clinic.yaml").write_text(
+        "name: Riverside PT\nphone: '555 0100'\nlogo: logo.png\nemergency_number: '112'\n")
+    clinic = load_clinic(tmp_path / "clinic.yaml")
+    data = handout(library, clinic)[2]
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert list(reader.pages[0].images)
+    text = flat(pdf_text(data))
+    assert "Riverside PT" in text
+    assert "Go to the emergency department now, or call 112." in text
+
+
+def test_an_unreadable_logo_is_an_input_error(tmp_path):
+    from hepplan.clinic import load_clinic
+    from hepplan.errors import InputError
+
+    (tmp_path / "logo.png").write_text("not an image")
+    (tmp_path / "clinic.yaml").write_text("logo: logo.png\n")
+    with pytest.raises(InputError) as info:
+        load_clinic(tmp_path / "clinic.yaml")
+    assert info.value.problems == [
+        f"{tmp_path / 'clinic.yaml'}: logo: 'logo.png' is not an image that can be read "
+        "(use PNG or JPEG)"]
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None and not os.environ.get("CI"),
+                    reason="qpdf is not installed (CI installs it)")
+@pytest.mark.parametrize("flags", [{}, {"saddle_anesthesia": "yes"}, {"cancer_history": "yes"}])
+def test_qpdf_check_passes(library, tmp_path, flags):
+    profile = make_profile(red_flags=flags)
+    decision = plan_program(profile, library)
+    render = render_handout if decision.prescribed else render_redirect
+    path = tmp_path / "out.pdf"
+    path.write_bytes(render(profile, decision, Clinic()))
+    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors found" in result.stdout

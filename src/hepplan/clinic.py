@@ -90,5 +90,14 @@ def load_clinic(path: Path | None) -> Clinic:
         logo = clinic.logo if clinic.logo.is_absolute() else path.parent / clinic.logo
         if not logo.is_file():
             raise InputError(f"{path}: logo: {str(clinic.logo)!r} is not a file")
+        from reportlab.lib.utils import ImageReader
+
+        try:
+            ImageReader(str(logo)).getSize()
+        except Exception:  # reportlab raises many kinds for unreadable images
+            raise InputError(
+                f"{path}: logo: {str(clinic.logo)!r} is not an image that can be read "
+                "(use PNG or JPEG)"
+            ) from None
         clinic = clinic.model_copy(update={"logo": logo})
     return clinic

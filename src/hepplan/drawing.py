@@ -175,6 +175,7 @@ def draw_pose(pose: Pose, width: float, height: float, *, font: str = "Helvetica
     span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes)) + 4
     scale = min(frame_w / span_w, frame_h / span_h)
     drawing = Drawing(width, height)
+    drawing.initialFontName = font  # renderers otherwise start every drawing in Helvetica
     for index, (scene, box) in enumerate(zip(scenes, boxes)):
         left = index * (frame_w + gap)
         content_w = (box[2] - box[0]) * scale

@@ -43,6 +43,7 @@ AMBER = colors.HexColor("#B26A00")
 GREEN = colors.HexColor("#1B7F3B")
 INK = colors.HexColor("#1A1A1A")
 GREY = colors.HexColor("#555555")
+BLUE = colors.HexColor("#1F4E79")
 PALE_RED = colors.HexColor("#FDECEC")
 PALE_AMBER = colors.HexColor("#FFF4E0")
 
@@ -63,7 +64,8 @@ class Styles:
         size = 16 if large else 11
         lead = size * 1.35
         self.size = size
-        self.body = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=lead,
+        self.body = ParagraphStyle("body", fontName=FONT, bulletFontName=FONT, fontSize=size,
+                                   leading=lead,
                                    textColor=INK, spaceAfter=size * 0.4)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=size - 2,
                                     leading=(size - 2) * 1.3, textColor=GREY)
@@ -79,8 +81,19 @@ class Styles:
         self.action = ParagraphStyle("action", parent=self.body, fontName=BOLD,
                                      fontSize=size + 15, leading=(size + 15) * 1.2,
                                      alignment=TA_CENTER, textColor=colors.white)
+        self.banner = ParagraphStyle("banner", parent=self.body, fontName=BOLD,
+                                     fontSize=size + 5, leading=(size + 5) * 1.25,
+                                     textColor=colors.white, spaceAfter=0)
+        self.banner_small = ParagraphStyle("banner_small", parent=self.body,
+                                           textColor=colors.white, spaceAfter=0)
+        self.stop = ParagraphStyle("stop", parent=self.body, textColor=RED)
         self.big_number = ParagraphStyle("big_number", parent=self.action, fontSize=size + 9,
                                          leading=(size + 9) * 1.25)
+
+
+def _style(commands: list) -> TableStyle:
+    """A table style whose plain cells use the embedded font too (never a standard font)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
 
 
 def _p(value: str, style: ParagraphStyle) -> Paragraph:
@@ -98,6 +111,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
     footer: tuple[str, str] = ("", "")
 
     def __init__(self, *args, **kwargs):
+        kwargs["initialFontName"] = FONT  # no unembedded standard font on any page
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
@@ -172,64 +186,158 @@ def render_handout(
     if not decision.prescribed or not decision.phases:
         raise ValueError("only a prescribed decision can be rendered as a handout")
     s = Styles(large_print)
-    story: list = []
-    story += _clinic_header(clinic, s)
-    story.append(_p("Your home exercise program", s.title))
+    width = _page_size(clinic)[0] - 36 * mm
     a = profile.assessment
-    story.append(_p(f"For: {profile.patient.name}", s.strong))
-    story.append(_p(f"Date: {a.date.isoformat()}    Physical therapist: {a.clinician}", s.body))
-    story.append(_p(f"Painful side: {_side_name(a.side.value)}", s.body))
-    story.append(Spacer(1, s.size * 0.5))
+    story: list = [*_clinic_header(clinic, s, width)]
+    story.append(_p("Your home exercise program", s.title))
+    details = [
+        ("For", profile.patient.name),
+        ("Date", a.date.isoformat()),
+        ("Physical therapist", a.clinician),
+        ("Painful side", _side_name(a.side.value)),
+    ]
+    story.append(_key_values(details, s, width))
+    story.append(Spacer(1, s.size * 0.6))
     story.append(_safety_box(clinic, s))
-    story.append(Spacer(1, s.size * 0.5))
 
     story.append(_p("What we found", s.h1))
-    found = [
-        text.block("handout.j2", "found_piriformis", piriformis=a.piriformis.value),
-        text.block("handout.j2", "found_nerve", radicular=a.radicular_level.value),
-        text.block("handout.j2", "found_plan"),
-    ]
-    for sentence in found:
-        if sentence:
-            story.append(_p(sentence, s.body))
+    for sentence in _found(profile):
+        story.append(_p(sentence, s.body))
     if decision.see_doctor_about:
-        concerns = "; ".join(
-            redflags.BY_KEY[k].reason.rstrip(".") for k in decision.triggered
-        )
+        concerns = "; ".join(redflags.BY_KEY[k].reason.rstrip(".") for k in decision.triggered)
         story.append(_p(text.block("handout.j2", "routine_check", concerns=concerns), s.strong))
+    if profile.plan.notes:
+        story.append(_p("A note from your physical therapist", s.h2))
+        story.append(_p(profile.plan.notes, s.body))
 
     story.append(_p("How much pain is OK?", s.h1))
     story.append(_traffic_light(clinic, s))
+    story.append(_p("Your program at a glance", s.h1))
+    story.append(_overview(decision, s, width))
 
     for phase in decision.phases:
-        story.append(CondPageBreak(60 * mm))
-        start, end = phase.weeks
-        story.append(_p(f"Step {phase.number}: {phase.name}", s.h1))
-        story.append(_p(f"Weeks {start} to {end}. About {phase.minutes_per_day} minutes a day.",
-                        s.strong))
-        story.append(_p(f"Goal: {phase.goal}", s.body))
-        for item in phase.exercises:
-            story.append(_exercise_card(item, a.side.value, s))
-        story.append(_exercise_card(phase.aerobic, a.side.value, s))
-        story.append(_p("Move on to the next step when:" if phase.number < 3 else
-                        "You are done when:", s.h2))
-        story.append(_bullets(phase.progress_when, s))
-
-    if profile.plan.notes:
-        story.append(_p("A note from your physical therapist", s.h1))
-        story.append(_p(profile.plan.notes, s.body))
+        story.append(PageBreak())
+        story += _phase_section(phase, a.side.value, s, width, len(decision.phases))
 
     story.append(PageBreak())
     story += _clinician_page(profile, decision, clinic, s)
     return _build(story, clinic, "Home exercise program", _footer(profile, decision, clinic))
 
 
+def _found(profile: Profile) -> list[str]:
+    a = profile.assessment
+    weak = [
+        name for name, grade in (("the side of your hip", a.glute_strength.medius),
+                                 ("your buttock", a.glute_strength.maximus))
+        if grade is not None and grade < 5
+    ]
+    sentences = [
+        text.block("handout.j2", "found_piriformis", piriformis=a.piriformis.value),
+        text.block("handout.j2", "found_nerve", radicular=a.radicular_level.value),
+        text.block("handout.j2", "found_strength", weak=" and ".join(weak)) if weak else "",
+        text.block("handout.j2", "found_plan"),
+    ]
+    return [sentence for sentence in sentences if sentence]
+
+
+def _key_values(rows, s: Styles, width: float) -> Table:
+    table = Table([[_p(key, s.small), _p(value, s.strong)] for key, value in rows],
+                  colWidths=[s.size * 11, width - s.size * 11], hAlign="LEFT")
+    table.setStyle(_style([
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#DDDDDD")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return table
+
+
+def _overview(decision: Decision, s: Styles, width: float) -> Table:
+    rows = [[_p("Step", s.strong), _p("Weeks", s.strong), _p("Exercises", s.strong),
+             _p("Each day", s.strong)]]
+    for phase in decision.phases:
+        names = [item.name for item in phase.exercises] + [phase.aerobic.name]
+        rows.append([
+            _p(f"{phase.number}. {phase.name}", s.body),
+            _p(f"{phase.weeks[0]} to {phase.weeks[1]}", s.body),
+            _p(", ".join(names), s.body),
+            _p(f"about {phase.minutes_per_day} minutes", s.body),
+        ])
+    first, weeks, last = width * 0.26, width * 0.13, width * 0.17
+    table = Table(rows, colWidths=[first, weeks, width - first - weeks - last, last],
+                  repeatRows=1)
+    table.setStyle(_style([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BBBBBB")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return table
+
+
+def _phase_section(phase, painful: str, s: Styles, width: float, total: int) -> list:
+    start, end = phase.weeks
+    band = Table(
+        [[_p(f"Step {phase.number} of {total}: {phase.name}", s.banner)],
+         [_p(f"Weeks {start} to {end} · about {phase.minutes_per_day} minutes a day",
+             s.banner_small)]],
+        colWidths=[width],
+    )
+    band.setStyle(_style([
+        ("BACKGROUND", (0, 0), (-1, -1), BLUE),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    parts: list = [band, Spacer(1, s.size * 0.4), _p(f"Goal: {phase.goal}", s.strong)]
+    for item in (*phase.exercises, phase.aerobic):
+        parts.append(Spacer(1, s.size * 0.5))
+        parts.append(_exercise_card(item, painful, s, width))
+    last = phase.number == total
+    parts.append(_p("You are doing well when:" if last else
+                    f"Move on to Step {phase.number + 1} when:", s.h2))
+    parts += [_p(f"☐  {line}", s.body) for line in phase.progress_when]
+    parts.append(KeepTogether(_log(phase, s, width)))
+    return parts
+
+
+def _log(phase, s: Styles, width: float) -> list:
+    start, end = phase.weeks
+    days = [f"Day {n}" for n in range(1, 8)]
+    rows = [["", *days]] + [[f"Week {week}", *[""] * 7] for week in range(start + 1, end + 1)]
+    label = s.size * 5.5
+    table = Table(
+        [[_p(cell, s.small) if cell else "" for cell in row] for row in rows],
+        colWidths=[label] + [(width - label) / 7] * 7,
+        rowHeights=[s.size * 1.8] + [s.size * 2.2] * (len(rows) - 1),
+    )
+    table.setStyle(_style([
+        ("GRID", (0, 0), (-1, -1), 0.6, GREY),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    return [_p(f"Your log for Step {phase.number}: tick a box each day you do your exercises",
+               s.h2), table]
+
+
 def _side_name(side: str) -> str:
     return "both sides" if side == "both" else side
 
 
-def _clinic_header(clinic: Clinic, s: Styles) -> list:
-    return [_p(line, s.small) for line in _clinic_lines(clinic)]
+def _clinic_header(clinic: Clinic, s: Styles, width: float | None = None) -> list:
+    lines = [_p(line, s.small) for line in _clinic_lines(clinic)]
+    if clinic.logo is None:
+        return lines
+    from reportlab.platypus import Image
+
+    logo = Image(str(clinic.logo))
+    height = 16 * mm
+    logo.drawWidth, logo.drawHeight = logo.imageWidth * height / logo.imageHeight, height
+    logo.hAlign = "LEFT"
+    if not lines:
+        return [logo]
+    table = Table([[logo, lines]], colWidths=[logo.drawWidth + 6, None], hAlign="LEFT")
+    table.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return [table]
 
 
 def _safety_box(clinic: Clinic, s: Styles) -> Table:
@@ -251,7 +359,7 @@ def _safety_box(clinic: Clinic, s: Styles) -> Table:
     if clinic.phone:
         rows.append([_p(f"For other worries, call the clinic: {clinic.phone}", s.body)])
     table = Table(rows, colWidths=["100%"])
-    table.setStyle(TableStyle([
+    table.setStyle(_style([
         ("BOX", (0, 0), (-1, -1), 2, RED),
         ("BACKGROUND", (0, 0), (-1, -1), PALE_RED),
         ("LEFTPADDING", (0, 0), (-1, -1), 8),
@@ -269,7 +377,7 @@ def _traffic_light(clinic: Clinic, s: Styles) -> Table:
         [_p("RED", s.strong), _p(text.block("handout.j2", "pain_red", **ctx), s.body)],
     ]
     table = Table(rows, colWidths=[s.size * 6, None])
-    table.setStyle(TableStyle([
+    table.setStyle(_style([
         ("BACKGROUND", (0, 0), (0, 0), colors.HexColor("#D8F0DF")),
         ("BACKGROUND", (0, 1), (0, 1), colors.HexColor("#FFE9C2")),
         ("BACKGROUND", (0, 2), (0, 2), colors.HexColor("#F9D0D0")),
@@ -286,21 +394,47 @@ def _bullets(items, s: Styles) -> ListFlowable:
     )
 
 
-def _exercise_card(item: Prescription, painful: str, s: Styles) -> KeepTogether:
+def _exercise_card(item: Prescription, painful: str, s: Styles, width: float) -> Table:
+    """A boxed card: the picture, then (beside it, or below it in large print) the words."""
     ex = item.exercise
-    parts = [_p(ex.name, s.h2), _p(text.dose_words(item).capitalize() + ".", s.strong)]
+    words = [_p(ex.name, s.h2), _p(text.dose_words(item).capitalize() + ".", s.strong)]
     side = text.side_line(item, painful)
     if side:
-        parts.append(_p(side, s.body))
+        words.append(_p(side, s.strong))
     steps = [text.fill(step, item.side) for step in ex.steps]
-    parts.append(ListFlowable(
+    words.append(ListFlowable(
         [ListItem(_p(step, s.body), leftIndent=s.size * 1.5) for step in steps],
-        bulletType="1", leftIndent=s.size * 1.5, bulletFontName=FONT, bulletFontSize=s.size,
+        bulletType="1", leftIndent=s.size * 1.5, bulletFontName=BOLD, bulletFontSize=s.size,
     ))
-    parts.append(_p("You should feel: " + text.fill(ex.feel, item.side), s.body))
-    parts.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.body))
-    parts.append(_p("Why this one for you: " + item.why, s.body))
-    return KeepTogether(parts)
+    words.append(_p("You should feel: " + text.fill(ex.feel, item.side), s.body))
+    words.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.stop))
+    words.append(_p("Why this one for you: " + item.why, s.body))
+    picture = _picture(ex, s, width)
+    if s.size >= 16:  # large print: picture on top, full width; rows may split across pages
+        rows = ([[picture]] if picture else []) + [[w] for w in words]
+        table = Table(rows, colWidths=[width])
+    else:
+        pic_w = width * 0.38
+        table = Table([[picture or "", words]], colWidths=[pic_w, width - pic_w])
+    table.setStyle(_style([
+        ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#B8C4D0")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    return table
+
+
+def _picture(exercise, s: Styles, width: float):
+    if exercise.pose is None:
+        return None
+    from .drawing import draw_pose
+
+    if s.size >= 16:
+        w = width - 12
+        return draw_pose(exercise.pose, w, w * 0.42, font=FONT)
+    w = width * 0.38 - 12
+    return draw_pose(exercise.pose, w, w * 0.55, font=FONT)
 
 
 def _clinician_page(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
@@ -359,7 +493,7 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
     if emergency:
         banner_rows.append([_p(f"Emergency number: {clinic.emergency_number}", s.big_number)])
     banner = Table(banner_rows, colWidths=["100%"])
-    banner.setStyle(TableStyle([
+    banner.setStyle(_style([
         ("BACKGROUND", (0, 0), (-1, -1), colour),
         ("TOPPADDING", (0, 0), (-1, -1), 10),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
@@ -431,7 +565,7 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
         cells.append([""])
     rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
     table = Table(rows, colWidths=[cell_w + 4, cell_w + 4])
-    table.setStyle(TableStyle([
+    table.setStyle(_style([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#DDDDDD")),
     ]))
