@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
+from reportlab.platypus import Flowable
 from reportlab.lib import colors
 
 from .pose import HEAD_RADIUS, Frame, Pose, Props, lowest, skeleton
@@ -133,64 +133,86 @@ def _towards(a, b, stop_short):
     return a[0] + dx * keep, a[1] + dy * keep
 
 
-def _group(scene: _Scene, scale: float, dx: float, dy: float, floor_width: float) -> Group:
-    group = Group()
+class PoseDrawing(Flowable):
+    """Start and end frames side by side, drawn straight onto the canvas (no graphics tree:
+    a handout holds a dozen of these, and direct canvas calls cost a fraction)."""
 
-    def tx(x: float) -> float:
-        return (x + dx) * scale
+    def __init__(self, pose: Pose, width: float, height: float, font: str,
+                 labels: tuple[str, str] = ("Start", "End")):
+        super().__init__()
+        self.pose, self.width, self.height = pose, width, height
+        self.font, self.labels = font, labels
 
-    def ty(y: float) -> float:
-        return (y + dy) * scale
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        return self.width, self.height
 
-    floor_y = ty(scene.floor)
-    group.add(Line(0, floor_y, floor_width, floor_y,
-                   strokeColor=PROP, strokeWidth=1.2))
+    def draw(self) -> None:
+        canvas = self.canv
+        width, height = self.width, self.height
+        label_size = max(7.0, height * 0.075)
+        gap = width * 0.08
+        frame_w = (width - gap) / 2
+        frame_h = height - label_size * 1.8
+        scenes = [_scene(self.pose.start, self.pose.props), _scene(self.pose.end, self.pose.props)]
+        boxes = [scene.bounds() for scene in scenes]
+        span_w = max(b[2] - b[0] for b in boxes) + 6
+        span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes)) + 4
+        scale = min(frame_w / span_w, frame_h / span_h)
+        canvas.saveState()
+        canvas.setLineCap(1)
+        canvas.setLineJoin(1)
+        for index, (scene, box) in enumerate(zip(scenes, boxes)):
+            left = index * (frame_w + gap)
+            content_w = (box[2] - box[0]) * scale
+            dx = -box[0] + (frame_w - content_w) / 2 / scale
+            dy = -scene.floor + label_size * 1.8 / scale
+            _draw_scene(canvas, scene, scale, left + dx * scale, dy * scale, left, frame_w)
+            canvas.setFillColor(LABEL)
+            canvas.setFont(self.font, label_size)
+            canvas.drawCentredString(left + frame_w / 2, label_size * 0.4, self.labels[index])
+        x, y = frame_w + gap / 2, height / 2
+        canvas.setStrokeColor(LABEL)
+        canvas.setLineWidth(1.5)
+        canvas.line(x - gap * 0.3, y, x + gap * 0.3, y)
+        canvas.line(x + gap * 0.1, y + gap * 0.18, x + gap * 0.3, y)
+        canvas.line(x + gap * 0.3, y, x + gap * 0.1, y - gap * 0.18)
+        canvas.restoreState()
+
+
+def _draw_scene(canvas, scene: _Scene, scale: float, ox: float, oy: float,
+                left: float, frame_w: float) -> None:
+    """Emit one frame: the floor, props, then the body, in page units."""
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return ox + x * scale, oy + y * scale
+
+    floor_y = at(0, scene.floor)[1]
+    canvas.setStrokeColor(PROP)
+    canvas.setLineWidth(1.2)
+    canvas.line(left, floor_y, left + frame_w, floor_y)
+    canvas.setFillColor(PROP_FILL)
+    canvas.setLineWidth(1)
     for x, y, w, h in scene.rects:
-        group.add(Rect(tx(x), ty(y), w * scale, h * scale, fillColor=PROP_FILL,
-                       strokeColor=PROP, strokeWidth=1))
+        px, py = at(x, y)
+        canvas.rect(px, py, w * scale, h * scale, stroke=1, fill=1)
     for (x1, y1), (x2, y2), colour, width in scene.lines:
-        line = Line(tx(x1), ty(y1), tx(x2), ty(y2), strokeColor=colour,
-                    strokeWidth=width * scale, strokeLineCap=1, strokeLineJoin=1)
-        group.add(line)
+        canvas.setStrokeColor(colour)
+        canvas.setLineWidth(width * scale)
+        canvas.line(*at(x1, y1), *at(x2, y2))
     for x, y, r, fill in scene.circles:
+        px, py = at(x, y)
         if fill is None:  # the head
-            group.add(Circle(tx(x), ty(y), r * scale, fillColor=colors.white, strokeColor=NEAR,
-                             strokeWidth=LIMB_WIDTH * scale * 0.8))
+            canvas.setStrokeColor(NEAR)
+            canvas.setFillColor(colors.white)
+            canvas.setLineWidth(LIMB_WIDTH * scale * 0.8)
         else:
-            group.add(Circle(tx(x), ty(y), r * scale, fillColor=fill, strokeColor=PROP,
-                             strokeWidth=0.8))
-    return group
+            canvas.setStrokeColor(PROP)
+            canvas.setFillColor(fill)
+            canvas.setLineWidth(0.8)
+        canvas.circle(px, py, r * scale, stroke=1, fill=1)
 
 
 def draw_pose(pose: Pose, width: float, height: float, *, font: str = "Helvetica",
-              labels: tuple[str, str] = ("Start", "End")) -> Drawing:
-    """Start and end frames side by side in a ``width`` × ``height`` drawing (points)."""
-    label_size = max(7.0, height * 0.075)
-    gap = width * 0.08
-    frame_w = (width - gap) / 2
-    frame_h = height - label_size * 1.8
-    scenes = [_scene(pose.start, pose.props), _scene(pose.end, pose.props)]
-    boxes = [scene.bounds() for scene in scenes]
-    span_w = max(b[2] - b[0] for b in boxes) + 6
-    span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes)) + 4
-    scale = min(frame_w / span_w, frame_h / span_h)
-    drawing = Drawing(width, height)
-    drawing.initialFontName = font  # renderers otherwise start every drawing in Helvetica
-    for index, (scene, box) in enumerate(zip(scenes, boxes)):
-        left = index * (frame_w + gap)
-        content_w = (box[2] - box[0]) * scale
-        dx = -box[0] + (frame_w - content_w) / 2 / scale
-        dy = -scene.floor + label_size * 1.8 / scale
-        group = _group(scene, scale, dx, dy, frame_w)
-        group.translate(left, 0)
-        drawing.add(group)
-        drawing.add(String(left + frame_w / 2, label_size * 0.4, labels[index], fontName=font,
-                           fontSize=label_size, fillColor=LABEL, textAnchor="middle"))
-    arrow_x = frame_w + gap / 2
-    arrow_y = height / 2
-    drawing.add(PolyLine([arrow_x - gap * 0.3, arrow_y, arrow_x + gap * 0.3, arrow_y],
-                         strokeColor=LABEL, strokeWidth=1.5))
-    drawing.add(PolyLine([arrow_x + gap * 0.1, arrow_y + gap * 0.18, arrow_x + gap * 0.3, arrow_y,
-                          arrow_x + gap * 0.1, arrow_y - gap * 0.18],
-                         strokeColor=LABEL, strokeWidth=1.5))
-    return drawing
+              labels: tuple[str, str] = ("Start", "End")) -> PoseDrawing:
+    """Start and end frames side by side, as a ``width`` × ``height`` flowable (points)."""
+    return PoseDrawing(pose, width, height, font, labels)

@@ -27,22 +27,12 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 surprises, duplicate keys or aliases."""
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                None, None, "aliases (*name) are not allowed", event.start_mark
-            )
-        if self.check_event(yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
-            event = self.peek_event()
-            if getattr(event, "anchor", None):
-                raise yaml.MarkedYAMLError(
-                    None, None, "anchors (&name) are not allowed", event.start_mark
-                )
-        return super().compose_node(parent, index)
+
+class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
+    """A safe loader without YAML 1.1 surprises or duplicate keys (aliases are refused by
+    ``_refuse_aliases`` before loading)."""
 
     def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
         if isinstance(node, yaml.MappingNode):
@@ -84,6 +74,17 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+def _refuse_aliases(text: str) -> None:
+    """Profiles never need anchors or aliases, and aliases allow "billion laughs" documents."""
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed",
+                                       event.start_mark)
+        if getattr(event, "anchor", None):
+            raise yaml.MarkedYAMLError(None, None, "anchors (&name) are not allowed",
+                                       event.start_mark)
+
+
 def _depth(value: Any, limit: int) -> int:
     stack = [(value, 1)]
     deepest = 0
@@ -105,6 +106,7 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
         if json_only:
             data = json.loads(text, object_pairs_hook=_unique_json_object)
         else:
+            _refuse_aliases(text)
             data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

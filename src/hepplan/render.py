@@ -19,10 +19,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
+    Flowable,
+    HRFlowable,
     CondPageBreak,
     KeepTogether,
-    ListFlowable,
-    ListItem,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -44,6 +44,7 @@ GREEN = colors.HexColor("#1B7F3B")
 INK = colors.HexColor("#1A1A1A")
 GREY = colors.HexColor("#555555")
 BLUE = colors.HexColor("#1F4E79")
+CARD_EDGE = colors.HexColor("#B8C4D0")
 PALE_RED = colors.HexColor("#FDECEC")
 PALE_AMBER = colors.HexColor("#FFF4E0")
 
@@ -87,6 +88,10 @@ class Styles:
         self.banner_small = ParagraphStyle("banner_small", parent=self.body,
                                            textColor=colors.white, spaceAfter=0)
         self.stop = ParagraphStyle("stop", parent=self.body, textColor=RED)
+        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=size * 1.3,
+                                     bulletIndent=size * 0.2, spaceAfter=size * 0.2)
+        self.step = ParagraphStyle("step", parent=self.body, leftIndent=size * 1.6,
+                                   bulletIndent=0, bulletFontName=BOLD, spaceAfter=size * 0.25)
         self.big_number = ParagraphStyle("big_number", parent=self.action, fontSize=size + 9,
                                          leading=(size + 9) * 1.25)
 
@@ -96,9 +101,24 @@ def _style(commands: list) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
 
 
-def _p(value: str, style: ParagraphStyle) -> Paragraph:
+class _Paragraph(Paragraph):
+    """A paragraph that remembers its line breaks for a width. Tables and page-end splitting
+    wrap the same cell several times; breaking the lines once per width halves the work."""
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        cached = self.__dict__.get("_wrapped")
+        if cached is not None and cached[0] == availWidth:
+            _, self.width, self._wrapWidths, self.blPara, self.height = cached
+            return self.width, self.height
+        result = super().wrap(availWidth, availHeight)
+        if availWidth >= 1e-3:
+            self._wrapped = (availWidth, self.width, self._wrapWidths, self.blPara, self.height)
+        return result
+
+
+def _p(value: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
     """A paragraph of literal text: user and template text is escaped, never interpreted."""
-    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+    return _Paragraph(escape(value).replace("\n", "<br/>"), style, bulletText=bullet)
 
 
 def _page_size(clinic: Clinic):
@@ -136,7 +156,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         self.drawRightString(width - 15 * mm, 10 * mm, f"{right}   page {number} of {total}")
 
 
-def _build(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) -> bytes:
+def build_pdf(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -182,7 +202,15 @@ def _footer(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, 
 def render_handout(
     profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
 ) -> bytes:
-    """The patient's program. Only a prescribed decision can become a handout."""
+    """The patient's program as PDF bytes. Only a prescribed decision can become a handout."""
+    story = handout_story(profile, decision, clinic, large_print=large_print)
+    return build_pdf(story, clinic, "Home exercise program", _footer(profile, decision, clinic))
+
+
+def handout_story(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> list:
+    """The handout's flowables, ready to build."""
     if not decision.prescribed or not decision.phases:
         raise ValueError("only a prescribed decision can be rendered as a handout")
     s = Styles(large_print)
@@ -221,7 +249,7 @@ def render_handout(
 
     story.append(PageBreak())
     story += _clinician_page(profile, decision, clinic, s)
-    return _build(story, clinic, "Home exercise program", _footer(profile, decision, clinic))
+    return story
 
 
 def _found(profile: Profile) -> list[str]:
@@ -290,7 +318,7 @@ def _phase_section(phase, painful: str, s: Styles, width: float, total: int) -> 
     parts: list = [band, Spacer(1, s.size * 0.4), _p(f"Goal: {phase.goal}", s.strong)]
     for item in (*phase.exercises, phase.aerobic):
         parts.append(Spacer(1, s.size * 0.5))
-        parts.append(_exercise_card(item, painful, s, width))
+        parts += _exercise_card(item, painful, s, width)
     last = phase.number == total
     parts.append(_p("You are doing well when:" if last else
                     f"Move on to Step {phase.number + 1} when:", s.h2))
@@ -387,42 +415,64 @@ def _traffic_light(clinic: Clinic, s: Styles) -> Table:
     return table
 
 
-def _bullets(items, s: Styles) -> ListFlowable:
-    return ListFlowable(
-        [ListItem(_p(item, s.body), leftIndent=s.size * 1.2) for item in items],
-        bulletType="bullet", start="•", leftIndent=s.size * 1.2, bulletFontName=FONT,
-    )
+def _bullets(items, s: Styles) -> list:
+    return [_p(item, s.bullet, bullet="•") for item in items]
 
 
-def _exercise_card(item: Prescription, painful: str, s: Styles, width: float) -> Table:
-    """A boxed card: the picture, then (beside it, or below it in large print) the words."""
+class _Card(Flowable):
+    """An exercise card: a box with the picture on the left and the words on the right.
+
+    Drawn directly rather than as a table: a handout holds a dozen cards, and a table wraps
+    each cell more than once."""
+
+    PAD = 6
+
+    def __init__(self, picture, words: list, width: float):
+        super().__init__()
+        self.picture, self.words, self.width = picture, words, width
+        self.pic_w = width * 0.38
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        text_w = self.width - self.pic_w - 2 * self.PAD
+        self._heights = [w.wrapOn(self.canv, text_w, availHeight)[1] + w.getSpaceAfter()
+                         for w in self.words]
+        pic_h = self.picture.wrapOn(self.canv, self.pic_w, availHeight)[1] if self.picture else 0
+        self.height = max(pic_h, sum(self._heights)) + 2 * self.PAD
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(CARD_EDGE)
+        canvas.setLineWidth(0.8)
+        canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        canvas.restoreState()
+        top = self.height - self.PAD
+        if self.picture:
+            self.picture.drawOn(canvas, self.PAD, top - self.picture.height)
+        y = top
+        for flowable, height in zip(self.words, self._heights):
+            y -= height
+            flowable.drawOn(canvas, self.pic_w + self.PAD, y + flowable.getSpaceAfter())
+
+
+def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
+    """The picture, then (beside it, or below it in large print) the words."""
     ex = item.exercise
     words = [_p(ex.name, s.h2), _p(text.dose_words(item).capitalize() + ".", s.strong)]
     side = text.side_line(item, painful)
     if side:
         words.append(_p(side, s.strong))
     steps = [text.fill(step, item.side) for step in ex.steps]
-    words.append(ListFlowable(
-        [ListItem(_p(step, s.body), leftIndent=s.size * 1.5) for step in steps],
-        bulletType="1", leftIndent=s.size * 1.5, bulletFontName=BOLD, bulletFontSize=s.size,
-    ))
+    words += [_p(step, s.step, bullet=str(n)) for n, step in enumerate(steps, start=1)]
     words.append(_p("You should feel: " + text.fill(ex.feel, item.side), s.body))
     words.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.stop))
     words.append(_p("Why this one for you: " + item.why, s.body))
     picture = _picture(ex, s, width)
-    if s.size >= 16:  # large print: picture on top, full width; rows may split across pages
-        rows = ([[picture]] if picture else []) + [[w] for w in words]
-        table = Table(rows, colWidths=[width])
-    else:
-        pic_w = width * 0.38
-        table = Table([[picture or "", words]], colWidths=[pic_w, width - pic_w])
-    table.setStyle(_style([
-        ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#B8C4D0")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-    ]))
-    return table
+    if s.size >= 16:  # large print: a full-width picture above the words, free to split
+        rule = HRFlowable(width="100%", thickness=1.2, color=CARD_EDGE, spaceAfter=s.size * 0.4)
+        return [rule, *([picture] if picture else []), *words]
+    return [_Card(picture, words, width)]
 
 
 def _picture(exercise, s: Styles, width: float):
@@ -433,7 +483,7 @@ def _picture(exercise, s: Styles, width: float):
     if s.size >= 16:
         w = width - 12
         return draw_pose(exercise.pose, w, w * 0.42, font=FONT)
-    w = width * 0.38 - 12
+    w = width * 0.38 - 6
     return draw_pose(exercise.pose, w, w * 0.55, font=FONT)
 
 
@@ -505,7 +555,7 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
     story.append(_p(text.block("redirect.j2", "no_exercise", **ctx), s.body))
     story.append(_p("Why", s.h1))
     story.append(_p(text.block("redirect.j2", "reasons_intro", **ctx), s.body))
-    story.append(_bullets([redflags.BY_KEY[k].reason for k in decision.triggered], s))
+    story += _bullets([redflags.BY_KEY[k].reason for k in decision.triggered], s)
     story.append(_p("What to bring and say", s.h1))
     story.append(_p(text.block("redirect.j2", "bring", **ctx), s.body))
     story.append(_p(text.block("redirect.j2", "say", **ctx), s.body))
@@ -540,7 +590,7 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
     for line in decision.trace:
         story.append(_p(line, s.small))
     title = "Medical referral" if emergency else "Doctor visit needed"
-    return _build(story, clinic, title, _footer(profile, decision, clinic))
+    return build_pdf(story, clinic, title, _footer(profile, decision, clinic))
 
 
 # --- the picture sheet --------------------------------------------------------------------------
@@ -570,4 +620,4 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#DDDDDD")),
     ]))
     story = [_p(title, s.h1), table]
-    return _build(story, clinic, title, (title, ""))
+    return build_pdf(story, clinic, title, (title, ""))

@@ -44,6 +44,8 @@ def side_words(side: str | None) -> dict[str, str]:
 
 def fill(source: str, side: str | None) -> str:
     """Render one piece of exercise text with the patient's side filled in."""
+    if "{" not in source:  # plain text: nothing to fill, no template to compile
+        return source.strip()
     return _compiled(source).render(**side_words(side)).strip()
 
 

@@ -1,0 +1,125 @@
+"""How long a handout takes, against reportlab building a plain story of the same size.
+
+    python benchmarks/bench_handout.py [-n 40]
+
+Prints, for the example profiles:
+- hepplan's time per handout (plan + story + PDF), in process;
+- reportlab's time to build a story with the same paragraphs of text (same font, no tables,
+  lists or drawings) — the floor any handout of this size stands on;
+- their ratio (budget: at most 2.0);
+- the whole process for one `hepplan plan` (budget: under 0.5 s) and `hepplan --help`
+  (budget: under 0.2 s), as the median of a few runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reportlab.platypus import Flowable, Paragraph
+
+from hepplan.clinic import Clinic
+from hepplan.library import load_library
+from hepplan.planner import plan_program
+from hepplan.profile import load_profile
+from hepplan.render import Styles, build_pdf, handout_story
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILES = [
+    REPO / "examples" / "profiles" / name
+    for name in ("tight-piriformis.yaml", "overstretched-weak-glutes.yaml",
+                 "l5-radiculopathy.yaml", "stenosis-older-adult.yaml")
+]
+
+
+def paragraphs(flowables) -> list[str]:
+    """The text of every paragraph in a story, however deeply nested in tables and lists."""
+    found: list[str] = []
+    for item in flowables:
+        if isinstance(item, Paragraph):
+            found.append(item.text)
+        elif isinstance(item, (list, tuple)):
+            found += paragraphs(item)
+        elif isinstance(item, Flowable):
+            for attr in ("_content", "_flowables", "_cellvalues", "words"):
+                inner = getattr(item, attr, None)
+                if inner:
+                    found += paragraphs(inner)
+            if hasattr(item, "_list"):
+                found += paragraphs(item._list)
+    return found
+
+
+def best_of(runs: int, call) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def process_time(args: list[str], runs: int = 5) -> float:
+    times = []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "hepplan", *args], cwd=folder,
+                           capture_output=True, check=False)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20, help="handouts per profile")
+    args = parser.parse_args()
+    library = load_library()
+    clinic = Clinic(name="Benchmark Clinic", phone="555 0100")
+    ours_total = bare_total = 0.0
+    pages = 0
+    for path in PROFILES:
+        profile = load_profile(path)
+
+        def ours():
+            decision = plan_program(profile, library)
+            story = handout_story(profile, decision, clinic)
+            return build_pdf(story, clinic, "Home exercise program", ("", ""))
+
+        decision = plan_program(profile, library)
+        styles = Styles(False)
+        texts = paragraphs(handout_story(profile, decision, clinic))
+
+        def bare():
+            story = [Paragraph(text, styles.body) for text in texts]
+            return build_pdf(story, clinic, "bare", ("", ""))
+
+        ours()  # warm caches: fonts, templates
+        ours_time = best_of(args.n, ours)
+        bare_time = best_of(args.n, bare)
+        ours_total += ours_time
+        bare_total += bare_time
+        pages += ours().count(b"/Type /Page\n")
+        print(f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   reportlab story "
+              f"{bare_time * 1000:7.1f} ms   ratio {ours_time / bare_time:4.2f}   "
+              f"({len(texts)} paragraphs)")
+    ratio = ours_total / bare_total
+    print(f"{'all':<34} hepplan {ours_total / len(PROFILES) * 1000:7.1f} ms per handout; "
+          f"ratio {ratio:.2f} (budget ≤ 2.0) → {'OK' if ratio <= 2.0 else 'OVER BUDGET'}")
+    print(f"handouts per second, one core: {len(PROFILES) / ours_total:.1f}")
+    example = str(PROFILES[0])
+    whole = process_time(["plan", example, "-o", "bench.pdf"])
+    help_time = process_time(["--help"])
+    print(f"whole process, one handout: {whole:.3f} s (budget < 0.5 s) → "
+          f"{'OK' if whole < 0.5 else 'OVER BUDGET'}")
+    print(f"hepplan --help: {help_time:.3f} s (budget < 0.2 s) → "
+          f"{'OK' if help_time < 0.2 else 'OVER BUDGET'}")
+
+
+if __name__ == "__main__":
+    main()
