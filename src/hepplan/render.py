@@ -612,7 +612,7 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
             parts.append(draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT))
         cells.append(parts)
     if len(cells) % 2:
-        cells.append([""])
+        cells.append([Spacer(1, 1)])
     rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
     table = Table(rows, colWidths=[cell_w + 4, cell_w + 4])
     table.setStyle(_style([
