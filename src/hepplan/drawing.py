@@ -66,9 +66,12 @@ def _scene(frame: Frame, props: Props) -> _Scene:
         floor = min(floor, y - 10.5)
     if props.chair == "seat":
         hx, hy = p["hip"]
-        seat = hy - 3
+        thigh = frame.angle("near_thigh") % 360
+        sitting = thigh <= 50 or thigh >= 310 or 130 <= thigh <= 230
+        # sitting: the seat is under the hip; standing up: the chair stays behind, at its height
+        seat = hy - 3 if sitting else floor + CHAIR_SEAT - 1.4
         floor = min(floor, seat - CHAIR_SEAT)
-        back = hx - 9
+        back = hx - 9 if sitting else hx - 9 - CHAIR_DEPTH * 0.6
         scene.lines += [
             ((back, seat), (back + CHAIR_DEPTH, seat), PROP, 2.4),
             ((back, seat), (back, seat + CHAIR_BACK - CHAIR_SEAT), PROP, 2.4),
