@@ -72,7 +72,7 @@ class Exercise(_Model):
     progression: str | None = None
     regression: str | None = None
     references: Annotated[tuple[Text, ...], Field(min_length=1)]
-    pose: Pose | None = None
+    pose: Pose
 
     @model_validator(mode="after")
     def _consistent(self) -> Exercise:

@@ -238,10 +238,9 @@ def handout_story(
         story.append(_p("A note from your physical therapist", s.h2))
         story.append(_p(profile.plan.notes, s.body))
 
-    story.append(_p("How much pain is OK?", s.h1))
-    story.append(_traffic_light(clinic, s))
-    story.append(_p("Your program at a glance", s.h1))
-    story.append(_overview(decision, s, width))
+    story.append(KeepTogether([_p("How much pain is OK?", s.h1), _traffic_light(clinic, s)]))
+    story.append(KeepTogether([_p("Your program at a glance", s.h1),
+                               _overview(decision, s, width)]))
 
     for phase in decision.phases:
         story.append(PageBreak())
@@ -476,8 +475,6 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
 
 
 def _picture(exercise, s: Styles, width: float):
-    if exercise.pose is None:
-        return None
     from .drawing import draw_pose
 
     if s.size >= 16:
@@ -605,12 +602,8 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
     cell_w = width / 2 - 4
     cells = []
     for exercise in exercises:
-        parts = [_p(f"{exercise.name} ({exercise.id})", s.small)]
-        if exercise.pose is None:
-            parts.append(_p("no pose yet", s.small))
-        else:
-            parts.append(draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT))
-        cells.append(parts)
+        cells.append([_p(f"{exercise.name} ({exercise.id})", s.small),
+                      draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT)])
     if len(cells) % 2:
         cells.append([Spacer(1, 1)])
     rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
