@@ -74,10 +74,10 @@ class Styles:
                                     leading=(size + 9) * 1.2, spaceAfter=size * 0.5)
         self.h1 = ParagraphStyle("h1", parent=self.body, fontName=BOLD, fontSize=size + 5,
                                  leading=(size + 5) * 1.25, spaceBefore=size * 0.8,
-                                 spaceAfter=size * 0.4)
+                                 spaceAfter=size * 0.4, keepWithNext=1)
         self.h2 = ParagraphStyle("h2", parent=self.body, fontName=BOLD, fontSize=size + 2,
                                  leading=(size + 2) * 1.25, spaceBefore=size * 0.6,
-                                 spaceAfter=size * 0.2)
+                                 spaceAfter=size * 0.2, keepWithNext=1)
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
         self.action = ParagraphStyle("action", parent=self.body, fontName=BOLD,
                                      fontSize=size + 15, leading=(size + 15) * 1.2,
@@ -289,7 +289,7 @@ def _overview(decision: Decision, s: Styles, width: float) -> Table:
             _p(", ".join(names), s.body),
             _p(f"about {phase.minutes_per_day} minutes", s.body),
         ])
-    first, weeks, last = width * 0.26, width * 0.13, width * 0.17
+    first, weeks, last = width * 0.26, max(width * 0.13, s.size * 5.5), width * 0.17
     table = Table(rows, colWidths=[first, weeks, width - first - weeks - last, last],
                   repeatRows=1)
     table.setStyle(_style([
@@ -468,9 +468,11 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
     words.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.stop))
     words.append(_p("Why this one for you: " + item.why, s.body))
     picture = _picture(ex, s, width)
-    if s.size >= 16:  # large print: a full-width picture above the words, free to split
+    if s.size >= 16:  # large print: a full-width picture above the words, split between steps
         rule = HRFlowable(width="100%", thickness=1.2, color=CARD_EDGE, spaceAfter=s.size * 0.4)
-        return [rule, *([picture] if picture else []), *words]
+        first = len(words) - len(steps) - 3  # name, dose, side and step 1 stay with the picture
+        return [KeepTogether([rule, picture, *words[:first + 1]]), *words[first + 1:-4],
+                KeepTogether(words[-4:])]  # the last step with "feel", "stop if" and "why"
     return [_Card(picture, words, width)]
 
 
