@@ -297,7 +297,7 @@ def test_dose_follows_irritability(library):
 def test_every_choice_is_traced_with_a_rule_id(library):
     decision = plan(library, assessment={"piriformis": "tight", "radicular_level": "S1",
                                          "glute_strength": {"maximus": 3}})
-    for phase, item in every_item(decision):
+    for _, item in every_item(decision):
         assert item.rules
         assert any(item.id in line and line.split(":")[0] in item.rules
                    for line in decision.trace), item.id

@@ -21,7 +21,6 @@ from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
-    CondPageBreak,
     KeepTogether,
     PageBreak,
     Paragraph,
