@@ -280,6 +280,36 @@ def library_show(exercise_id, library_dir):
     click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
 
 
+@library.command("check")
+@LIBRARY
+@reports_errors
+def library_check(library_dir):
+    """Check a library is fit to print: schema and vocabulary, unique ids, links without
+    loops, every text for every side, every picture, and reading level (Flesch-Kincaid grade
+    at most 9 per exercise, median at most 7). Exit 0 only when clean, else 1.
+
+    \b
+    Example:
+        hepplan library check
+        hepplan library check --library my-exercises/
+    """
+    from .check import MAX_MEDIAN_GRADE, check_library
+    from .resources import default_library_dir
+
+    directory = library_dir or default_library_dir()
+    result = check_library(directory)
+    for problem in result.problems:
+        _say(f"error: {problem}")
+    if not result.clean:
+        _say(f"{directory}: {len(result.problems)} problem(s); the library is not fit to use")
+        sys.exit(1)
+    click.echo(
+        f"{directory}: clean — {result.exercises} exercises, reading grade median "
+        f"{result.median_grade:.1f} (at most {MAX_MEDIAN_GRADE:g}), highest "
+        f"{max(result.grades.values()):.1f}"
+    )
+
+
 @library.command("pictures")
 @click.argument("exercise_ids", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default="pictures.pdf",

@@ -1,0 +1,149 @@
+"""The shipped library: its size, its content rules, and `library check` on broken copies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+
+import pytest
+
+from hepplan.cli import cli
+
+from .conftest import REPO
+
+LIBRARY = REPO / "exercises"
+
+# issue 4: at least this many per category
+MINIMUM = {"stretch": 5, "soft_tissue": 2, "nerve_glide": 4, "strength": 16,
+           "motor_control": 4, "directional": 4, "aerobic": 2}
+
+
+def test_library_list_shows_the_counts(runner):
+    rows = json.loads(runner.invoke(cli, ["library", "list", "--json"]).stdout)
+    assert len(rows) >= 40
+    counts = Counter(row["category"] for row in rows)
+    for category, minimum in MINIMUM.items():
+        assert counts[category] >= minimum, category
+
+
+def test_glides_cover_both_nerves_as_sliders_and_tensioners(library):
+    kinds = {(t.value, tag.value) for ex in library for t in ex.targets for tag in ex.tags
+             if tag.value in ("nerve_slider", "nerve_tensioner")}
+    for nerve in ("sciatic_nerve", "femoral_nerve"):
+        assert (nerve, "nerve_slider") in kinds
+        assert (nerve, "nerve_tensioner") in kinds
+
+
+def test_every_exercise_has_what_a_patient_needs(library):
+    for ex in library:
+        assert 3 <= len(ex.steps) <= 6, ex.id
+        assert ex.feel and ex.stop_if and ex.why and ex.references, ex.id
+        if ex.category.value == "nerve_glide":
+            assert "numb" in ex.stop_if.lower() or "tingl" in ex.stop_if.lower(), ex.id
+
+
+def test_the_clamshell_chain_progresses_to_single_leg_work(library):
+    chain, current = [], "clamshell"
+    while current:
+        chain.append(current)
+        current = library[current].progression
+    assert chain[:2] == ["clamshell", "banded_clamshell"]
+    assert "single_leg" in {t.value for t in library[chain[-1]].tags}
+
+
+def test_library_check_is_clean_on_the_shipped_library(runner):
+    result = runner.invoke(cli, ["library", "check"])
+    assert result.exit_code == 0, result.stderr
+    assert "clean — " in result.stdout
+    assert "exercises, reading grade median" in result.stdout
+
+
+@pytest.fixture
+def broken(tmp_path):
+    """A copy of the shipped library to break, one edit at a time."""
+    folder = tmp_path / "exercises"
+    shutil.copytree(LIBRARY, folder)
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = folder / f"{name}.yaml"
+        text = path.read_text()
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1))
+
+    return folder, edit
+
+
+def check(runner, folder):
+    result = runner.invoke(cli, ["library", "check", "--library", str(folder)])
+    assert result.exit_code == 1
+    return [line.removeprefix("error: ") for line in result.stderr.splitlines()[:-1]]
+
+
+def test_an_unknown_tag(runner, broken):
+    folder, edit = broken
+    edit("clamshell", "tags: [side_lying]", "tags: [side_lying, lying_sideways]")
+    [problem] = check(runner, folder)
+    assert problem.startswith(f"{folder / 'clamshell.yaml'}: tags[1]: 'lying_sideways' is not "
+                              "allowed; allowed: piriformis_stretch, nerve_slider")
+
+
+def test_a_dangling_link(runner, broken):
+    folder, edit = broken
+    edit("clamshell", "progression: banded_clamshell", "progression: banded_clamshel")
+    assert check(runner, folder) == [
+        f"{folder / 'clamshell.yaml'}: progression: 'banded_clamshel' is not in the library"]
+
+
+def test_a_duplicate_id(runner, broken):
+    folder, _ = broken
+    shutil.copy(folder / "clamshell.yaml", folder / "clamshell_copy.yaml")
+    problems = check(runner, folder)
+    assert problems == [
+        f"{folder / 'clamshell_copy.yaml'}: id: 'clamshell' must match the file name "
+        "'clamshell_copy'",
+        f"{folder / 'clamshell_copy.yaml'}: id: 'clamshell' is already used by clamshell.yaml",
+    ]
+
+
+def test_a_loop_in_progressions(runner, broken):
+    folder, edit = broken
+    edit("banded_clamshell", "progression: side_lying_hip_abduction", "progression: clamshell")
+    problems = check(runner, folder)
+    assert problems == [f"{folder / 'banded_clamshell.yaml'}: progression: the chain loops: "
+                        "banded_clamshell → clamshell → banded_clamshell"]
+
+
+def test_a_template_that_does_not_render(runner, broken):
+    folder, edit = broken
+    edit("clamshell", "lift your {{ side }} knee up", "lift your {{ sid }} knee up")
+    problems = check(runner, folder)
+    assert problems == [
+        f"{folder / 'clamshell.yaml'}: steps[2]: does not render for side {side}: "
+        "'sid' is undefined" for side in ("both", "left", "right")]
+
+
+HARD = ("Subsequently, position your cranium comfortably upon an appropriately dimensioned "
+        "orthopaedic cushioning apparatus, maintaining cervical neutrality throughout the "
+        "entirety of the therapeutic intervention")
+
+
+def test_hard_reading(runner, broken):
+    folder, edit = broken
+    for step in ("Lie on your {{ other_side }} side with your knees bent and your feet together.",
+                 "Rest your head on your arm or a pillow.",
+                 "Keep your feet touching and lift your {{ side }} knee up.",
+                 "Hold for a moment. Do not let your hips roll back.",
+                 "Lower your knee slowly."):
+        edit("clamshell", step, HARD + ".")
+    [problem] = check(runner, folder)
+    assert problem.startswith(f"{folder / 'clamshell.yaml'}: reading level: grade ")
+    assert problem.endswith("; at most 9 (shorter sentences, shorter words)")
+
+
+def test_a_pose_that_cannot_be_drawn(runner, broken):
+    folder, edit = broken
+    edit("clamshell", "pose:", "pose:\n  view: front")
+    assert check(runner, folder) == [
+        f"{folder / 'clamshell.yaml'}: pose.view: is not a known key; allowed here: props, "
+        "start, end"]
