@@ -147,3 +147,33 @@ def test_a_pose_that_cannot_be_drawn(runner, broken):
     assert check(runner, folder) == [
         f"{folder / 'clamshell.yaml'}: pose.view: is not a known key; allowed here: props, "
         "start, end"]
+
+
+@pytest.mark.parametrize(("template", "context"), [
+    ("handout.j2", dict(emergency_number="911", piriformis="tight", radicular="L5",
+                        weak="your buttock", concerns="night pain", green_max=2, amber_max=5)),
+    ("handout.j2", dict(emergency_number="911", piriformis="overstretched", radicular="none",
+                        weak="the side of your hip", concerns="night pain", green_max=2,
+                        amber_max=5)),
+    ("redirect.j2", dict(disposition="emergency", emergency_number="911")),
+    ("redirect.j2", dict(disposition="urgent", emergency_number="911")),
+])
+def test_patient_facing_templates_read_at_grade_7_or_below(template, context):
+    from hepplan import text
+    from hepplan.check import reading_grade
+
+    blocks = text.environment().get_template(template).blocks
+    for name in blocks:
+        words = text.block(template, name, **context)
+        if words:
+            assert reading_grade([words]) <= 7, (template, name, words)
+
+
+def test_the_safety_box_and_red_flag_reasons_read_at_grade_7_or_below():
+    from hepplan import redflags
+    from hepplan.check import reading_grade
+    from hepplan.render import SAFETY_SIGNS
+
+    assert reading_grade(list(SAFETY_SIGNS)) <= 7
+    for flag in redflags.RED_FLAGS:
+        assert reading_grade([flag.reason]) <= 7, flag.key

@@ -67,7 +67,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     RedFlag(
         "major_trauma", Level.EMERGENCY, False, False,
         "The pain began after a serious injury (fall from height, road collision)",
-        "Your pain began after a serious injury.",
+        "Your pain began after a bad fall or a crash.",
     ),
     RedFlag(
         "sexual_dysfunction", Level.URGENT, False, True,
