@@ -172,7 +172,7 @@ def test_patient_facing_templates_read_at_grade_7_or_below(template, context):
 def test_the_safety_box_and_red_flag_reasons_read_at_grade_7_or_below():
     from hepplan import redflags
     from hepplan.check import reading_grade
-    from hepplan.render import SAFETY_SIGNS
+    from hepplan.text import SAFETY_SIGNS
 
     assert reading_grade(list(SAFETY_SIGNS)) <= 7
     for flag in redflags.RED_FLAGS:

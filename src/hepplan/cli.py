@@ -153,6 +153,112 @@ def _report_missing(patient: str, missing) -> None:
 
 @cli.command()
 @PROFILE
+@click.option("--to", "to_addr", metavar="ADDR",
+              help="Send to this address. Default: patient.email from the profile.")
+@click.option("--from", "from_addr", metavar="ADDR",
+              help="The sender, e.g. 'Riverside PT <frontdesk@example.org>'. "
+                   "Also HEPPLAN_SMTP_FROM, or smtp.from or email in the clinic file.")
+@click.option("--smtp-host", metavar="HOST",
+              help="The mail server. Also HEPPLAN_SMTP_HOST, or smtp.host in the clinic file.")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), metavar="PORT",
+              help="Default 587 for starttls, 465 for ssl, 25 for none. Also HEPPLAN_SMTP_PORT.")
+@click.option("--security", type=click.Choice(["starttls", "ssl", "none"]),
+              help="Default starttls. 'none' is allowed only for a server on this machine. "
+                   "Also HEPPLAN_SMTP_SECURITY.")
+@click.option("--user", metavar="USER",
+              help="Log in as USER; the password comes only from HEPPLAN_SMTP_PASSWORD. "
+                   "Also HEPPLAN_SMTP_USER.")
+@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Write the exact message to FILE and send nothing.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write the redirect document if the profile is refused. "
+                   "Default: <patient id>.pdf in the current folder.")
+@LIBRARY
+@CLINIC
+@LARGE_PRINT
+@reports_errors
+def email(profile, to_addr, from_addr, smtp_host, smtp_port, security, user, eml, output,
+          library_dir, clinic_file, large_print):
+    """E-mail the patient's program as a PDF attachment.
+
+    Only a prescribed program is ever sent. When red flags need medical care, nothing is sent:
+    the redirect document is written here instead (exit 3) and you must contact the patient
+    directly. The settings come from options, then HEPPLAN_SMTP_* environment variables, then
+    the clinic file's smtp section. Connections are encrypted (STARTTLS, certificate checked).
+
+    \b
+    Example:
+        export HEPPLAN_SMTP_PASSWORD=...        # never an option
+        hepplan email patient.yaml --clinic clinic.yaml --smtp-host mail.example.org \\
+            --user frontdesk
+        hepplan email patient.yaml --clinic clinic.yaml --eml preview.eml
+    """
+    from . import core, mail
+    from .errors import InputError
+    from .output import check_output_path, write_atomic
+
+    clinic = core.load_clinic(clinic_file)
+    library = core.load_library(library_dir)
+    outcome = core.decide(profile, library)
+    decision = outcome.decision
+    patient = outcome.profile.patient
+    if decision.refused:  # never by e-mail: a redirect must not sit unread in an inbox
+        output = output or Path.cwd() / f"{patient.id}.pdf"
+        check_output_path(output)
+        write_atomic(output, core.render_document(outcome, clinic, large_print=large_print))
+        _report_refused_email(patient.id, decision, output, clinic.emergency_number)
+        sys.exit(core.EXIT_REFUSED)
+    if decision.status == "incomplete":
+        _report_missing(patient.id, decision.missing)
+        _say(f"{patient.id}: nothing was e-mailed")
+        sys.exit(core.EXIT_INCOMPLETE)
+
+    label = str(clinic_file) if clinic_file else "the built-in clinic settings"
+    problems = []
+    if to_addr is None and patient.email is None:
+        problems.append(f"{profile}: patient.email is not set; give --to ADDR")
+    if not clinic.phone:
+        problems.append(f"{label}: phone: the e-mail tells the patient when to call the clinic, "
+                        "so the clinic file must give its phone number")
+    if problems:
+        raise InputError(problems)
+    recipient = mail.parse_address(to_addr if to_addr is not None else patient.email,
+                                   "--to" if to_addr is not None else f"{profile}: patient.email",
+                                   display_name=patient.name)
+    sender = mail.resolve_sender(from_addr, os.environ, clinic, label)
+    if eml is not None:
+        check_output_path(eml)
+        transport = mail.EmlWriter(eml)
+    else:
+        settings = mail.resolve_settings(
+            {"smtp_host": smtp_host, "smtp_port": smtp_port, "security": security, "user": user},
+            os.environ, clinic, label)
+        transport = mail.SmtpSender(settings, on_retry=lambda reason, delay: _say(
+            f"{patient.id}: {reason}; trying again in {delay:g} s"))
+    pdf = core.render_document(outcome, clinic, large_print=large_print)
+    message = mail.build_message(outcome.profile, decision, clinic, pdf,
+                                 sender=sender, recipient=recipient)
+    result = transport.send(sender.addr_spec, recipient.addr_spec, message)
+    if eml is None:
+        _say(f"{patient.id}: program e-mailed to {recipient.addr_spec} ({result})")
+    else:
+        _say(f"{patient.id}: {result}")
+
+
+def _report_refused_email(patient: str, decision, output: Path, emergency_number: str) -> None:
+    action = (
+        f"go to the emergency department now, or call {emergency_number}"
+        if decision.disposition == "emergency"
+        else "see a doctor within 24 hours"
+    )
+    _say(f"{patient}: {decision.disposition.upper()} — do not prescribe "
+         f"({', '.join(decision.triggered)}). Nothing was e-mailed.")
+    _say(f"Contact the patient directly, by phone or in person, now: they must {action}. "
+         f"Wrote the redirect document to {output}; give it to them in person.")
+
+
+@cli.command()
+@PROFILE
 @JSON_OUT
 @reports_errors
 def screen(profile, as_json):

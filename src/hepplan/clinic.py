@@ -54,6 +54,31 @@ class PainBands(BaseModel):
         return self
 
 
+class Smtp(BaseModel):
+    """How ``hepplan email`` reaches the clinic's mail server. Options and ``HEPPLAN_SMTP_*``
+    environment variables win over these; the password is never kept in a file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: Line | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    security: Literal["starttls", "ssl", "none"] | None = None
+    user: Line | None = None
+    sender: Line | None = Field(default=None, alias="from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "a password must not be kept in the clinic file; "
+                "set the HEPPLAN_SMTP_PASSWORD environment variable instead"
+            )
+        if isinstance(data, dict) and isinstance(data.get("security"), str):
+            data = {**data, "security": data["security"].strip().lower()}
+        return data
+
+
 class Clinic(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +91,7 @@ class Clinic(BaseModel):
     pain_bands: PainBands = PainBands()
     page_size: Literal["letter", "a4"] = "letter"
     logo: Path | None = None
+    smtp: Smtp = Smtp()
 
     @model_validator(mode="before")
     @classmethod

@@ -367,18 +367,10 @@ def _clinic_header(clinic: Clinic, s: Styles, width: float | None = None) -> lis
 
 
 #: The emergency signs on every handout, in the patient's words (CLINICAL.md §1 and §3).
-SAFETY_SIGNS = (
-    "You can't pee, or you can't tell when you need to pee.",
-    "You leak pee or poo and can't stop it.",
-    "You feel numb between your legs, where you sit on a bike seat.",
-    "Both legs have pain, numbness or weakness.",
-    "Your leg or foot gets weaker, or your foot slaps or catches when you walk.",
-    "You have a fever or feel very unwell along with the pain.",
-)
 
 
 def _safety_box(clinic: Clinic, s: Styles) -> Table:
-    signs = SAFETY_SIGNS
+    signs = text.SAFETY_SIGNS
     rows = [
         [_p(text.block("handout.j2", "safety_title"), s.h2)],
         [_p(text.block("handout.j2", "safety_intro"), s.body)],

@@ -14,6 +14,15 @@ from .decision import Prescription
 from .resources import templates_dir
 
 OTHER = {"left": "right", "right": "left"}
+#: The signs that mean "get help right away", in the handout's safety box and the e-mail.
+SAFETY_SIGNS = (
+    "You can't pee, or you can't tell when you need to pee.",
+    "You leak pee or poo and can't stop it.",
+    "You feel numb between your legs, where you sit on a bike seat.",
+    "Both legs have pain, numbness or weakness.",
+    "Your leg or foot gets weaker, or your foot slaps or catches when you walk.",
+    "You have a fever or feel very unwell along with the pain.",
+)
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "3 times", 4: "4 times", 5: "5 times", 6: "6 times"}
 
 
@@ -26,6 +35,20 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def mail_environment() -> jinja2.Environment:
+    """For the e-mail bodies: ``*.html.j2`` templates are autoescaped, so nothing a clinician or
+    patient typed can become markup."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -1,0 +1,397 @@
+"""E-mail delivery: the settings, the message, and two senders with one interface.
+
+``SmtpSender`` delivers to a mail server; ``EmlWriter`` is its dry-run twin and writes the
+same bytes to a file. The message is built once, as bytes, so what ``--eml`` writes is
+exactly what the server would receive.
+
+Only a prescribed program is ever e-mailed. The caller decides that; this module never sees
+a refused decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from .clinic import Clinic
+from .decision import Decision
+from .errors import HepplanError, InputError
+from .output import write_atomic
+from .profile import Profile
+
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_PORT = {"starttls": 587, "ssl": 465, "none": 25}
+#: Seconds to wait before the first, second and third retry of a transient failure.
+RETRY_DELAYS = (2.0, 5.0, 10.0)
+#: Seconds to wait for the server at each step of a conversation.
+TIMEOUT_S = 30.0
+ENV = "HEPPLAN_SMTP_"
+PASSWORD_ENV = "HEPPLAN_SMTP_PASSWORD"
+
+#: Words that would tell anyone who sees the subject line why the patient was seen.
+CLINICAL_WORDS = re.compile(
+    r"\b(pain\w*|sciatic\w*|piriformis|nerves?|neur\w*|spin\w*|back|lumbar|hips?|buttocks?|"
+    r"legs?|dis[ck]s?|injur\w*|ortho\w*|sports?|chiro\w*|osteo\w*)\b",
+    re.IGNORECASE,
+)
+ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+NAMED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>$")
+
+
+class DeliveryError(HepplanError):
+    """The mail server could not be reached or would not take the message (exit 1)."""
+
+    exit_code = 1
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def where(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 — judged from the text, never by a DNS look-up."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _pick(option, environ: Mapping[str, str], name: str, from_file, clinic_label: str):
+    """The first of option, environment variable and clinic file that is set, with its source."""
+    if option is not None:
+        return option, f"--{name.replace('_', '-')}"
+    env_key = ENV + name.upper()
+    if environ.get(env_key, "").strip():
+        return environ[env_key].strip(), env_key
+    if from_file is not None:
+        return from_file, f"{clinic_label}: smtp.{name}"
+    return None, None
+
+
+def resolve_sender(option: str | None, environ: Mapping[str, str], clinic: Clinic,
+                   clinic_label: str) -> Address:
+    """The From address: --from, HEPPLAN_SMTP_FROM, smtp.from, then the clinic's e-mail."""
+    value, source = _pick(option, environ, "from", clinic.smtp.sender, clinic_label)
+    if value is None and clinic.email:
+        value, source = clinic.email, f"{clinic_label}: email"
+    if value is None:
+        raise InputError(
+            "no sender address: give --from, set HEPPLAN_SMTP_FROM, or add smtp.from "
+            "(or email) to the clinic file"
+        )
+    return parse_address(value, source, display_name=clinic.name)
+
+
+def resolve_settings(options: Mapping[str, object], environ: Mapping[str, str], clinic: Clinic,
+                     clinic_label: str) -> SmtpSettings:
+    """Where and how to connect: options win over HEPPLAN_SMTP_* variables, and those over the
+    clinic file's ``smtp:`` section. Every check happens here, before any connection."""
+    smtp = clinic.smtp
+    problems: list[str] = []
+
+    security, source = _pick(options.get("security"), environ, "security", smtp.security,
+                             clinic_label)
+    security = (security or "starttls").strip().lower()
+    if security not in SECURITY:
+        problems.append(f"{source}: {security!r} is not allowed; use starttls, ssl or none")
+        security = "starttls"
+
+    host, host_source = _pick(options.get("smtp_host"), environ, "host", smtp.host, clinic_label)
+    if host is None:
+        problems.append("no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add "
+                        "smtp.host to the clinic file")
+    elif not host or any(ch.isspace() or ord(ch) < 32 for ch in host):
+        problems.append(f"{host_source}: {host!r} is not a host name")
+        host = None
+
+    port_value, source = _pick(options.get("smtp_port"), environ, "port", smtp.port,
+                               clinic_label)
+    port = DEFAULT_PORT[security]
+    if port_value is not None:
+        try:
+            port = int(port_value)
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"{source}: {port_value!r} is not a port number (1-65535)")
+
+    user, user_source = _pick(options.get("user"), environ, "user", smtp.user, clinic_label)
+    password = environ.get(PASSWORD_ENV) or None
+    if user is not None and not user.strip():
+        problems.append(f"{user_source}: the user name is empty")
+    elif user is not None and password is None:
+        problems.append(f"{PASSWORD_ENV} is not set; it must hold the password for user {user}")
+    elif user is None and password is not None:
+        problems.append(f"{PASSWORD_ENV} is set but no user is given; give --user, set "
+                        "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file")
+
+    if security == "none" and host is not None and not is_loopback(host):
+        problems.append(
+            f"--security none would send the patient's program unencrypted to {host}; it is "
+            "allowed only for a mail server on this machine (localhost, 127.0.0.0/8 or ::1). "
+            "Use starttls or ssl"
+        )
+    if problems:
+        raise InputError(problems)
+    return SmtpSettings(host=host, port=port, security=security, user=user, password=password)
+
+
+def parse_address(value: str, source: str, *, display_name: str | None = None) -> Address:
+    """``name@example.org`` or ``Name <name@example.org>``. No line breaks, ever."""
+    if not isinstance(value, str):
+        raise InputError(f"{source}: {value!r} is not an e-mail address")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InputError(f"{source}: an e-mail address must not contain line breaks or "
+                         "control characters")
+    text = value.strip()
+    named = NAMED.fullmatch(text)
+    if named:
+        display_name = named["name"].strip().strip('"').strip() or display_name
+        text = named["addr"].strip()
+    if not ADDR_SPEC.fullmatch(text) or ".." in text or text.startswith(".") or (
+            text.split("@")[0].endswith(".")):
+        raise InputError(f"{source}: {value!r} is not an e-mail address like name@example.org")
+    if display_name is not None and any(ord(ch) < 32 for ch in display_name):
+        raise InputError(f"{source}: a display name must not contain line breaks")
+    local, domain = text.split("@")
+    return Address(display_name=display_name or "", username=local, domain=domain)
+
+
+# --- the message ----------------------------------------------------------------------------
+
+
+def first_name(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def subject(clinic: Clinic) -> str:
+    """No diagnosis, body part or symptom: the subject is seen on lock screens and by others."""
+    if clinic.name and not CLINICAL_WORDS.search(clinic.name):
+        return f"Your home exercise program from {clinic.name}"
+    return "Your home exercise program"
+
+
+def attachment_name(profile: Profile) -> str:
+    return f"home-program-{profile.patient.id}.pdf"
+
+
+def bodies(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
+    """The plain-text body and its HTML alternative, from ``templates/email.*.j2``."""
+    from .text import SAFETY_SIGNS, mail_environment
+
+    a = profile.assessment
+    context = dict(
+        first_name=first_name(profile.patient.name),
+        clinician=a.clinician,
+        visit=f"{a.date.day} {a.date:%B} {a.date.year}",
+        clinic=clinic,
+        attachment=attachment_name(profile),
+        weeks=max(p.weeks[1] for p in decision.phases),
+        amber_max=clinic.pain_bands.amber_max,
+        emergency_number=clinic.emergency_number,
+        safety_signs=SAFETY_SIGNS,
+        see_doctor=bool(decision.see_doctor_about),
+    )
+    env = mail_environment()
+    text = env.get_template("email.txt.j2").render(**context).strip() + "\n"
+    html = env.get_template("email.html.j2").render(**context).strip() + "\n"
+    return text, html
+
+
+def build_message(profile: Profile, decision: Decision, clinic: Clinic, pdf: bytes, *,
+                  sender: Address, recipient: Address, now: datetime | None = None) -> bytes:
+    """The whole message as the bytes that go on the wire (CRLF line endings)."""
+    if not decision.prescribed:
+        raise ValueError("only a prescribed program is ever e-mailed")
+    text, html = bodies(profile, decision, clinic)
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = recipient
+    if clinic.email and clinic.email.lower() != sender.addr_spec.lower():
+        try:
+            message["Reply-To"] = parse_address(clinic.email, "clinic email",
+                                                display_name=clinic.name)
+        except InputError:
+            pass  # the clinic's e-mail is shown in the body as written; replies go to From
+    message["Date"] = format_datetime(now or datetime.now(timezone.utc).astimezone())
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    message["Subject"] = subject(clinic)
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.add_attachment(pdf, maintype="application", subtype="pdf",
+                           filename=attachment_name(profile))
+    # Boundaries from the content, not chance: the same program gives the same message body.
+    seed = hashlib.sha256(pdf + text.encode() + html.encode()).hexdigest()
+    message.set_boundary(f"hepplan-mixed-{seed[:32]}")
+    message.get_payload(0).set_boundary(f"hepplan-alternative-{seed[32:]}")
+    return message.as_bytes()
+
+
+# --- senders --------------------------------------------------------------------------------
+
+
+class _Transient(Exception):
+    """Worth another try: refused or dropped connections, timeouts, 4xx replies."""
+
+
+class _Permanent(Exception):
+    """Trying again cannot help: 5xx replies, failed login, an untrusted certificate."""
+
+
+@dataclass
+class EmlWriter:
+    """The dry-run twin: writes the message that would be sent to a file, sends nothing."""
+
+    path: Path
+
+    def send(self, sender: str, recipient: str, data: bytes) -> str:
+        write_atomic(self.path, data)
+        return f"wrote the message to {self.path}; nothing was sent"
+
+
+@dataclass
+class SmtpSender:
+    """Delivers one message over SMTP, retrying transient failures with backoff."""
+
+    settings: SmtpSettings
+    on_retry: Callable[[str, float], None] = lambda reason, delay: None
+    sleep: Callable[[float], None] = time.sleep
+    attempts: int = field(default=0, init=False)
+
+    def send(self, sender: str, recipient: str, data: bytes) -> str:
+        reason = ""
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            self.attempts = attempt + 1
+            try:
+                return self._deliver(sender, recipient, data)
+            except _Permanent as exc:
+                raise DeliveryError(f"{exc}; the program was not sent") from None
+            except _Transient as exc:
+                reason = str(exc)
+                if delay is None:
+                    break
+                self.on_retry(reason, delay)
+                self.sleep(delay)
+        raise DeliveryError(
+            f"could not deliver to the mail server at {self.settings.where} after "
+            f"{self.attempts} attempts ({reason}); the program was not sent"
+        )
+
+    def _deliver(self, sender: str, recipient: str, data: bytes) -> str:
+        s = self.settings
+        try:
+            context = ssl.create_default_context()
+            if s.security == "ssl":
+                client = smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_S, context=context)
+            else:
+                client = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT_S)
+            try:
+                client.ehlo()
+                if s.security == "starttls":
+                    if not client.has_extn("starttls"):
+                        raise _Permanent(f"the mail server at {s.where} does not offer STARTTLS, "
+                                         "so the program cannot be sent encrypted")
+                    client.starttls(context=context)
+                    client.ehlo()
+                if s.user:
+                    self._login(client)
+                client.sendmail(sender, [recipient], data)
+            except BaseException:
+                client.close()
+                raise
+            try:  # delivered: a failed goodbye must not make us send it twice
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+            return f"the mail server at {s.where} accepted the message"
+        except (_Transient, _Permanent):
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise _Permanent(f"the mail server at {s.where} did not accept the login for user "
+                             f"{s.user}: {self._reply(exc.smtp_code, exc.smtp_error)}") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            self._by_code(code, reply, f"refused the recipient {recipient}")
+        except smtplib.SMTPResponseException as exc:
+            self._by_code(exc.smtp_code, exc.smtp_error, "refused the message")
+        except smtplib.SMTPNotSupportedError as exc:
+            raise _Permanent(f"the mail server at {s.where} cannot do this: {exc}") from None
+        except smtplib.SMTPServerDisconnected as exc:
+            if isinstance(exc.__context__, TimeoutError):
+                raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
+            raise _Transient(f"the server closed the connection: {exc or 'no reason given'}"
+                             ) from None
+        except smtplib.SMTPException as exc:
+            raise _Permanent(f"the mail server at {s.where} failed: {exc}") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise _Permanent(f"the certificate of the mail server at {s.where} could not be "
+                             f"verified ({exc.verify_message or exc.reason})") from None
+        except ssl.SSLError as exc:
+            raise _Permanent(f"a secure connection to the mail server at {s.where} failed "
+                             f"({exc.reason or exc}); check --security and --smtp-port") from None
+        except socket.gaierror as exc:
+            if exc.errno == socket.EAI_AGAIN:
+                raise _Transient(f"looking up {s.host} failed for now ({exc.strerror})") from None
+            raise _Permanent(f"the mail server {s.host} was not found ({exc.strerror})"
+                             ) from None
+        except TimeoutError:
+            raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
+        except ConnectionRefusedError:
+            raise _Transient("the connection was refused") from None
+        except OSError as exc:
+            raise _Transient(exc.strerror or str(exc)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _login(self, client: smtplib.SMTP) -> None:
+        """One login with one method: trying every method in turn with a wrong password
+        only brings a lock-out closer."""
+        s = self.settings
+        offered = client.esmtp_features.get("auth", "").upper().split()
+        method = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+        if method is None:
+            raise _Permanent(f"the mail server at {s.where} offers no login that hepplan can "
+                             "use (PLAIN or LOGIN); check --user and --security")
+        client.user, client.password = s.user, s.password or ""
+        client.auth(method, getattr(client, f"auth_{method.lower()}"), initial_response_ok=True)
+
+    def _by_code(self, code: int, reply: bytes | str, what: str) -> None:
+        words = self._reply(code, reply)
+        if 400 <= code < 500:
+            raise _Transient(f"the server said {words}")
+        raise _Permanent(f"the mail server at {self.settings.where} {what}: {words}")
+
+    def _reply(self, code: int, reply: bytes | str) -> str:
+        if isinstance(reply, bytes):
+            reply = reply.decode("utf-8", "replace")
+        words = " ".join(f"{code} {reply}".split())
+        if self.settings.password:
+            words = words.replace(self.settings.password, "********")
+        return words
