@@ -50,7 +50,8 @@ def test_handout_shows_the_patient_program(library):
             assert item.why in text
     assert "Your right leg." in text
     assert "For the clinician" in text
-    assert f"library {decision.library_version}" in text
+    assert f"content {decision.content_version}" in text
+    assert decision.library_version not in text  # only the content this program uses
     assert "page 1 of" in text
 
 

@@ -5,6 +5,7 @@ hepplan's errors into the exit codes of CONTRACT.md §3. Only click is imported 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -32,6 +33,31 @@ CLINIC = click.option(
 LARGE_PRINT = click.option(
     "--large-print", is_flag=True, help="Body text of at least 16 pt and bigger pictures."
 )
+
+
+SMTP_OPTIONS = [
+    click.option("--from", "from_addr", metavar="ADDR",
+                 help="The sender, e.g. 'Riverside PT <frontdesk@example.org>'. "
+                      "Also HEPPLAN_SMTP_FROM, or smtp.from or email in the clinic file."),
+    click.option("--smtp-host", metavar="HOST",
+                 help="The mail server. Also HEPPLAN_SMTP_HOST, or smtp.host in the clinic "
+                      "file."),
+    click.option("--smtp-port", type=click.IntRange(1, 65535), metavar="PORT",
+                 help="Default 587 for starttls, 465 for ssl, 25 for none. Also "
+                      "HEPPLAN_SMTP_PORT."),
+    click.option("--security", type=click.Choice(["starttls", "ssl", "none"]),
+                 help="Default starttls. 'none' is allowed only for a server on this machine. "
+                      "Also HEPPLAN_SMTP_SECURITY."),
+    click.option("--user", metavar="USER",
+                 help="Log in as USER; the password comes only from HEPPLAN_SMTP_PASSWORD. "
+                      "Also HEPPLAN_SMTP_USER."),
+]
+
+
+def smtp_options(command):
+    for option in reversed(SMTP_OPTIONS):
+        command = option(command)
+    return command
 
 
 def _say(message: str) -> None:
@@ -144,6 +170,24 @@ def _report_plan(patient: str, decision, output: Path, emergency_number: str) ->
         _report_missing(patient, decision.missing)
 
 
+def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None:
+    """What the clinician must act on: every refusal made this run, every problem."""
+    if item["status"] == "refused" and item["action"] == "built":
+        action = (f"go to the emergency department now, or call {emergency_number}"
+                  if item["disposition"] == "emergency" else "see a doctor within 24 hours")
+        _say(f"{item['patient']}: {item['disposition'].upper()} — do not prescribe; contact the "
+             f"patient directly: they must {action}. Redirect: {out_dir / item['pdf']}")
+    elif item["status"] == "incomplete":
+        _say(f"{item['patient']}: screening incomplete; nothing written. Ask: "
+             + ", ".join(line.rsplit(": ", 2)[-2] for line in item["errors"]))
+        return
+    elif item["action"] == "removed":
+        _say(f"{item['patient'] or item['profile']}: removed the earlier document, which no "
+             "longer matches a valid, fully screened profile")
+    for problem in item["errors"]:
+        _say(f"error: {problem}")
+
+
 def _report_missing(patient: str, missing) -> None:
     _say(f"{patient}: screening incomplete; no program was written. "
          "Ask these red-flag questions and record the answers:")
@@ -155,19 +199,7 @@ def _report_missing(patient: str, missing) -> None:
 @PROFILE
 @click.option("--to", "to_addr", metavar="ADDR",
               help="Send to this address. Default: patient.email from the profile.")
-@click.option("--from", "from_addr", metavar="ADDR",
-              help="The sender, e.g. 'Riverside PT <frontdesk@example.org>'. "
-                   "Also HEPPLAN_SMTP_FROM, or smtp.from or email in the clinic file.")
-@click.option("--smtp-host", metavar="HOST",
-              help="The mail server. Also HEPPLAN_SMTP_HOST, or smtp.host in the clinic file.")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), metavar="PORT",
-              help="Default 587 for starttls, 465 for ssl, 25 for none. Also HEPPLAN_SMTP_PORT.")
-@click.option("--security", type=click.Choice(["starttls", "ssl", "none"]),
-              help="Default starttls. 'none' is allowed only for a server on this machine. "
-                   "Also HEPPLAN_SMTP_SECURITY.")
-@click.option("--user", metavar="USER",
-              help="Log in as USER; the password comes only from HEPPLAN_SMTP_PASSWORD. "
-                   "Also HEPPLAN_SMTP_USER.")
+@smtp_options
 @click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Write the exact message to FILE and send nothing.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
@@ -213,28 +245,19 @@ def email(profile, to_addr, from_addr, smtp_host, smtp_port, security, user, eml
         _say(f"{patient.id}: nothing was e-mailed")
         sys.exit(core.EXIT_INCOMPLETE)
 
-    label = str(clinic_file) if clinic_file else "the built-in clinic settings"
-    problems = []
     if to_addr is None and patient.email is None:
-        problems.append(f"{profile}: patient.email is not set; give --to ADDR")
-    if not clinic.phone:
-        problems.append(f"{label}: phone: the e-mail tells the patient when to call the clinic, "
-                        "so the clinic file must give its phone number")
-    if problems:
-        raise InputError(problems)
+        raise InputError(f"{profile}: patient.email is not set; give --to ADDR")
     recipient = mail.parse_address(to_addr if to_addr is not None else patient.email,
                                    "--to" if to_addr is not None else f"{profile}: patient.email",
                                    display_name=patient.name)
-    sender = mail.resolve_sender(from_addr, os.environ, clinic, label)
+    sender = _sender(clinic, clinic_file, from_addr)
     if eml is not None:
         check_output_path(eml)
         transport = mail.EmlWriter(eml)
     else:
-        settings = mail.resolve_settings(
-            {"smtp_host": smtp_host, "smtp_port": smtp_port, "security": security, "user": user},
-            os.environ, clinic, label)
-        transport = mail.SmtpSender(settings, on_retry=lambda reason, delay: _say(
-            f"{patient.id}: {reason}; trying again in {delay:g} s"))
+        transport = _transport(clinic, clinic_file, {
+            "smtp_host": smtp_host, "smtp_port": smtp_port, "security": security, "user": user,
+        }, patient.id)
     pdf = core.render_document(outcome, clinic, large_print=large_print)
     message = mail.build_message(outcome.profile, decision, clinic, pdf,
                                  sender=sender, recipient=recipient)
@@ -255,6 +278,107 @@ def _report_refused_email(patient: str, decision, output: Path, emergency_number
          f"({', '.join(decision.triggered)}). Nothing was e-mailed.")
     _say(f"Contact the patient directly, by phone or in person, now: they must {action}. "
          f"Wrote the redirect document to {output}; give it to them in person.")
+
+
+def _clinic_label(clinic_file) -> str:
+    return str(clinic_file) if clinic_file else "the built-in clinic settings"
+
+
+def _sender(clinic, clinic_file, from_addr):
+    """Who the e-mail is from; the clinic must have a phone number for the patient to call."""
+    from . import mail
+    from .errors import InputError
+
+    if not clinic.phone:
+        raise InputError(f"{_clinic_label(clinic_file)}: phone: the e-mail tells the patient "
+                         "when to call the clinic, so the clinic file must give its phone number")
+    return mail.resolve_sender(from_addr, os.environ, clinic, _clinic_label(clinic_file))
+
+
+def _transport(clinic, clinic_file, options, who: str):
+    """The SMTP sender, every setting checked before any connection."""
+    from . import mail
+
+    settings = mail.resolve_settings(options, os.environ, clinic, _clinic_label(clinic_file))
+    return mail.SmtpSender(settings, on_retry=lambda reason, delay: _say(
+        f"{who}: {reason}; trying again in {delay:g} s"))
+
+
+@cli.command()
+@click.argument("profiles_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="The folder for the documents: <patient id>.pdf each.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256),
+              help="Worker processes. Default: the number of cores.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a Dask cluster, e.g. tcp://scheduler.example.org:8786 "
+                   "(pip install 'hepplan[dask]').")
+@JSON_OUT
+@LIBRARY
+@CLINIC
+@LARGE_PRINT
+@click.option("--email", "send_email", is_flag=True,
+              help="E-mail each newly built program to patient.email (once per program).")
+@smtp_options
+@reports_errors
+def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_file,
+          large_print, send_email, **smtp):
+    """Build every patient's document from a folder of profiles, rebuilding only what changed.
+
+    Reads every *.yaml, *.yml and *.json under PROFILES_DIR and writes OUT_DIR/<patient id>.pdf:
+    the program, or the redirect when red flags need medical care. A manifest in
+    OUT_DIR/.hepplan/ remembers what each document was made from, so a rerun rebuilds only
+    the documents whose profile, exercises, clinic settings or templates changed. Safe to stop
+    at any moment: a rerun finishes the work.
+
+    \b
+    Exit codes: 0 every profile handled, 1 an internal failure, 2 some profile invalid
+    (the others are still built).
+
+    \b
+    Example:
+        hepplan batch profiles/ -o programs/ --clinic clinic.yaml
+        hepplan batch profiles/ -o programs/ --json --jobs 4
+        hepplan batch profiles/ -o programs/ --clinic clinic.yaml --email --user frontdesk
+    """
+    import datetime as dt
+
+    from . import batch as batching
+    from . import core
+
+    clinic = core.load_clinic(clinic_file)
+    library = core.load_library(library_dir)
+    settings = batching.Settings(library, clinic, large_print,
+                                 batching.context_digest(clinic, large_print), dt.date.today())
+    mailer = None
+    if send_email:
+        sender = _sender(clinic, clinic_file, smtp.pop("from_addr"))
+        transport = _transport(clinic, clinic_file, smtp, "e-mail")
+        mailer = batching.Mailer(settings, transport, sender)
+    elif any(value is not None for value in smtp.values()):
+        from .errors import InputError
+
+        raise InputError("--from, --smtp-host, --smtp-port, --security and --user need --email")
+    jobs = jobs or os.cpu_count() or 1
+    with contextlib.ExitStack() as stack:
+        def progress(total: int):
+            stderr = click.get_text_stream("stderr")
+            if not stderr.isatty():
+                return None
+            bar = click.progressbar(length=total, label="Building", file=stderr)
+            return stack.enter_context(bar).update
+
+        report = batching.run(profiles_dir, out_dir, settings=settings, jobs=jobs,
+                              scheduler=scheduler, mailer=mailer, warn=_say, progress=progress)
+    try:
+        for item in report.items():
+            _report_batch_item(item, out_dir, clinic.emergency_number)
+        if as_json:
+            report.write_json(click.get_text_stream("stdout"), with_email=send_email)
+        _say(f"{out_dir}: {report.summary()}")
+    finally:
+        report.close()
+    sys.exit(report.exit_code)
 
 
 @cli.command()

@@ -6,6 +6,7 @@ made from travels with it (excluded from JSON), so a renderer never needs to loo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -64,6 +65,20 @@ class Decision(_Model):
     @property
     def refused(self) -> bool:
         return self.status == "refused"
+
+    @property
+    def exercises(self) -> tuple[Prescription, ...]:
+        """Every prescription of every phase, aerobic work included, in order."""
+        return tuple(item for phase in self.phases for item in (*phase.exercises, phase.aerobic))
+
+    @property
+    def content_version(self) -> str:
+        """A digest of the library content this program is made of: the exercises it uses,
+        nothing else. Printed on the handout, so a change to an exercise this program does not
+        use leaves the handout's bytes alone (and ``hepplan batch`` need not rebuild it)."""
+        used = {item.id: item.exercise.digest for item in self.exercises}
+        blob = json.dumps(sorted(used.items()), separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -154,6 +154,15 @@ def read_document(path: Path) -> Any:
         raise InputError(f"{source}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+    return decode_document(raw, source, json_only=path.suffix.lower() == ".json")
+
+
+def decode_document(raw: bytes, source: str, *, json_only: bool = False) -> Any:
+    """A file's bytes (already read, at most ``MAX_DOCUMENT_BYTES``) as plain Python values."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"{source}: the file is {len(raw):,} bytes; at most {MAX_DOCUMENT_BYTES:,} are read"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -162,7 +171,7 @@ def read_document(path: Path) -> Any:
         ) from None
     if "\x00" in text:
         raise InputError(f"{source}: holds binary data, not text")
-    return parse_document(text, source, json_only=path.suffix.lower() == ".json")
+    return parse_document(text, source, json_only=json_only)
 
 
 # --- validation errors, one line per problem -------------------------------------------------

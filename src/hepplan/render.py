@@ -152,7 +152,8 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         self.setFont(FONT, 8)
         self.setFillColor(GREY)
         self.drawString(15 * mm, 10 * mm, left)
-        self.drawRightString(width - 15 * mm, 10 * mm, f"{right}   page {number} of {total}")
+        page = f"page {number} of {total}"
+        self.drawRightString(width - 15 * mm, 10 * mm, f"{right}   {page}" if right else page)
 
 
 def build_pdf(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) -> bytes:
@@ -192,7 +193,8 @@ def _clinic_lines(clinic: Clinic) -> list[str]:
 
 def _footer(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
     left = " · ".join(x for x in (clinic.name, profile.assessment.date.isoformat()) if x)
-    return left, f"library {decision.library_version}"
+    # Only what this document is made of, so its bytes change only when that does.
+    return left, (f"content {decision.content_version}" if decision.prescribed else "")
 
 
 # --- the handout ----------------------------------------------------------------------------
@@ -497,7 +499,8 @@ def _clinician_page(profile: Profile, decision: Decision, clinic: Clinic, s: Sty
         "Equipment: " + (", ".join(e.value for e in a.equipment) or "none beyond chair, wall, mat"),
         f"Disposition: {decision.disposition}"
         + (f" (triggered: {', '.join(decision.triggered)})" if decision.triggered else ""),
-        f"Library version: {decision.library_version}",
+        f"Exercise content version: {decision.content_version} (the exercises in this "
+        "program; the JSON decision gives the whole library's version)",
     ]
     story += [_p(line, s.small) for line in findings]
     if profile.medical_clearance:
