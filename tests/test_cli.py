@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -201,3 +202,14 @@ def test_help_does_not_import_the_renderers():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stderr.strip() == "none"
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused(runner, tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml"),
+                                 "-o", str(pipe)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {pipe}: is not a regular file; give a file name for the document\n")
+    assert pipe.is_fifo()  # still the pipe: never renamed over

@@ -320,17 +320,17 @@ class Entry:
     errors: list[str] = field(default_factory=list)
 
 
-def find_profiles(root: Path, skip: Path) -> Iterator[Path]:
-    """Every *.yaml, *.yml and *.json under ``root``, in a stable order, never following links
+def find_profiles(root: Path, skip: Path) -> list[Path]:
+    """Every *.yaml, *.yml and *.json under ``root``, sorted by path, never following links
     into other folders, never entering hidden folders or the output folder."""
     skip = skip.resolve()
+    found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and (here / d).resolve() != skip)
-        for name in sorted(files):
-            if name.lower().endswith(SUFFIXES) and not name.startswith("."):
-                yield here / name
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip]
+        found += [here / name for name in files
+                  if name.lower().endswith(SUFFIXES) and not name.startswith(".")]
+    return sorted(found, key=lambda path: path.relative_to(root).parts)
 
 
 @contextlib.contextmanager
@@ -361,6 +361,7 @@ class Executor:
                 from distributed import Client
             except ImportError:
                 raise InputError("--scheduler needs Dask: pip install 'hepplan[dask]'") from None
+            _reachable(self.scheduler)
             try:
                 self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
@@ -391,6 +392,23 @@ class Executor:
             self.pool.shutdown(wait=True, cancel_futures=True)
         if self.client is not None:
             self.client.close()
+
+
+def _reachable(address: str) -> None:
+    """Refuse at once, rather than after the client's long timeout, a scheduler whose port
+    nobody listens on."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        raise InputError(f"--scheduler: {address!r} is not an address like "
+                         "tcp://scheduler.example.org:8786")
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as exc:
+        raise OutputError(f"--scheduler: cannot reach the Dask scheduler at {address} "
+                          f"({exc.strerror or exc})") from None
 
 
 @dataclass
@@ -613,7 +631,8 @@ class _Run:
         try:
             self.mailer(entry, self.out / row.pdf)
         except HepplanError as exc:
-            item.errors.extend(exc.problems)
+            item.errors.extend(p if p.startswith(entry.name) else f"{entry.name}: {p}"
+                               for p in exc.problems)
             if exc.exit_code == 1:
                 self.report.internal += 1
             else:

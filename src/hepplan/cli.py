@@ -362,10 +362,9 @@ def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_f
     jobs = jobs or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
         def progress(total: int):
-            stderr = click.get_text_stream("stderr")
-            if not stderr.isatty():
+            if not sys.stderr.isatty():
                 return None
-            bar = click.progressbar(length=total, label="Building", file=stderr)
+            bar = click.progressbar(length=total, label="Building", file=sys.stderr)
             return stack.enter_context(bar).update
 
         report = batching.run(profiles_dir, out_dir, settings=settings, jobs=jobs,
@@ -374,7 +373,7 @@ def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_f
         for item in report.items():
             _report_batch_item(item, out_dir, clinic.emergency_number)
         if as_json:
-            report.write_json(click.get_text_stream("stdout"), with_email=send_email)
+            report.write_json(sys.stdout, with_email=send_email)
         _say(f"{out_dir}: {report.summary()}")
     finally:
         report.close()

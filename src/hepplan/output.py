@@ -16,6 +16,9 @@ def check_output_path(path: Path) -> None:
     """Refuse, before any work, an output whose folder is missing or which is a folder."""
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name such as {path / 'program.pdf'}")
+    if path.exists() and not path.is_file():
+        # a device or pipe: renaming a document over it would replace it, not write to it
+        raise InputError(f"{path}: is not a regular file; give a file name for the document")
     if not path.parent.is_dir():
         raise InputError(f"{path}: the folder {path.parent} does not exist")
 

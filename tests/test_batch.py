@@ -1,0 +1,542 @@
+"""`hepplan batch`: every profile in a folder, rebuilt only when something it uses changed,
+the same bytes whatever the number of workers, and whole again after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hepplan import batch as batching
+from hepplan.cli import cli
+
+from .conftest import EXAMPLES, REPO, profile_data
+
+CLINIC = REPO / "examples" / "clinic.yaml"
+
+#: Varied patients: different findings, so different exercises.
+VARIANTS = [
+    {"piriformis": "tight"},
+    {"piriformis": "overstretched", "glute_strength": {"medius": 3}},
+    {"radicular_level": "L5", "irritability": "high"},
+    {"piriformis": "normal", "glute_strength": {"maximus": 3, "medius": 4}},
+    {"radicular_level": "S1", "directional_preference": "extension"},
+    {"conditions": ["lumbar_stenosis"], "directional_preference": "flexion"},
+    {"piriformis": "tight", "irritability": "low", "equipment": ["resistance_band", "step"]},
+    {"conditions": ["gtps"], "side": "right"},
+    {"piriformis": "overstretched", "conditions": ["pregnancy"]},
+    {"radicular_level": "L4", "side": "both"},
+]
+
+
+def write_yaml(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def profiles(tmp_path):
+    """The shipped examples plus ten more patients, some in a sub-folder, one as JSON."""
+    folder = tmp_path / "profiles"
+    shutil.copytree(EXAMPLES, folder)
+    for number, assessment in enumerate(VARIANTS):
+        data = profile_data(patient={"id": f"B-{number:03d}", "name": f"Pat {number}",
+                                     "email": f"pat{number}@example.org"},
+                            assessment=assessment)
+        if number == 3:
+            (folder / "clinic-b").mkdir(exist_ok=True)
+            (folder / "clinic-b" / "b-003.json").write_text(json.dumps(data), encoding="utf-8")
+        else:
+            write_yaml(folder / ("clinic-b" if number % 2 else "") / f"b-{number:03d}.yaml", data)
+    return folder
+
+
+def run(runner, profiles, out, *args, code=0):
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(CLINIC),
+                                 "--json", *args])
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout), result
+
+
+def by_patient(report, key="action"):
+    return {item["patient"]: item[key] for item in report["items"]}
+
+
+def built(report):
+    return {item["patient"] for item in report["items"] if item["action"] == "built"}
+
+
+def documents(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.pdf"))}
+
+
+def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> bool:
+    args = ["plan", str(profile), "--json", "-o", str(scratch / "scratch.pdf")]
+    args += ["--library", str(library)]
+    decision = json.loads(runner.invoke(cli, args).stdout)
+    return any(e["id"] == exercise or phase["aerobic"]["id"] == exercise
+               for phase in decision["phases"] for e in phase["exercises"])
+
+
+# --- a first run --------------------------------------------------------------------------------
+
+
+def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    report, result = run(runner, profiles, out)
+    assert {k: report[k] for k in batching.COUNTS} == {
+        "built": 15, "unchanged": 0, "refused": 1, "incomplete": 1, "failed": 0}
+    assert [item["profile"] for item in report["items"]] == [
+        str(p) for p in batching.find_profiles(profiles, out)]
+    assert [Path(item["profile"]).relative_to(profiles).as_posix()
+            for item in report["items"]] == [
+        "b-000.yaml", "b-002.yaml", "b-004.yaml", "b-006.yaml", "b-008.yaml",
+        "cauda-equina-emergency.yaml", "cleared-cancer-history.yaml", "clinic-b/b-001.yaml",
+        "clinic-b/b-003.json", "clinic-b/b-005.yaml", "clinic-b/b-007.yaml",
+        "clinic-b/b-009.yaml", "l5-radiculopathy.yaml", "overstretched-weak-glutes.yaml",
+        "screening-incomplete.yaml", "stenosis-older-adult.yaml", "tight-piriformis.yaml"]
+    assert by_patient(report, "status")["P-1005"] == "refused"
+    assert by_patient(report, "status")["P-1006"] == "incomplete"
+    assert sorted(documents(out)) == sorted(
+        f"{item['patient']}.pdf" for item in report["items"] if item["pdf"])
+    assert "P-1006.pdf" not in documents(out)
+    item = next(i for i in report["items"] if i["patient"] == "B-003")
+    assert item == {"profile": str(profiles / "clinic-b" / "b-003.json"), "patient": "B-003",
+                    "status": "prescribed", "action": "built", "disposition": "none",
+                    "pdf": "B-003.pdf", "errors": []}
+    assert result.stderr.splitlines() == [
+        "P-1005: EMERGENCY — do not prescribe; contact the patient directly: they must go to "
+        f"the emergency department now, or call 911. Redirect: {out / 'P-1005.pdf'}",
+        "P-1006: screening incomplete; nothing written. Ask: "
+        "red_flags.fever_or_systemically_unwell, red_flags.unrelenting_night_pain",
+        f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed",
+    ]
+
+
+def test_documents_match_what_plan_writes(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    for name, patient in (("tight-piriformis.yaml", "P-1001"),
+                          ("cauda-equina-emergency.yaml", "P-1005")):
+        single = tmp_path / f"{patient}-plan.pdf"
+        runner.invoke(cli, ["plan", str(profiles / name), "--clinic", str(CLINIC),
+                            "-o", str(single)])
+        assert (out / f"{patient}.pdf").read_bytes() == single.read_bytes()
+
+
+def test_documents_and_manifest_are_private(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    for path in [*out.glob("*.pdf"), out / ".hepplan" / "manifest.sqlite3"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+# --- incremental --------------------------------------------------------------------------------
+
+
+def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    report, result = run(runner, profiles, out)
+    assert {k: report[k] for k in batching.COUNTS} == {
+        "built": 0, "unchanged": 15, "refused": 1, "incomplete": 1, "failed": 0}
+    assert set(by_patient(report).values()) == {"unchanged", "none"}
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
+    assert result.stderr.splitlines()[-1] == (
+        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed")
+
+
+def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(
+        runner, profiles, tmp_path):
+    library = tmp_path / "library"
+    shutil.copytree(REPO / "exercises", library)
+    out = tmp_path / "out"
+    run(runner, profiles, out, "--library", str(library))
+    before = documents(out)
+
+    clamshell = library / "clamshell.yaml"
+    clamshell.write_text(clamshell.read_text(encoding="utf-8").replace(
+        "name: Clamshell", "name: Clamshell (knees bent)"), encoding="utf-8")
+    users = {p for p in batching.find_profiles(profiles, out)
+             if uses(runner, p, "clamshell", library, tmp_path)}
+    report, _ = run(runner, profiles, out, "--library", str(library))
+
+    expected = {item["patient"] for item in report["items"] if item["profile"] in map(str, users)}
+    assert expected and len(expected) < 15  # some programs use it, most do not
+    assert built(report) == expected
+    after = documents(out)
+    for name in before:
+        assert (before[name] != after[name]) == (name[:-4] in expected), name
+
+
+def test_editing_one_profile_rebuilds_only_that_program(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    path = profiles / "clinic-b" / "b-001.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["assessment"]["pain_now"] = 6
+    write_yaml(path, data)
+    report, _ = run(runner, profiles, out)
+    assert built(report) == {"B-001"}
+
+
+def test_a_comment_or_reordered_keys_rebuild_nothing(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    path = profiles / "tight-piriformis.yaml"
+    path.write_text("# seen again on Monday\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    report, _ = run(runner, profiles, out)
+    assert built(report) == set()
+    assert by_patient(report)["P-1001"] == "unchanged"
+
+
+def test_a_clinic_change_rebuilds_everything_but_its_smtp_section_nothing(
+        runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    clinic = tmp_path / "clinic.yaml"
+    shutil.copy(CLINIC, clinic)
+
+    def rerun():
+        result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out), "--clinic",
+                                     str(clinic), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    rerun()
+    with clinic.open("a", encoding="utf-8") as handle:
+        handle.write("smtp:\n  host: mail.example.org\n")
+    assert built(rerun()) == set()
+    clinic.write_text(clinic.read_text(encoding="utf-8").replace("010-2040", "010-9999"),
+                      encoding="utf-8")
+    report = rerun()
+    assert report["built"] == 15 and report["refused"] == 1
+    assert b"010-9999" not in (out / "P-1001.pdf").read_bytes()  # text is compressed...
+    from pypdf import PdfReader
+
+    assert "(555) 010-9999" in PdfReader(out / "P-1001.pdf").pages[0].extract_text()
+
+
+def test_large_print_is_an_input_too(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    report, _ = run(runner, profiles, out, "--large-print")
+    assert report["built"] == 15
+
+
+def test_a_deleted_document_is_rebuilt(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    (out / "B-002.pdf").unlink()
+    report, _ = run(runner, profiles, out)
+    assert built(report) == {"B-002"}
+
+
+def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    path = profiles / "b-000.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["red_flags"]["saddle_anesthesia"]
+    write_yaml(path, data)
+    report, result = run(runner, profiles, out)
+    assert by_patient(report)["B-000"] == "removed"
+    assert by_patient(report, "status")["B-000"] == "incomplete"
+    assert not (out / "B-000.pdf").exists()
+    assert "B-000: screening incomplete; nothing written. Ask: red_flags.saddle_anesthesia" in (
+        result.stderr)
+
+
+def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    path = profiles / "b-000.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["red_flags"]["progressive_weakness"] = "yes"
+    write_yaml(path, data)
+    report, result = run(runner, profiles, out)
+    assert by_patient(report, "status")["B-000"] == "refused"
+    from pypdf import PdfReader
+
+    text = PdfReader(out / "B-000.pdf").pages[0].extract_text()
+    assert "exercise" not in text.lower().replace("no exercise", "").replace(
+        "new exercises", "")
+    assert "B-000: EMERGENCY — do not prescribe" in result.stderr
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_are_an_error_for_both(runner, profiles, tmp_path):
+    twin = profiles / "twin.yaml"
+    data = yaml.safe_load((profiles / "b-000.yaml").read_text(encoding="utf-8"))
+    data["patient"]["name"] = "Somebody Else"
+    write_yaml(twin, data)
+    out = tmp_path / "out"
+    report, result = run(runner, profiles, out, code=2)
+    first, second = profiles / "b-000.yaml", twin
+    assert by_patient_errors(report, first) == [
+        f"{first}: patient.id: 'B-000' is also the id in {second}; no document was written "
+        "for either"]
+    assert by_patient_errors(report, second) == [
+        f"{second}: patient.id: 'B-000' is also the id in {first}; no document was written "
+        "for either"]
+    assert not (out / "B-000.pdf").exists()
+    assert report["built"] == 14 and report["failed"] == 2
+
+
+def by_patient_errors(report, profile: Path):
+    return next(item["errors"] for item in report["items"] if item["profile"] == str(profile))
+
+
+def test_ids_that_differ_only_in_case_are_duplicates(runner, profiles, tmp_path):
+    data = yaml.safe_load((profiles / "b-000.yaml").read_text(encoding="utf-8"))
+    data["patient"]["id"] = "b-000"
+    write_yaml(profiles / "lower.yaml", data)
+    report, _ = run(runner, profiles, tmp_path / "out", code=2)
+    assert report["failed"] == 2
+
+
+def test_an_invalid_profile_is_listed_and_the_rest_are_built(runner, profiles, tmp_path):
+    bad = profiles / "bad.yaml"
+    data = profile_data(patient={"id": "X-1"}, assessment={"piriformis": "loose"})
+    write_yaml(bad, data)
+    (profiles / "junk.json").write_bytes(b"\x00\x01\x02")
+    report, result = run(runner, profiles, tmp_path / "out", code=2)
+    assert by_patient_errors(report, bad) == [
+        f"{bad}: assessment.piriformis: 'loose' is not allowed; allowed: tight, overstretched, "
+        "normal or not_assessed"]
+    assert by_patient_errors(report, profiles / "junk.json") == [
+        f"{profiles / 'junk.json'}: holds binary data, not text"]
+    assert report["built"] == 15 and report["failed"] == 2
+    assert f"error: {bad}: assessment.piriformis" in result.stderr
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda tmp: tmp / "missing", "{p}: is not a folder of profiles"),
+])
+def test_a_missing_profiles_folder(runner, tmp_path, make, message):
+    path = make(tmp_path)
+    result = runner.invoke(cli, ["batch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message.format(p=path)}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_that_is_a_file(runner, profiles, tmp_path):
+    target = tmp_path / "file.pdf"
+    target.write_bytes(b"x")
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(target)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {target}: is a file; give a folder for the documents\n"
+
+
+def test_smtp_options_need_email(runner, profiles, tmp_path):
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(tmp_path / "o"),
+                                 "--smtp-host", "localhost"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --from, --smtp-host, --smtp-port, --security and --user need --email\n")
+
+
+def test_only_one_batch_writes_to_a_folder_at_a_time(runner, profiles, tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    (out / ".hepplan").mkdir(parents=True)
+    with open(out / ".hepplan" / "lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {out}: another hepplan batch is writing here; wait for it to finish\n")
+    assert list(out.glob("*.pdf")) == []
+
+
+def test_a_damaged_manifest_is_replaced(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    (out / ".hepplan" / "manifest.sqlite3").write_bytes(b"not a database" * 100)
+    report, result = run(runner, profiles, out)
+    assert "the manifest could not be read; starting a new one" in result.stderr
+    assert report["built"] == 15  # nothing is known about the files there: build them again
+    report, _ = run(runner, profiles, out)
+    assert report["unchanged"] == 15
+
+
+# --- parallel -----------------------------------------------------------------------------------
+
+
+def test_the_same_bytes_whatever_the_number_of_workers(runner, profiles, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    report_one, _ = run(runner, profiles, one, "--jobs", "1")
+    report_two, _ = run(runner, profiles, two, "--jobs", "2")
+    assert documents(one) == documents(two)
+    assert len(documents(one)) == 16
+    assert report_one == report_two
+
+
+def test_the_same_bytes_on_a_dask_cluster(runner, profiles, tmp_path):
+    from distributed import LocalCluster
+
+    local = tmp_path / "local"
+    run(runner, profiles, local, "--jobs", "1")
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None, processes=True) as cluster:
+        remote = tmp_path / "remote"
+        report, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
+        assert report["built"] == 15
+        again, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
+        assert again["unchanged"] == 15 and again["built"] == 0
+    assert documents(remote) == documents(local)
+
+
+def test_an_unreachable_scheduler(runner, profiles, tmp_path):
+    from .smtp import free_port
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(tmp_path / "out"),
+                                 "--scheduler", address])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: --scheduler: cannot reach the Dask scheduler at {address}")
+    assert list((tmp_path / "out").glob("*.pdf")) == []
+
+
+# --- crashes ------------------------------------------------------------------------------------
+
+
+def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monkeypatch):
+    reference = tmp_path / "reference"
+    run(runner, profiles, reference, "--jobs", "1")
+    original = batching.build_one
+
+    def dies_on_b004(settings, source, data, previous):
+        if source.endswith("b-004.yaml"):
+            os._exit(9)  # the worker process vanishes, as after a crash or the OOM killer
+        return original(settings, source, data, previous)
+
+    monkeypatch.setattr(batching, "build_one", dies_on_b004)  # forked workers inherit it
+    out = tmp_path / "out"
+    report, result = run(runner, profiles, out, "--jobs", "2", code=1)
+    failed = [item for item in report["items"] if item["status"] == "failed"]
+    assert failed and all(item["errors"][0].endswith(
+        "not built: a worker process stopped unexpectedly; run the batch again")
+        for item in failed)
+    assert list(out.glob(".*.part")) == []
+
+    monkeypatch.setattr(batching, "build_one", original)
+    report, _ = run(runner, profiles, out, "--jobs", "2")
+    assert report["failed"] == 0
+    assert documents(out) == documents(reference)
+    assert list(out.glob(".*")) == [out / ".hepplan"]
+
+
+@pytest.mark.parametrize("after", [1, 6])
+def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, after):
+    reference = tmp_path / "reference"
+    run(runner, profiles, reference, "--jobs", "1")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "hepplan.cli", "batch", str(profiles), "-o", str(out),
+               "--clinic", str(CLINIC), "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.pdf"))) < after and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers, at once
+    process.wait()
+    written = len(list(out.glob("*.pdf")))
+    assert after <= written < 16, "the kill came too late to test anything"
+
+    report, _ = run(runner, profiles, out)
+    assert report["failed"] == 0
+    assert documents(out) == documents(reference)
+    assert list(out.glob(".*")) == [out / ".hepplan"]  # no temporary files left
+    db = sqlite3.connect(out / ".hepplan" / "manifest.sqlite3")
+    assert db.execute("SELECT count(*) FROM programs WHERE pdf IS NOT NULL").fetchone() == (16,)
+
+
+def test_leftover_temporary_files_are_removed(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".P-1001.pdf.x1y2.part").write_bytes(b"%PDF-1.4 half")
+    run(runner, profiles, out)
+    assert list(out.glob(".*.part")) == []
+
+
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+def test_email_sends_each_new_program_once(runner, profiles, tmp_path, monkeypatch):
+    from .smtp import Inbox, mail_server
+
+    for path in profiles.glob("*.yaml"):  # every example patient gets an address
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["patient"].setdefault("email", f"{data['patient']['id'].lower()}@example.org")
+        write_yaml(path, data)
+    for key in ("HOST", "PORT", "SECURITY", "USER", "FROM", "PASSWORD"):
+        monkeypatch.delenv(f"HEPPLAN_SMTP_{key}", raising=False)
+    out = tmp_path / "out"
+    inbox = Inbox()
+    with mail_server(inbox) as port:
+        args = ["--email", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+                "--security", "none"]
+        report, result = run(runner, profiles, out, *args)
+        assert report["emailed"] == 15
+        sent = sorted(envelope.rcpt_tos[0] for envelope in inbox.received)
+        assert len(sent) == 15 and "p-1005@example.org" not in sent  # refused: never e-mailed
+        assert "p-1006@example.org" not in sent  # incomplete: nothing to send
+        assert result.stderr.splitlines()[-1].endswith("15 e-mailed")
+
+        report, _ = run(runner, profiles, out, *args)
+        assert report["emailed"] == 0 and len(inbox.received) == 15
+
+        path = profiles / "b-000.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["assessment"]["pain_now"] = 2
+        write_yaml(path, data)
+        report, _ = run(runner, profiles, out, *args)
+        assert report["emailed"] == 1 and inbox.received[-1].rcpt_tos == ["pat0@example.org"]
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(inbox.received[-1].content, policy=policy.default)
+    [attachment] = message.iter_attachments()
+    assert attachment.get_content() == (out / "B-000.pdf").read_bytes()
+
+
+def test_a_failed_send_is_tried_again_on_the_next_run(runner, profiles, tmp_path, monkeypatch):
+    from hepplan import mail
+
+    from .smtp import Inbox, mail_server
+
+    monkeypatch.setattr(mail, "RETRY_DELAYS", (0.0, 0.0, 0.0))
+    for path in profiles.glob("*.yaml"):
+        path.unlink()
+    out = tmp_path / "out"
+    inbox = Inbox(rcpt_replies=["550 5.1.1 No such mailbox"])
+    with mail_server(inbox) as port:
+        args = ["--email", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+                "--security", "none"]
+        report, result = run(runner, profiles, out, *args, code=1)
+        assert report["emailed"] == 4  # the five patients in clinic-b/, one refused by the server
+        item = next(i for i in report["items"] if i["patient"] == "B-001")
+        assert (item["action"], item["emailed"]) == ("built", False)
+        assert item["errors"] == [
+            f"{profiles / 'clinic-b' / 'b-001.yaml'}: the mail server at 127.0.0.1:{port} refused "
+            "the recipient pat1@example.org: 550 5.1.1 No such mailbox; the program was not sent"]
+        assert result.stderr.splitlines()[-1].endswith("; 4 e-mailed, 1 not e-mailed")
+        report, _ = run(runner, profiles, out, *args)
+        assert report["emailed"] == 1 and report["built"] == 0
