@@ -11,9 +11,9 @@ re-render on the next run, never a wrong file.
 
 Two digests make reruns cheap and exact:
 
-* the **input digest** of a profile is its file's bytes plus the whole library's version and
-  the run's context (clinic settings, templates, fonts, hepplan and reportlab versions, large
-  print). When it matches, nothing is even parsed.
+* the **input digest** of a profile is its file's bytes plus the library's files and the run's
+  context (clinic settings, templates, fonts, hepplan and reportlab versions, large print).
+  When it matches, nothing is parsed or validated, the library included.
 * the **program digest** is what the document is made of: the validated profile, the
   decision (exercises, doses, trace), the content of the exercises used, and the context.
   Editing one exercise changes every input digest, so every profile is re-planned (cheap), but
@@ -27,11 +27,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,9 +67,44 @@ class Settings:
     context: str  # digest of everything a document depends on besides profile and library
     today: dt.date
 
-    @property
-    def input_context(self) -> str:
-        return f"{self.context}:{self.library.version}"
+
+class Inputs:
+    """What a run is given. The library is read and validated only when some profile needs
+    planning: a rerun with nothing changed only hashes its files."""
+
+    def __init__(self, library_dir: Path | None, clinic: Clinic, large_print: bool,
+                 today: dt.date | None = None):
+        from .resources import default_library_dir
+
+        self.library_dir = library_dir or default_library_dir()
+        self.clinic, self.large_print = clinic, large_print
+        self.today = today or dt.date.today()
+        self.context = context_digest(clinic, large_print)
+        self.fingerprint = f"{self.context}:{library_fingerprint(self.library_dir)}"
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        from .library import load_library
+
+        return Settings(load_library(self.library_dir), self.clinic, self.large_print,
+                        self.context, self.today)
+
+
+def library_fingerprint(directory: Path) -> str:
+    """A digest of the exercise files as they are on disk: when it matches the last run's, the
+    library is the one that run validated."""
+    digest = hashlib.sha256()
+    try:
+        files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    except OSError:
+        return "unreadable"
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
 
 
 def _file_digest(path: Path) -> str:
@@ -152,11 +189,15 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
 
 
 _WORKER_SETTINGS: Settings | None = None
+_LOCK_FD: int | None = None
 
 
 def _init_worker(settings: Settings) -> None:
     global _WORKER_SETTINGS
     _WORKER_SETTINGS = settings
+    if _LOCK_FD is not None:  # a forked worker must not keep the folder locked after a crash
+        with contextlib.suppress(OSError):
+            os.close(_LOCK_FD)
 
 
 def _build_in_worker(source: str, data: bytes, previous: str | None) -> Result:
@@ -334,28 +375,42 @@ def find_profiles(root: Path, skip: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _locked(state: Path) -> Iterator[None]:
+def _locked(state: Path, patience: float = 2.0) -> Iterator[None]:
+    """One batch per output folder. A few seconds' patience covers the workers of a killed
+    run that are still on their way out."""
+    global _LOCK_FD
     handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(f"{state.parent}: another hepplan batch is writing here; "
-                              "wait for it to finish") from None
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(f"{state.parent}: another hepplan batch is writing here; "
+                                      "wait for it to finish") from None
+                time.sleep(0.05)
+        _LOCK_FD = handle.fileno()
         yield
     finally:
+        _LOCK_FD = None
         handle.close()
 
 
 class Executor:
     """Where the per-profile step runs: here, in local worker processes, or on a Dask cluster.
-    Every kind gives back futures with ``.result()``."""
+    Every kind gives back futures with ``.result()``. Nothing starts until the first task."""
 
-    def __init__(self, settings: Settings, jobs: int, scheduler: str | None):
-        self.settings, self.jobs, self.scheduler = settings, jobs, scheduler
+    def __init__(self, inputs: Inputs, jobs: int, scheduler: str | None):
+        self.inputs, self.jobs, self.scheduler = inputs, jobs, scheduler
         self.pool = self.client = self.remote_settings = None
+        self.started = False
+        self.width = jobs * WINDOW_PER_WORKER if jobs > 1 else 1
 
-    def __enter__(self) -> Executor:
+    def start(self) -> None:
+        self.started = True
+        settings = self.inputs.settings
         if self.scheduler:
             try:
                 from distributed import Client
@@ -367,25 +422,26 @@ class Executor:
             except (OSError, TimeoutError) as exc:
                 raise OutputError(f"--scheduler: cannot reach the Dask scheduler at "
                                   f"{self.scheduler} ({exc})") from None
-            self.remote_settings = self.client.scatter(self.settings, broadcast=True)
+            self.remote_settings = self.client.scatter(settings, broadcast=True)
             self.width = max(1, sum(self.client.nthreads().values())) * WINDOW_PER_WORKER
         elif self.jobs > 1:
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
-                                            initargs=(self.settings,))
-            self.width = self.jobs * WINDOW_PER_WORKER
-        else:
-            self.width = 1
-        return self
+                                            initargs=(settings,))
 
     def submit(self, source: str, data: bytes, previous: str | None):
+        if not self.started:
+            self.start()
         if self.client is not None:
             return self.client.submit(build_one, self.remote_settings, source, data, previous,
                                       pure=False)
         if self.pool is not None:
             return self.pool.submit(_build_in_worker, source, data, previous)
-        return _Done(build_one(self.settings, source, data, previous))
+        return _Done(build_one(self.inputs.settings, source, data, previous))
+
+    def __enter__(self) -> Executor:
+        return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
@@ -427,7 +483,7 @@ class _Raised:
         raise self.error
 
 
-def run(profiles_dir: Path, out_dir: Path, *, settings: Settings, jobs: int,
+def run(profiles_dir: Path, out_dir: Path, *, inputs: Inputs, jobs: int,
         scheduler: str | None = None, mailer=None, warn: Callable[[str], None] = print,
         progress: Callable[[int], Callable[[int], Any] | None] | None = None) -> Report:
     """Build every profile's document under ``out_dir``; return the report.
@@ -449,8 +505,8 @@ def run(profiles_dir: Path, out_dir: Path, *, settings: Settings, jobs: int,
         _remove_temporary_files(out_dir)
         manifest = Manifest(state / MANIFEST, warn)
         try:
-            return _Run(profiles_dir, out_dir, settings, manifest, mailer, warn).go(
-                Executor(settings, jobs, scheduler), progress)
+            return _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn).go(
+                Executor(inputs, jobs, scheduler), progress)
         finally:
             manifest.close()
 
@@ -463,8 +519,8 @@ def _remove_temporary_files(out_dir: Path) -> None:
 
 
 class _Run:
-    def __init__(self, profiles_dir, out_dir, settings, manifest, mailer, warn):
-        self.root, self.out, self.settings = profiles_dir, out_dir, settings
+    def __init__(self, profiles_dir, out_dir, inputs, manifest, mailer, warn):
+        self.root, self.out, self.inputs = profiles_dir, out_dir, inputs
         self.manifest, self.mailer, self.warn = manifest, mailer, warn
         self.report = Report()
 
@@ -487,7 +543,7 @@ class _Run:
 
             try:
                 raw = decode_document(data, entry.name, json_only=key.lower().endswith(".json"))
-                entry.patient = parse_profile(raw, entry.name, today=self.settings.today
+                entry.patient = parse_profile(raw, entry.name, today=self.inputs.today
                                               ).patient.id
             except InputError as exc:
                 entry.errors = exc.problems
@@ -524,7 +580,7 @@ class _Run:
         entries = self.scan()
         self.duplicates(entries)
         progress = progress(len(entries)) if progress else None
-        inputs = self.settings.input_context
+        inputs = self.inputs.fingerprint
         pending: collections.deque = collections.deque()
         with executor:
             for entry in entries:
@@ -543,6 +599,8 @@ class _Run:
                         previous = row.digest if row and self._pdf_intact(row) else None
                         try:
                             future = executor.submit(entry.name, data, previous)
+                        except HepplanError:  # no scheduler, no library: nothing can be built
+                            raise
                         except Exception as exc:  # a broken pool refuses new work
                             future = _Raised(exc)
                         pending.append((entry, row, future))
@@ -629,7 +687,7 @@ class _Run:
         if row.emailed == row.digest:
             return False  # this very program was sent before
         try:
-            self.mailer(entry, self.out / row.pdf)
+            self.mailer(entry, self.out / row.pdf, self.inputs.settings)
         except HepplanError as exc:
             item.errors.extend(p if p.startswith(entry.name) else f"{entry.name}: {p}"
                                for p in exc.problems)
@@ -648,26 +706,26 @@ class _Run:
 class Mailer:
     """Sends each newly built prescribed program to the patient's own address."""
 
-    def __init__(self, settings: Settings, transport, sender):
-        self.settings, self.transport, self.sender = settings, transport, sender
+    def __init__(self, transport, sender):
+        self.transport, self.sender = transport, sender
 
-    def __call__(self, entry: Entry, pdf: Path) -> None:
+    def __call__(self, entry: Entry, pdf: Path, settings: Settings) -> None:
         from .mail import build_message, parse_address
         from .planner import plan_program
         from .profile import load_profile
         from .screening import screen
 
-        profile = load_profile(entry.path, today=self.settings.today)
+        profile = load_profile(entry.path, today=settings.today)
         if profile.patient.email is None:
             raise InputError(f"{entry.name}: patient.email is not set; the program was built "
                              "but not e-mailed")
-        decision = plan_program(profile, self.settings.library, screen(profile),
+        decision = plan_program(profile, settings.library, screen(profile),
                                 source=entry.name)
         if not decision.prescribed:  # the profile changed since it was built
             raise OutputError(f"{entry.name}: changed while the batch ran; not e-mailed")
         recipient = parse_address(profile.patient.email, f"{entry.name}: patient.email",
                                   display_name=profile.patient.name)
-        message = build_message(profile, decision, self.settings.clinic, pdf.read_bytes(),
+        message = build_message(profile, decision, settings.clinic, pdf.read_bytes(),
                                 sender=self.sender, recipient=recipient)
         self.transport.send(self.sender.addr_spec, recipient.addr_spec, message)
 

@@ -341,20 +341,16 @@ def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_f
         hepplan batch profiles/ -o programs/ --json --jobs 4
         hepplan batch profiles/ -o programs/ --clinic clinic.yaml --email --user frontdesk
     """
-    import datetime as dt
-
     from . import batch as batching
     from . import core
 
     clinic = core.load_clinic(clinic_file)
-    library = core.load_library(library_dir)
-    settings = batching.Settings(library, clinic, large_print,
-                                 batching.context_digest(clinic, large_print), dt.date.today())
+    inputs = batching.Inputs(library_dir, clinic, large_print)
     mailer = None
     if send_email:
         sender = _sender(clinic, clinic_file, smtp.pop("from_addr"))
         transport = _transport(clinic, clinic_file, smtp, "e-mail")
-        mailer = batching.Mailer(settings, transport, sender)
+        mailer = batching.Mailer(transport, sender)
     elif any(value is not None for value in smtp.values()):
         from .errors import InputError
 
@@ -367,7 +363,7 @@ def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_f
             bar = click.progressbar(length=total, label="Building", file=sys.stderr)
             return stack.enter_context(bar).update
 
-        report = batching.run(profiles_dir, out_dir, settings=settings, jobs=jobs,
+        report = batching.run(profiles_dir, out_dir, inputs=inputs, jobs=jobs,
                               scheduler=scheduler, mailer=mailer, warn=_say, progress=progress)
     try:
         for item in report.items():

@@ -7,6 +7,7 @@ prints literally. Output is deterministic: reportlab's invariant mode, dates fro
 
 from __future__ import annotations
 
+import functools
 import io
 from xml.sax.saxutils import escape
 
@@ -95,29 +96,65 @@ class Styles:
                                          leading=(size + 9) * 1.25)
 
 
+@functools.lru_cache(maxsize=2)
+def styles(large_print: bool) -> Styles:
+    """One set of styles per size for the whole process, so layouts can be shared."""
+    return Styles(large_print)
+
+
 def _style(commands: list) -> TableStyle:
     """A table style whose plain cells use the embedded font too (never a standard font)."""
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
 
 
+#: Layouts shared by every handout a process renders: the same step of the same exercise, the
+#: safety box and the headings are parsed and broken into lines once, not once per handout.
+#: Keyed by (markup, style, bullet) and width; bounded, so a long batch cannot grow it forever.
+_PARSED: dict[tuple, list] = {}
+_WRAPPED: dict[tuple, tuple] = {}
+_CACHE_LIMIT = 20_000
+
+
 class _Paragraph(Paragraph):
     """A paragraph that remembers its line breaks for a width. Tables and page-end splitting
-    wrap the same cell several times; breaking the lines once per width halves the work."""
+    wrap the same cell several times, and many handouts share most of their text; breaking
+    the lines once per text, style and width saves most of the work."""
+
+    _key: tuple | None = None
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
-        cached = self.__dict__.get("_wrapped")
+        key = (self._key, availWidth) if self._key is not None else None
+        cached = self.__dict__.get("_wrapped") or (key and _WRAPPED.get(key))
         if cached is not None and cached[0] == availWidth:
             _, self.width, self._wrapWidths, self.blPara, self.height = cached
             return self.width, self.height
         result = super().wrap(availWidth, availHeight)
         if availWidth >= 1e-3:
             self._wrapped = (availWidth, self.width, self._wrapWidths, self.blPara, self.height)
+            if key is not None:
+                if len(_WRAPPED) >= _CACHE_LIMIT:
+                    _WRAPPED.clear()
+                _WRAPPED[key] = self._wrapped
         return result
 
 
 def _p(value: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
     """A paragraph of literal text: user and template text is escaped, never interpreted."""
-    return _Paragraph(escape(value).replace("\n", "<br/>"), style, bulletText=bullet)
+    markup = escape(value).replace("\n", "<br/>")
+    key = (markup, style, bullet)  # the style itself: its id could be reused once it is gone
+    frags = _PARSED.get(key)
+    if frags is None:
+        paragraph = _Paragraph(markup, style, bulletText=bullet)
+        if paragraph.style is style:  # parsing did not derive a new style: safe to share
+            if len(_PARSED) >= _CACHE_LIMIT:
+                _PARSED.clear()
+                _WRAPPED.clear()
+            _PARSED[key] = paragraph.frags
+            paragraph._key = key
+        return paragraph
+    paragraph = _Paragraph(markup, style, bulletText=bullet, frags=frags)
+    paragraph._key = key
+    return paragraph
 
 
 def _page_size(clinic: Clinic):
@@ -214,7 +251,7 @@ def handout_story(
     """The handout's flowables, ready to build."""
     if not decision.prescribed or not decision.phases:
         raise ValueError("only a prescribed decision can be rendered as a handout")
-    s = Styles(large_print)
+    s = styles(large_print)
     width = _page_size(clinic)[0] - 36 * mm
     a = profile.assessment
     story: list = [*_clinic_header(clinic, s, width)]
@@ -529,7 +566,7 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
     """The document a refused patient takes away instead of a program. It holds no exercise."""
     if not decision.refused:
         raise ValueError("only a refused decision has a redirect document")
-    s = Styles(large_print)
+    s = styles(large_print)
     ctx = dict(disposition=decision.disposition, emergency_number=clinic.emergency_number)
     emergency = decision.disposition == "emergency"
     colour = RED if emergency else AMBER
@@ -597,7 +634,7 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
     """Every exercise's start and end picture with its name and id, two to a row, for review."""
     from .drawing import draw_pose
 
-    s = Styles(False)
+    s = styles(False)
     width = _page_size(clinic)[0] - 36 * mm
     cell_w = width / 2 - 4
     cells = []
