@@ -540,3 +540,18 @@ def test_a_failed_send_is_tried_again_on_the_next_run(runner, profiles, tmp_path
         assert result.stderr.splitlines()[-1].endswith("; 4 e-mailed, 1 not e-mailed")
         report, _ = run(runner, profiles, out, *args)
         assert report["emailed"] == 1 and report["built"] == 0
+
+
+def test_a_worker_on_another_version_refuses(library):
+    import dataclasses
+    import datetime as dt
+
+    from hepplan.clinic import Clinic
+
+    settings = batching.Settings(library, Clinic(), False, "context", dt.date.today())
+    result = batching.build_one(dataclasses.replace(settings, version="0.0.1"), "p.yaml",
+                                (EXAMPLES / "tight-piriformis.yaml").read_bytes(), None)
+    assert (result.status, result.pdf) == ("failed", None)
+    assert result.errors == [
+        f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator "
+        "0.0.1"]

@@ -66,6 +66,7 @@ class Settings:
     large_print: bool
     context: str  # digest of everything a document depends on besides profile and library
     today: dt.date
+    version: str = __version__  # the coordinator's: a worker on another version must refuse
 
 
 class Inputs:
@@ -164,6 +165,9 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     from .render import render_handout, render_redirect
     from .screening import screen
 
+    if settings.version != __version__:  # its documents would not match the digests
+        return Result("failed", errors=[f"{source}: not built: this worker runs hepplan "
+                                        f"{__version__}, the coordinator {settings.version}"])
     try:
         raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
         profile = parse_profile(raw, source, today=settings.today)
