@@ -32,20 +32,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 CLINIC = REPO / "examples" / "clinic.yaml"
-RED_FLAGS = ("bladder_dysfunction", "bowel_bladder_incontinence", "saddle_anesthesia",
-             "bilateral_leg_symptoms", "progressive_weakness", "fever_or_systemically_unwell",
-             "major_trauma", "sexual_dysfunction", "cancer_history", "unexplained_weight_loss",
-             "infection_risk", "fracture_risk", "unrelenting_night_pain")
-FINDINGS = [
-    {"piriformis": "tight"},
-    {"piriformis": "overstretched", "glute_strength": {"medius": 3}},
-    {"radicular_level": "L5", "irritability": "high"},
-    {"piriformis": "normal", "glute_strength": {"maximus": 3, "medius": 4}},
-    {"radicular_level": "S1", "directional_preference": "extension"},
-    {"conditions": ["lumbar_stenosis"], "directional_preference": "flexion"},
-    {"piriformis": "tight", "irritability": "low", "equipment": ["resistance_band", "step"]},
-    {"conditions": ["gtps"], "side": "right"},
-]
+sys.path.insert(0, str(REPO))
+from tests.conftest import profile_data  # noqa: E402 - the test suite's profile builder
+from tests.test_batch import VARIANTS  # noqa: E402 - the same varied findings as the tests
 
 MEMORY_PROBE = """
 import resource, sys
@@ -62,14 +51,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 def write_profiles(folder: Path, count: int) -> None:
     folder.mkdir(parents=True)
     for number in range(count):
-        assessment = {"date": "2026-11-20", "clinician": "Sam Lee, DPT", "side": "left",
-                      "piriformis": "normal", "radicular_level": "none",
-                      "irritability": "moderate", "pain_now": number % 8}
-        assessment.update(FINDINGS[number % len(FINDINGS)])
-        profile = {"format": 1,
-                   "patient": {"id": f"N-{number:06d}", "name": f"Patient {number}"},
-                   "assessment": assessment,
-                   "red_flags": {key: "no" for key in RED_FLAGS}}
+        profile = profile_data(
+            patient={"id": f"N-{number:06d}", "name": f"Patient {number}"},
+            assessment={"pain_now": number % 8, **VARIANTS[number % len(VARIANTS)]})
         sub = folder / f"group-{number // 100:03d}"
         sub.mkdir(exist_ok=True)
         (sub / f"{number:06d}.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")

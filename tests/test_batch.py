@@ -45,6 +45,13 @@ def write_yaml(path: Path, data) -> Path:
     return path
 
 
+def edit(path: Path, change) -> None:
+    """Change a profile file the way a clinician would: load it, change it, save it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    write_yaml(path, data)
+
+
 @pytest.fixture
 def profiles(tmp_path):
     """The shipped examples plus ten more patients, some in a sub-folder, one as JSON."""
@@ -184,10 +191,7 @@ def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(
 def test_editing_one_profile_rebuilds_only_that_program(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    path = profiles / "clinic-b" / "b-001.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["assessment"]["pain_now"] = 6
-    write_yaml(path, data)
+    edit(profiles / "clinic-b" / "b-001.yaml", lambda d: d["assessment"].update(pain_now=6))
     report, _ = run(runner, profiles, out)
     assert built(report) == {"B-001"}
 
@@ -247,10 +251,7 @@ def test_a_deleted_document_is_rebuilt(runner, profiles, tmp_path):
 def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    path = profiles / "b-000.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    del data["red_flags"]["saddle_anesthesia"]
-    write_yaml(path, data)
+    edit(profiles / "b-000.yaml", lambda d: d["red_flags"].pop("saddle_anesthesia"))
     report, result = run(runner, profiles, out)
     assert by_patient(report)["B-000"] == "removed"
     assert by_patient(report, "status")["B-000"] == "incomplete"
@@ -262,10 +263,7 @@ def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, 
 def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    path = profiles / "b-000.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["red_flags"]["progressive_weakness"] = "yes"
-    write_yaml(path, data)
+    edit(profiles / "b-000.yaml", lambda d: d["red_flags"].update(progressive_weakness="yes"))
     report, result = run(runner, profiles, out)
     assert by_patient(report, "status")["B-000"] == "refused"
     from pypdf import PdfReader
@@ -281,9 +279,8 @@ def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_pa
 
 def test_duplicate_ids_are_an_error_for_both(runner, profiles, tmp_path):
     twin = profiles / "twin.yaml"
-    data = yaml.safe_load((profiles / "b-000.yaml").read_text(encoding="utf-8"))
-    data["patient"]["name"] = "Somebody Else"
-    write_yaml(twin, data)
+    shutil.copy(profiles / "b-000.yaml", twin)
+    edit(twin, lambda d: d["patient"].update(name="Somebody Else"))
     out = tmp_path / "out"
     report, result = run(runner, profiles, out, code=2)
     first, second = profiles / "b-000.yaml", twin
@@ -302,9 +299,8 @@ def by_patient_errors(report, profile: Path):
 
 
 def test_ids_that_differ_only_in_case_are_duplicates(runner, profiles, tmp_path):
-    data = yaml.safe_load((profiles / "b-000.yaml").read_text(encoding="utf-8"))
-    data["patient"]["id"] = "b-000"
-    write_yaml(profiles / "lower.yaml", data)
+    shutil.copy(profiles / "b-000.yaml", profiles / "lower.yaml")
+    edit(profiles / "lower.yaml", lambda d: d["patient"].update(id="b-000"))
     report, _ = run(runner, profiles, tmp_path / "out", code=2)
     assert report["failed"] == 2
 
@@ -484,9 +480,8 @@ def test_email_sends_each_new_program_once(runner, profiles, tmp_path, monkeypat
     from .smtp import Inbox, mail_server
 
     for path in profiles.glob("*.yaml"):  # every example patient gets an address
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["patient"].setdefault("email", f"{data['patient']['id'].lower()}@example.org")
-        write_yaml(path, data)
+        edit(path, lambda d: d["patient"].setdefault(
+            "email", f"{d['patient']['id'].lower()}@example.org"))
     for key in ("HOST", "PORT", "SECURITY", "USER", "FROM", "PASSWORD"):
         monkeypatch.delenv(f"HEPPLAN_SMTP_{key}", raising=False)
     out = tmp_path / "out"
@@ -504,10 +499,7 @@ def test_email_sends_each_new_program_once(runner, profiles, tmp_path, monkeypat
         report, _ = run(runner, profiles, out, *args)
         assert report["emailed"] == 0 and len(inbox.received) == 15
 
-        path = profiles / "b-000.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["assessment"]["pain_now"] = 2
-        write_yaml(path, data)
+        edit(profiles / "b-000.yaml", lambda d: d["assessment"].update(pain_now=2))
         report, _ = run(runner, profiles, out, *args)
         assert report["emailed"] == 1 and inbox.received[-1].rcpt_tos == ["pat0@example.org"]
     from email import message_from_bytes, policy
