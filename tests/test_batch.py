@@ -547,3 +547,15 @@ def test_a_worker_on_another_version_refuses(library):
     assert result.errors == [
         f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator "
         "0.0.1"]
+
+
+def test_new_folders_follow_the_umask_and_documents_stay_private(runner, profiles, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        out = tmp_path / "made-by-batch"
+        run(runner, profiles, out)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert stat.S_IMODE((out / ".hepplan").stat().st_mode) == 0o750
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.glob("*.pdf")} == {0o600}

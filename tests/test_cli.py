@@ -213,3 +213,20 @@ def test_an_output_that_is_not_a_regular_file_is_refused(runner, tmp_path):
     assert result.stderr == (
         f"error: {pipe}: is not a regular file; give a file name for the document\n")
     assert pipe.is_fifo()  # still the pipe: never renamed over
+
+
+def test_an_incomplete_screening_still_says_when_a_known_answer_is_an_emergency(
+        runner, write_profile, tmp_path):
+    data = profile_data(red_flags={"saddle_anesthesia": "yes"})
+    del data["red_flags"]["fever_or_systemically_unwell"]
+    out = tmp_path / "out.pdf"
+    result = runner.invoke(cli, ["plan", str(write_profile(data)), "-o", str(out)])
+    assert result.exit_code == 4
+    assert result.stderr.splitlines() == [
+        "T-0001: screening incomplete; no program was written. Ask these red-flag questions "
+        "and record the answers:",
+        "  red_flags.fever_or_systemically_unwell",
+        "T-0001: but the answers given are already EMERGENCY (saddle_anesthesia): do not wait "
+        "for the rest. The patient must go to the emergency department now, or call 911.",
+    ]
+    assert not out.exists()

@@ -98,14 +98,14 @@ def test_a_duplicate_key_is_refused(write_profile):
     ("change", "fragment"),
     [
         ({"format": 2}, "format: format 2 is not known; known formats: 1"),
-        ({"assessment": {"date": "2026-11-22"}},
-         "assessment.date: 2026-11-22 is in the future"),
+        ({"assessment": {"date": "2999-01-01"}},
+         "assessment.date: 2999-01-01 is in the future"),
         ({"assessment": {"date": "2026-02-30"}}, "assessment.date: '2026-02-30' is not a real date"),
         ({"patient": {"id": "P 1", "name": "A"}}, "patient.id: 'P 1' is not a valid id"),
         ({"patient": {"id": "P-1", "name": "A", "age": 121}},
          "patient.age: 121 is out of range; allowed: whole numbers 0 to 120"),
         ({"patient": {"id": "P-1", "name": "A", "email": "not-an-address"}},
-         "patient.email: 'not-an-address' is not an e-mail address"),
+         "patient.email: the value is not an e-mail address"),  # the address itself is never repeated
         ({"assessment": {"glute_strength": {"medius": 3.3}}},
          "assessment.glute_strength.medius: 3.3 is not a muscle grade"),
         ({"red_flags": {"fever_or_systemically_unwell": "maybe"}},

@@ -5,11 +5,17 @@ Run more examples locally with ``HYPOTHESIS_PROFILE=thorough python -m pytest te
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import tempfile
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hepplan.clinic import Clinic
 from hepplan.errors import InputError
 from hepplan.planner import plan_program
 from hepplan.profile import parse_profile
@@ -86,29 +92,80 @@ def library_ids():
     return [ex.id for ex in load_library()]
 
 
+def serious_answers(data) -> set[str]:
+    """Uncleared yes/unsure answers at urgent or emergency level (before combination rules)."""
+    cleared = {entry["flag"] for entry in data["medical_clearance"]}
+    return {k for k, v in data["red_flags"].items()
+            if v in ("yes", "unsure") and (k in EMERGENCY or k in URGENT) and k not in cleared}
+
+
+def complete(data) -> bool:
+    return len(data["red_flags"]) == len(RED_FLAG_KEYS)
+
+
+# 1. any uncleared urgent- or emergency-level answer (or unsure) → refused, redirect only
 @given(profiles(library_ids()))
 def test_uncleared_urgent_or_emergency_answers_are_always_refused(library, data):
     profile, decision = decide(data, library)
-    cleared = {entry["flag"] for entry in data["medical_clearance"]}
-    serious = {k for k, v in data["red_flags"].items()
-               if v in ("yes", "unsure") and (k in EMERGENCY or k in URGENT) and k not in cleared}
     if decision is None:
-        assert not serious  # an include error can only come from planning, after screening
+        assert not serious_answers(data)  # include errors come from planning, after screening
         return
-    if serious:
+    if serious_answers(data) and complete(data):
         assert decision.status == "refused"
         assert decision.phases == ()
         assert decision.disposition in ("urgent", "emergency")
 
 
-@given(profiles(library_ids()))
-def test_missing_answers_never_give_a_program(library, data):
+@settings(max_examples=max(20, settings().max_examples // 10))
+@given(profiles(library_ids()).filter(lambda d: complete(d) and serious_answers(d)))
+def test_a_refused_decision_can_only_become_a_redirect(library, data):
+    from hepplan.core import Outcome, render_document
+    from hepplan.render import render_handout
+
     profile, decision = decide(data, library)
-    if decision is not None and len(data["red_flags"]) < len(RED_FLAG_KEYS):
-        assert decision.status in ("incomplete", "refused")
+    try:
+        render_handout(profile, decision, Clinic())
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a refused decision became a handout")
+    text = pdf_text(render_document(Outcome(profile, decision), Clinic()))
+    assert ("Get medical help now" in text) or ("See a doctor within 24 hours" in text)
+    assert "no exercise program was given" in text
+    for ex in library:
+        assert ex.name not in text, ex.id
+
+
+# 2. any missing answer → incomplete, nothing written
+@given(profiles(library_ids()))
+def test_missing_answers_always_make_the_screening_incomplete(library, data):
+    from hepplan.core import Outcome, render_document
+
+    profile, decision = decide(data, library)
+    if decision is not None and not complete(data):
+        assert decision.status == "incomplete"
         assert decision.phases == ()
+        assert set(decision.missing) == set(RED_FLAG_KEYS) - set(data["red_flags"])
+        assert render_document(Outcome(profile, decision), Clinic()) is None
 
 
+@settings(max_examples=max(10, settings().max_examples // 20))
+@given(profiles(library_ids()).filter(lambda d: not complete(d)))
+def test_plan_writes_nothing_for_an_incomplete_screening(library, data):
+    from click.testing import CliRunner
+
+    from hepplan.cli import cli
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "profile.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["plan", str(path), "-o", str(Path(folder) / "o.pdf")])
+        assert result.exit_code == 4, result.output
+        assert sorted(p.name for p in Path(folder).iterdir()) == ["profile.json"]
+
+
+# 3 and 4. no forbidden tag whatever the includes and excludes; only equipment the patient
+# has; three phases of 2-5 exercises plus aerobic
 @given(profiles(library_ids()))
 def test_programs_obey_every_safety_rule(library, data):
     profile, decision = decide(data, library)
@@ -117,8 +174,74 @@ def test_programs_obey_every_safety_rule(library, data):
     assert_program_is_safe(data["assessment"], data["plan"], decision)
 
 
+# 5. same input → same decision and the same bytes
 @given(profiles(library_ids()))
 def test_same_input_same_decision(library, data):
     first = decide(data, library)[1]
     second = decide(data, library)[1]
     assert (first.to_json() if first else None) == (second.to_json() if second else None)
+
+
+@settings(max_examples=max(10, settings().max_examples // 20))
+@given(profiles(library_ids()).filter(complete))
+def test_same_input_same_bytes(library, data):
+    from hepplan.core import Outcome, render_document
+
+    profile, decision = decide(data, library)
+    if decision is None:
+        return
+    first = render_document(Outcome(profile, decision), Clinic())
+    again = decide(data, library)
+    assert render_document(Outcome(*again), Clinic()) == first
+
+
+# The properties can fail: break one rule and they must notice.
+
+
+def must_fail(prop, library) -> None:
+    """Run a property's body afresh and expect it to find a counterexample."""
+    body = prop.hypothesis.inner_test
+    fresh = settings(report_multiple_bugs=False, database=None)(
+        given(profiles(library_ids()))(body))
+    with pytest.raises(AssertionError):
+        fresh(library)
+
+
+def test_the_properties_catch_a_screening_rule_that_stops_counting_unsure(library, monkeypatch):
+    from hepplan.profile import Answer, RedFlags
+
+    monkeypatch.setattr(RedFlags, "positive", lambda self, key: self.answer(key) is Answer.YES)
+    must_fail(test_uncleared_urgent_or_emergency_answers_are_always_refused, library)
+
+
+def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
+    import dataclasses
+
+    from hepplan import redflags
+
+    emergency = redflags.Level.EMERGENCY
+    weakened = tuple(dataclasses.replace(f, level=redflags.Level.ROUTINE)
+                     if f.level is emergency else f for f in redflags.RED_FLAGS)
+    monkeypatch.setattr(redflags, "RED_FLAGS", weakened)
+    must_fail(test_uncleared_urgent_or_emergency_answers_are_always_refused, library)
+
+
+def test_the_properties_catch_a_program_despite_a_missing_answer(library, monkeypatch):
+    from hepplan.profile import Profile
+
+    monkeypatch.setattr(Profile, "missing", property(lambda self: ()))
+    must_fail(test_missing_answers_always_make_the_screening_incomplete, library)
+
+
+def test_the_properties_catch_a_forbidden_exercise(library, monkeypatch):
+    from hepplan import rules
+
+    monkeypatch.setattr(rules, "FORBID", ())
+    must_fail(test_programs_obey_every_safety_rule, library)
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(io.BytesIO(data)).pages)

@@ -147,9 +147,18 @@ def test_a_missing_answer_makes_screening_incomplete(missing):
     assert result.missing == (missing,)
 
 
-def test_a_known_emergency_is_not_delayed_by_a_missing_answer():
+def test_a_missing_answer_is_incomplete_even_beside_a_known_emergency():
+    """CLINICAL.md §1 as written: any missing answer makes the screening incomplete. The known
+    emergency is not hidden: it stays the disposition, and the trace says to act on it."""
     data = profile_data(red_flags={"saddle_anesthesia": "yes"})
     del data["red_flags"]["fever_or_systemically_unwell"]
     result = screen(parse_profile(data, "test.yaml"))
-    assert result.status == "refused"
+    assert result.status == "incomplete"
     assert result.missing == ("fever_or_systemically_unwell",)
+    assert result.disposition is Level.EMERGENCY
+    assert result.triggered == ("saddle_anesthesia",)
+    assert result.trace[-2:] == (
+        "RF-MISSING: the answers given already need emergency care (saddle_anesthesia); do "
+        "not wait for the rest to act on them",
+        "RF-DISPOSITION: emergency → incomplete",
+    )

@@ -167,7 +167,8 @@ def _report_plan(patient: str, decision, output: Path, emergency_number: str) ->
              f"({', '.join(decision.triggered)}). The patient must {action}. "
              f"Wrote the redirect document to {output}")
     else:
-        _report_missing(patient, decision.missing)
+        _report_missing(patient, decision.missing, decision.disposition, decision.triggered,
+                        emergency_number)
 
 
 def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None:
@@ -180,6 +181,10 @@ def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None
     elif item["status"] == "incomplete":
         _say(f"{item['patient']}: screening incomplete; nothing written. Ask: "
              + ", ".join(line.rsplit(": ", 2)[-2] for line in item["errors"]))
+        if item["disposition"] in ("urgent", "emergency"):
+            _say(f"{item['patient']}: but the answers given are already "
+                 f"{item['disposition'].upper()}: do not wait for the rest; contact the patient "
+                 "directly now")
         return
     elif item["action"] == "removed":
         _say(f"{item['patient'] or item['profile']}: removed the earlier document, which no "
@@ -188,11 +193,17 @@ def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None
         _say(f"error: {problem}")
 
 
-def _report_missing(patient: str, missing) -> None:
+def _report_missing(patient: str, missing, disposition: str = "none",
+                    triggered=(), emergency_number: str = "911") -> None:
     _say(f"{patient}: screening incomplete; no program was written. "
          "Ask these red-flag questions and record the answers:")
     for key in missing:
         _say(f"  red_flags.{key}")
+    if disposition in ("urgent", "emergency"):  # never let a known emergency wait
+        action = (f"go to the emergency department now, or call {emergency_number}"
+                  if disposition == "emergency" else "see a doctor within 24 hours")
+        _say(f"{patient}: but the answers given are already {disposition.upper()} "
+             f"({', '.join(triggered)}): do not wait for the rest. The patient must {action}.")
 
 
 @cli.command()
@@ -241,7 +252,8 @@ def email(profile, to_addr, from_addr, smtp_host, smtp_port, security, user, eml
         _report_refused_email(patient.id, decision, output, clinic.emergency_number)
         sys.exit(core.EXIT_REFUSED)
     if decision.status == "incomplete":
-        _report_missing(patient.id, decision.missing)
+        _report_missing(patient.id, decision.missing, decision.disposition, decision.triggered,
+                        clinic.emergency_number)
         _say(f"{patient.id}: nothing was e-mailed")
         sys.exit(core.EXIT_INCOMPLETE)
 
@@ -406,7 +418,7 @@ def screen(profile, as_json):
         }, indent=2, ensure_ascii=False))
     patient = loaded.patient.id
     if result.status == "incomplete":
-        _report_missing(patient, result.missing)
+        _report_missing(patient, result.missing, result.disposition.word, result.triggered)
         sys.exit(4)
     word = result.disposition.word.upper()
     verdict = {
@@ -426,6 +438,51 @@ def screen(profile, as_json):
     else:
         click.echo(output)
     sys.exit(3 if result.status == "refused" else 0)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Where to write the profile: YAML, or JSON for a .json name.")
+@click.option("--from", "previous", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="EXISTING",
+              help="A follow-up visit: offer this profile's answers as defaults. The red flags "
+                   "are asked afresh.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@reports_errors
+def assess(output, previous, force):
+    """Ask the assessment questions in the terminal and write the profile.
+
+    Patient, findings, every red-flag question (none can be skipped), medical clearances and
+    plan choices, then the screening result at once. The profile is written (exit 0) whatever
+    the screening says; nothing is written unless every question is answered (end of input:
+    exit 2; Ctrl-C: exit 130). Answers may also come from a pipe, one per line.
+
+    \b
+    Example:
+        hepplan assess -o P-1008.yaml
+        hepplan assess --from P-1008.yaml -o P-1008-week6.yaml
+    """
+    from .assess import TerminalConsole
+    from .assess import assess as interview
+
+    interview(output, TerminalConsole(), previous_path=previous, force=force)
+
+
+@cli.command()
+@reports_errors
+def schema():
+    """Print the profile's JSON Schema (draft 2020-12) on stdout.
+
+    Every key with its description and allowed values, so another tool (an EHR form, a web
+    intake) can check a profile before it reaches hepplan.
+
+    \b
+    Example:
+        hepplan schema > profile.schema.json
+    """
+    from .assess import profile_schema
+
+    click.echo(json.dumps(profile_schema(), indent=2, ensure_ascii=False))
 
 
 @cli.group()

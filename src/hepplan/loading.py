@@ -74,8 +74,13 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
-def _refuse_aliases(text: str) -> None:
-    """Profiles never need anchors or aliases, and aliases allow "billion laughs" documents."""
+def _check_events(text: str) -> None:
+    """Before anything is built: refuse what a profile never needs and an attacker would use.
+
+    Anchors and aliases allow "billion laughs" documents; explicit tags (``!!python/object``,
+    ``!custom``) ask for objects to be built; deep nesting exhausts the stack. The event
+    stream is read lazily, so a hostile file stops at its first offending event."""
+    depth = 0
     for event in yaml.parse(text, Loader=_Base):
         if isinstance(event, yaml.AliasEvent):
             raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed",
@@ -83,6 +88,18 @@ def _refuse_aliases(text: str) -> None:
         if getattr(event, "anchor", None):
             raise yaml.MarkedYAMLError(None, None, "anchors (&name) are not allowed",
                                        event.start_mark)
+        if getattr(event, "tag", None):  # only an explicit tag is reported here
+            raise yaml.MarkedYAMLError(
+                None, None, f"YAML tags ({event.tag}) are not allowed; write plain values",
+                event.start_mark)
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    None, None, f"nested too deeply (more than {MAX_DEPTH} levels)",
+                    event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -106,7 +123,7 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
         if json_only:
             data = json.loads(text, object_pairs_hook=_unique_json_object)
         else:
-            _refuse_aliases(text)
+            _check_events(text)
             data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -121,7 +138,7 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
     except ValueError as exc:  # duplicate JSON keys
         raise InputError(f"{source}: {exc}") from None
     except RecursionError:
-        raise InputError(f"{source}: nested too deeply") from None
+        raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)") from None
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)")
     return data
@@ -163,6 +180,8 @@ def decode_document(raw: bytes, source: str, *, json_only: bool = False) -> Any:
         raise InputError(
             f"{source}: the file is {len(raw):,} bytes; at most {MAX_DOCUMENT_BYTES:,} are read"
         )
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{source}: saved as UTF-16; save it as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -227,6 +246,17 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
+#: Keys whose values identify a patient or hold free text: an error names the key, never
+#: repeats the value (error output ends up in terminals, logs and tickets).
+PRIVATE_KEYS = {"patient.name", "patient.email"}
+PRIVATE_LAST = {"note", "notes"}
+
+
+def _private(loc: tuple[Any, ...]) -> bool:
+    named = [part for part in loc if isinstance(part, str)]
+    return ".".join(named) in PRIVATE_KEYS or bool(named and named[-1] in PRIVATE_LAST)
+
+
 def validation_problems(
     source: str, exc: ValidationError, model: type[BaseModel]
 ) -> list[str]:
@@ -237,6 +267,14 @@ def validation_problems(
         path = key_path(loc)
         kind = error["type"]
         given = error.get("input")
+        if _private(loc) and kind not in ("missing", "extra_forbidden"):
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if kind == "string_type":
+                message = "should be text"
+            if isinstance(given, str) and given:
+                message = message.replace(repr(given), "the value").replace(given, "…")
+            lines.append(f"{source}: {path}: {message[0].lower()}{message[1:]}")
+            continue
         if kind == "missing":
             message = "is required but missing"
         elif kind == "extra_forbidden":
@@ -251,6 +289,10 @@ def validation_problems(
             message = str(error["msg"]).removeprefix("Value error, ")
         elif kind in ("model_type", "model_attributes_type", "dict_type"):
             message = f"should be a mapping of keys to values, not {_shown(given)}"
+        elif kind in ("list_type", "tuple_type", "set_type", "frozen_set_type"):
+            message = f"should be a list, like [a, b]; given {_shown(given)}"
+        elif kind == "string_type":
+            message = f"should be text; given {_shown(given)}"
         else:
             message = f"{error['msg'][0].lower()}{error['msg'][1:]}; given {_shown(given)}"
         lines.append(f"{source}: {path}: {message}")

@@ -428,6 +428,19 @@ class _Planner:
             if ex.category is Category.AEROBIC and all(self.usable(ex, p) for p in (1, 2, 3))
         ]
         if not options:
+            excluded = [
+                ex.id for ex in self.library
+                if ex.category is Category.AEROBIC
+                and all([r.id for r in self.blocking(ex, p)] in ([], ["PLAN-EXCLUDE"])
+                        for p in (1, 2, 3))
+                and any(self.blocking(ex, p) for p in (1, 2, 3))
+            ]
+            if excluded:  # the clinician's own exclusions took away every option
+                raise InputError(
+                    f"{self.source}: plan.exclude: excluding {', '.join(excluded)} leaves no "
+                    "aerobic exercise (rule AEROBIC-EVERY-PHASE: walking or cycling in every "
+                    "phase); keep at least one of them"
+                )
             raise LibraryError(
                 "rule AEROBIC-EVERY-PHASE: the library has no walking or cycling exercise "
                 "this patient may do in every phase"

@@ -104,16 +104,17 @@ def screen(profile: Profile) -> Screening:
     disposition = max(levels.values(), default=Level.NONE)
     triggered = tuple(sorted(levels, key=lambda k: (-levels[k], redflags.ORDER[k])))
     missing = profile.missing
-    if disposition not in PRESCRIBE:
-        status = "refused"
-        if missing:
-            trace.append(
-                "RF-MISSING: unanswered questions "
-                f"({', '.join(missing)}) do not delay the referral already needed"
-            )
-    elif missing:
+    if missing:
+        # CLINICAL.md §1: a missing answer makes the screening incomplete, whatever else was
+        # answered. The answers already given keep their disposition, so the clinician is
+        # told at once when they alone need medical care.
         status = "incomplete"
         trace.append(f"RF-MISSING: unanswered questions: {', '.join(missing)}")
+        if disposition not in PRESCRIBE:
+            trace.append(f"RF-MISSING: the answers given already need {disposition.word} care "
+                         f"({', '.join(triggered)}); do not wait for the rest to act on them")
+    elif disposition not in PRESCRIBE:
+        status = "refused"
     else:
         status = "prescribed"
     trace.append(f"RF-DISPOSITION: {disposition.word} → {status}")
