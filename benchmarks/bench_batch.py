@@ -53,7 +53,8 @@ def write_profiles(folder: Path, count: int) -> None:
     for number in range(count):
         profile = profile_data(
             patient={"id": f"N-{number:06d}", "name": f"Patient {number}"},
-            assessment={"pain_now": number % 8, **VARIANTS[number % len(VARIANTS)]})
+            assessment={"pain_now": number % 8, **VARIANTS[number % len(VARIANTS)]},
+        )
         sub = folder / f"group-{number // 100:03d}"
         sub.mkdir(exist_ok=True)
         (sub / f"{number:06d}.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")
@@ -62,9 +63,23 @@ def write_profiles(folder: Path, count: int) -> None:
 def batch(profiles: Path, out: Path, *extra: str) -> tuple[float, dict]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "hepplan", "batch", str(profiles), "-o", str(out),
-         "--clinic", str(CLINIC), "--json", *extra],
-        capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "hepplan",
+            "batch",
+            str(profiles),
+            "-o",
+            str(out),
+            "--clinic",
+            str(CLINIC),
+            "--json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"batch failed ({done.returncode}):\n{done.stderr}")
@@ -73,8 +88,12 @@ def batch(profiles: Path, out: Path, *extra: str) -> tuple[float, dict]:
 
 
 def peak_memory_kib(profiles: Path, out: Path) -> int:
-    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(profiles), str(out),
-                           str(CLINIC)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(profiles), str(out), str(CLINIC)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout.split()[-1])
 
 
@@ -94,39 +113,54 @@ def main() -> None:
 
         one, counts = batch(root / "profiles", root / "one", "--jobs", "1")
         rate = counts["built"] / one
-        print(f"full run, --jobs 1: {one:6.2f} s  {counts}  → {rate:.1f} handouts/s on one "
-              f"core (budget ≥ 25) {verdict(rate >= 25)}")
+        print(
+            f"full run, --jobs 1: {one:6.2f} s  {counts}  → {rate:.1f} handouts/s on one "
+            f"core (budget ≥ 25) {verdict(rate >= 25)}"
+        )
         two, counts = batch(root / "profiles", root / "two", "--jobs", "2")
         speedup = one / two
-        print(f"full run, --jobs 2: {two:6.2f} s  {counts}  → {speedup:.2f}× --jobs 1 "
-              f"(budget ≥ 1.6) {verdict(speedup >= 1.6)}")
-        same = all((root / "one" / p.name).read_bytes() == p.read_bytes()
-                   for p in (root / "two").glob("*.pdf"))
+        print(
+            f"full run, --jobs 2: {two:6.2f} s  {counts}  → {speedup:.2f}× --jobs 1 "
+            f"(budget ≥ 1.6) {verdict(speedup >= 1.6)}"
+        )
+        same = all(
+            (root / "one" / p.name).read_bytes() == p.read_bytes()
+            for p in (root / "two").glob("*.pdf")
+        )
         print(f"--jobs 1 and --jobs 2 wrote identical bytes: {same}")
 
         reruns = [batch(root / "profiles", root / "two", "--jobs", "2") for _ in range(5)]
         again, counts = min(reruns, key=lambda run: run[0])  # the least disturbed of five
         share = again / two
-        print(f"rerun, nothing changed: {again:6.2f} s  {counts}  → {share:.1%} of a full run "
-              f"(budget < 5%) {verdict(share < 0.05)}")
+        print(
+            f"rerun, nothing changed: {again:6.2f} s  {counts}  → {share:.1%} of a full run "
+            f"(budget < 5%) {verdict(share < 0.05)}"
+        )
 
         library = root / "library"
         shutil.copytree(REPO / "exercises", library)
         clamshell = library / "clamshell.yaml"
-        clamshell.write_text(clamshell.read_text(encoding="utf-8").replace(
-            "name: Clamshell", "name: Clamshell (knees bent)"), encoding="utf-8")
+        clamshell.write_text(
+            clamshell.read_text(encoding="utf-8").replace(
+                "name: Clamshell", "name: Clamshell (knees bent)"
+            ),
+            encoding="utf-8",
+        )
         batch(root / "profiles", root / "lib", "--jobs", "2", "--library", str(REPO / "exercises"))
-        edited, counts = batch(root / "profiles", root / "lib", "--jobs", "2",
-                               "--library", str(library))
+        edited, counts = batch(
+            root / "profiles", root / "lib", "--jobs", "2", "--library", str(library)
+        )
         print(f"rerun, one exercise edited: {edited:6.2f} s  {counts}")
 
         small = peak_memory_kib(root / "profiles", root / "mem-small")
         write_profiles(root / "more", 4 * n)
         large = peak_memory_kib(root / "more", root / "mem-large")
         growth = (large - small) / small
-        print(f"coordinator peak memory: {small / 1024:.1f} MiB for {n} profiles, "
-              f"{large / 1024:.1f} MiB for {4 * n} ({growth:+.1%}) "
-              f"{verdict(growth < 0.10)}")
+        print(
+            f"coordinator peak memory: {small / 1024:.1f} MiB for {n} profiles, "
+            f"{large / 1024:.1f} MiB for {4 * n} ({growth:+.1%}) "
+            f"{verdict(growth < 0.10)}"
+        )
 
 
 if __name__ == "__main__":

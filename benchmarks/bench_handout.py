@@ -32,8 +32,12 @@ from hepplan.render import Styles, build_pdf, handout_story
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = [
     REPO / "examples" / "profiles" / name
-    for name in ("tight-piriformis.yaml", "overstretched-weak-glutes.yaml",
-                 "l5-radiculopathy.yaml", "stenosis-older-adult.yaml")
+    for name in (
+        "tight-piriformis.yaml",
+        "overstretched-weak-glutes.yaml",
+        "l5-radiculopathy.yaml",
+        "stenosis-older-adult.yaml",
+    )
 ]
 
 
@@ -70,8 +74,12 @@ def process_time(args: list[str], runs: int = 9) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(runs):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "hepplan", *args], cwd=folder,
-                           capture_output=True, check=False)
+            subprocess.run(
+                [sys.executable, "-m", "hepplan", *args],
+                cwd=folder,
+                capture_output=True,
+                check=False,
+            )
             times.append(time.perf_counter() - start)
     return min(times), statistics.median(times)
 
@@ -87,7 +95,7 @@ def main() -> None:
     for path in PROFILES:
         profile = load_profile(path)
 
-        def ours():
+        def ours(profile=profile):
             decision = plan_program(profile, library)
             story = handout_story(profile, decision, clinic)
             return build_pdf(story, clinic, "Home exercise program", ("", ""))
@@ -96,7 +104,7 @@ def main() -> None:
         styles = Styles(False)
         texts = paragraphs(handout_story(profile, decision, clinic))
 
-        def bare():
+        def bare(styles=styles, texts=texts):
             story = [Paragraph(text, styles.body) for text in texts]
             return build_pdf(story, clinic, "bare", ("", ""))
 
@@ -106,20 +114,28 @@ def main() -> None:
         ours_total += ours_time
         bare_total += bare_time
         pages += ours().count(b"/Type /Page\n")
-        print(f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   reportlab story "
-              f"{bare_time * 1000:7.1f} ms   ratio {ours_time / bare_time:4.2f}   "
-              f"({len(texts)} paragraphs)")
+        print(
+            f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   reportlab story "
+            f"{bare_time * 1000:7.1f} ms   ratio {ours_time / bare_time:4.2f}   "
+            f"({len(texts)} paragraphs)"
+        )
     ratio = ours_total / bare_total
-    print(f"{'all':<34} hepplan {ours_total / len(PROFILES) * 1000:7.1f} ms per handout; "
-          f"ratio {ratio:.2f} (budget ≤ 2.0) → {'OK' if ratio <= 2.0 else 'OVER BUDGET'}")
+    print(
+        f"{'all':<34} hepplan {ours_total / len(PROFILES) * 1000:7.1f} ms per handout; "
+        f"ratio {ratio:.2f} (budget ≤ 2.0) → {'OK' if ratio <= 2.0 else 'OVER BUDGET'}"
+    )
     print(f"handouts per second, one core: {len(PROFILES) / ours_total:.1f}")
     example = str(PROFILES[0])
     whole, whole_median = process_time(["plan", example, "-o", "bench.pdf"])
     help_time, help_median = process_time(["--help"])
-    print(f"whole process, one handout: best {whole:.3f} s, median {whole_median:.3f} s "
-          f"(budget < 0.5 s) → {'OK' if whole < 0.5 else 'OVER BUDGET'}")
-    print(f"hepplan --help: best {help_time:.3f} s, median {help_median:.3f} s "
-          f"(budget < 0.2 s) → {'OK' if help_time < 0.2 else 'OVER BUDGET'}")
+    print(
+        f"whole process, one handout: best {whole:.3f} s, median {whole_median:.3f} s "
+        f"(budget < 0.5 s) → {'OK' if whole < 0.5 else 'OVER BUDGET'}"
+    )
+    print(
+        f"hepplan --help: best {help_time:.3f} s, median {help_median:.3f} s "
+        f"(budget < 0.2 s) → {'OK' if help_time < 0.2 else 'OVER BUDGET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-CONDITIONS = ["lumbar_stenosis", "spondylolisthesis", "hip_osteoarthritis", "gtps",
-              "hip_labral_fai", "pregnancy", "osteoporosis"]
+CONDITIONS = [
+    "lumbar_stenosis",
+    "spondylolisthesis",
+    "hip_osteoarthritis",
+    "gtps",
+    "hip_labral_fai",
+    "pregnancy",
+    "osteoporosis",
+]
 EQUIPMENT = ["resistance_band", "foam_roller", "massage_ball", "step", "chair", "wall", "mat"]
 
 # condition → tags never allowed in any phase

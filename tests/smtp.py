@@ -46,14 +46,21 @@ class Inbox:
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and (
-            auth_data.login.decode(), auth_data.password.decode()) == (USER, PASSWORD)
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == (USER, PASSWORD)
         self.logins.append((auth_data.login.decode(), ok))
         return AuthResult(success=ok, handled=False)
 
 
 @contextlib.contextmanager
-def mail_server(inbox: Inbox, *, tls: ssl.SSLContext | None = None,
-                implicit_tls: ssl.SSLContext | None = None, auth: bool = False):
+def mail_server(
+    inbox: Inbox,
+    *,
+    tls: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
+    auth: bool = False,
+):
     """A running SMTP server on 127.0.0.1; yields its port.
 
     ``tls`` offers STARTTLS (and requires it), ``implicit_tls`` speaks TLS from the first byte,
@@ -64,10 +71,19 @@ def mail_server(inbox: Inbox, *, tls: ssl.SSLContext | None = None,
     if tls is not None:
         options.update(tls_context=tls, require_starttls=True)
     if auth:
-        options.update(authenticator=inbox.authenticate, auth_required=True,
-                       auth_require_tls=tls is not None or implicit_tls is not None)
-    controller = Controller(inbox, hostname="127.0.0.1", port=port,
-                            ssl_context=implicit_tls, server_hostname="127.0.0.1", **options)
+        options.update(
+            authenticator=inbox.authenticate,
+            auth_required=True,
+            auth_require_tls=tls is not None or implicit_tls is not None,
+        )
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=implicit_tls,
+        server_hostname="127.0.0.1",
+        **options,
+    )
     controller.start()
     try:
         yield port

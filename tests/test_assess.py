@@ -29,28 +29,60 @@ TODAY = dt.date.today()
 EOF_ERROR = "error: input ended before every question was answered; nothing was written\n"
 
 #: The questions before the red flags, in the order they are asked.
-QUESTIONS = ("id", "name", "email", "age", "date", "clinician", "side", "piriformis", "medius",
-             "maximus", "radicular_level", "irritability", "pain_now",
-             "directional_preference", "conditions", "equipment")
+QUESTIONS = (
+    "id",
+    "name",
+    "email",
+    "age",
+    "date",
+    "clinician",
+    "side",
+    "piriformis",
+    "medius",
+    "maximus",
+    "radicular_level",
+    "irritability",
+    "pain_now",
+    "directional_preference",
+    "conditions",
+    "equipment",
+)
 
 #: Answers as a clinician types them: numbers, words in any case, Enter for a default.
 FINDINGS = {
-    "id": "P-2001", "name": "Ana Souza", "email": "ana@example.org", "age": "38", "date": "",
-    "clinician": "Sam Lee, DPT", "side": "1", "piriformis": "overstretched", "medius": "3.5",
-    "maximus": "4", "radicular_level": "3", "irritability": "MODERATE", "pain_now": "5",
-    "directional_preference": "", "conditions": "4", "equipment": "resistance_band, 4",
+    "id": "P-2001",
+    "name": "Ana Souza",
+    "email": "ana@example.org",
+    "age": "38",
+    "date": "",
+    "clinician": "Sam Lee, DPT",
+    "side": "1",
+    "piriformis": "overstretched",
+    "medius": "3.5",
+    "maximus": "4",
+    "radicular_level": "3",
+    "irritability": "MODERATE",
+    "pain_now": "5",
+    "directional_preference": "",
+    "conditions": "4",
+    "equipment": "resistance_band, 4",
 }
 NO_PLAN = ("", "", "")
 
 
-def answers(flags: dict[str, str] | None = None, clearances=(), plan=NO_PLAN,
-            **findings: str) -> list[str]:
+def answers(
+    flags: dict[str, str] | None = None, clearances=(), plan=NO_PLAN, **findings: str
+) -> list[str]:
     """Every line typed for a new profile: findings, all 13 red flags (no unless given),
     the clearance questions, then include, exclude and note."""
     given = {**FINDINGS, **findings}
     flags = flags or {}
-    return ([given[name] for name in QUESTIONS] + [flags.get(key, "no") for key in RED_FLAG_KEYS]
-            + list(clearances) + list(plan))
+    return (
+        [given[name] for name in QUESTIONS]
+        + [flags.get(key, "no") for key in RED_FLAG_KEYS]
+        + list(clearances)
+        + list(plan)
+    )
 
 
 def typed(lines) -> str:
@@ -94,10 +126,16 @@ def expected_profile(**sections):
 BASE_SECTIONS = {
     "patient": {"id": "P-2001", "name": "Ana Souza", "email": "ana@example.org", "age": 38},
     "assessment": {
-        "date": TODAY.isoformat(), "clinician": "Sam Lee, DPT", "side": "left",
-        "piriformis": "overstretched", "glute_strength": {"medius": 3.5, "maximus": 4},
-        "radicular_level": "L5", "irritability": "moderate", "pain_now": 5,
-        "directional_preference": "none", "conditions": ["gtps"],
+        "date": TODAY.isoformat(),
+        "clinician": "Sam Lee, DPT",
+        "side": "left",
+        "piriformis": "overstretched",
+        "glute_strength": {"medius": 3.5, "maximus": 4},
+        "radicular_level": "L5",
+        "irritability": "moderate",
+        "pain_now": 5,
+        "directional_preference": "none",
+        "conditions": ["gtps"],
         "equipment": ["resistance_band", "step"],
     },
 }
@@ -166,7 +204,7 @@ def test_the_prompts_in_order(runner, tmp_path):
     assert asked == [f"[{n}/13] {flag.question}?" for n, flag in enumerate(RED_FLAGS, 1)]
     assert lines.count("  Answer (1 yes, 2 no, 3 unsure): no") == 13
     plan = lines.index("Plan (optional): exercise ids from the library; ? lists them.")
-    assert lines[plan:plan + 4] == [
+    assert lines[plan : plan + 4] == [
         "Plan (optional): exercise ids from the library; ? lists them.",
         "Exercises to include (optional): ",
         "Exercises to exclude (optional): ",
@@ -176,13 +214,23 @@ def test_the_prompts_in_order(runner, tmp_path):
 
 def test_optional_questions_can_be_skipped(runner, tmp_path):
     out = tmp_path / "p.yaml"
-    result = run(runner, out, answers(email="", age="", medius="", maximus="", pain_now="",
-                                      conditions="", equipment=""))
+    result = run(
+        runner,
+        out,
+        answers(email="", age="", medius="", maximus="", pain_now="", conditions="", equipment=""),
+    )
     assert result.exit_code == 0, result.output
     assessment = yaml.safe_load(out.read_text())["assessment"]
     assert list(yaml.safe_load(out.read_text())["patient"]) == ["id", "name"]
-    assert list(assessment) == ["date", "clinician", "side", "piriformis", "radicular_level",
-                                "irritability", "directional_preference"]
+    assert list(assessment) == [
+        "date",
+        "clinician",
+        "side",
+        "piriformis",
+        "radicular_level",
+        "irritability",
+        "directional_preference",
+    ]
 
 
 def test_a_json_name_gets_a_json_profile(runner, tmp_path):
@@ -196,18 +244,30 @@ def test_a_json_name_gets_a_json_profile(runner, tmp_path):
 # --- the screening result --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("flags", "screening", "action"), [
-    ({"saddle_anesthesia": "yes", "bladder_dysfunction": "unsure"},
-     "EMERGENCY — do not prescribe: bladder_dysfunction, saddle_anesthesia",
-     "go to the emergency department now"),
-    ({"major_trauma": "1"}, "EMERGENCY — do not prescribe: major_trauma",
-     "go to the emergency department now"),
-    ({"unexplained_weight_loss": "yes", "infection_risk": "3"},
-     "URGENT — do not prescribe: unexplained_weight_loss, infection_risk",
-     "see a doctor within 24 hours"),
-], ids=["cauda-equina", "trauma", "two-contextual"])
+@pytest.mark.parametrize(
+    ("flags", "screening", "action"),
+    [
+        (
+            {"saddle_anesthesia": "yes", "bladder_dysfunction": "unsure"},
+            "EMERGENCY — do not prescribe: bladder_dysfunction, saddle_anesthesia",
+            "go to the emergency department now",
+        ),
+        (
+            {"major_trauma": "1"},
+            "EMERGENCY — do not prescribe: major_trauma",
+            "go to the emergency department now",
+        ),
+        (
+            {"unexplained_weight_loss": "yes", "infection_risk": "3"},
+            "URGENT — do not prescribe: unexplained_weight_loss, infection_risk",
+            "see a doctor within 24 hours",
+        ),
+    ],
+    ids=["cauda-equina", "trauma", "two-contextual"],
+)
 def test_a_refused_screening_is_written_and_says_do_not_prescribe(
-        runner, tmp_path, flags, screening, action):
+    runner, tmp_path, flags, screening, action
+):
     out = tmp_path / "p.yaml"
     clearable = [key for key in ("unexplained_weight_loss", "infection_risk") if key in flags]
     result = run(runner, out, answers(flags=flags, clearances=[""] * len(clearable)))
@@ -215,8 +275,10 @@ def test_a_refused_screening_is_written_and_says_do_not_prescribe(
     assert result.stdout.splitlines()[-3:] == [
         f"Screening: {screening}",
         f"Wrote {out}.",
-        (f"Do not prescribe a program: the patient must {action}. Run hepplan plan {out} now; "
-         "it writes the redirect document to give them."),
+        (
+            f"Do not prescribe a program: the patient must {action}. Run hepplan plan {out} now; "
+            "it writes the redirect document to give them."
+        ),
     ]
     written = load_profile(out).red_flags
     for key, answer in flags.items():
@@ -230,8 +292,10 @@ def test_a_routine_flag_may_be_prescribed_with_a_doctors_check(runner, tmp_path)
     result = run(runner, out, answers(flags={"unrelenting_night_pain": "yes"}, clearances=[""]))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-3:] == [
-        ("Screening: ROUTINE — a program may be prescribed; book a routine doctor's check: "
-         "unrelenting_night_pain"),
+        (
+            "Screening: ROUTINE — a program may be prescribed; book a routine doctor's check: "
+            "unrelenting_night_pain"
+        ),
         f"Wrote {out}.",
         f"Next: hepplan plan {out} writes the handout.",
     ]
@@ -258,11 +322,14 @@ def test_a_cleared_flag_is_recorded_and_not_counted(runner, tmp_path):
     )
     result = run(runner, out, lines)
     assert result.exit_code == 0, result.output
-    assert result.stderr == (f"{later} is after the assessment ({TODAY.isoformat()}); "
-                             "a clearance must come before it\n")
-    assert "Medical clearance: a flag a doctor has cleared is not counted.\n" \
-           "cancer_history (urgent) was answered yes.\n" \
-           "  Cleared by (optional): Dr. Helen Cho, MD\n" in result.stdout
+    assert result.stderr == (
+        f"{later} is after the assessment ({TODAY.isoformat()}); a clearance must come before it\n"
+    )
+    assert (
+        "Medical clearance: a flag a doctor has cleared is not counted.\n"
+        "cancer_history (urgent) was answered yes.\n"
+        "  Cleared by (optional): Dr. Helen Cho, MD\n" in result.stdout
+    )
     text = out.read_text()
     assert text.endswith(
         "  cancer_history: yes\n"
@@ -290,16 +357,27 @@ def test_a_cleared_flag_is_recorded_and_not_counted(runner, tmp_path):
 
 
 def test_clearance_is_asked_only_for_urgent_and_routine_flags_answered_yes_or_unsure(
-        runner, tmp_path):
+    runner, tmp_path
+):
     flags = {key: "yes" for key in RED_FLAG_KEYS}
     clearable = [flag.key for flag in RED_FLAGS if flag.level.word != "emergency"]
-    result = run(runner, tmp_path / "p.yaml",
-                 answers(flags=flags, clearances=[""] * len(clearable)))
+    result = run(
+        runner, tmp_path / "p.yaml", answers(flags=flags, clearances=[""] * len(clearable))
+    )
     assert result.exit_code == 0, result.output
-    offered = [line.split(" ")[0] for line in result.stdout.splitlines()
-               if line.endswith("was answered yes.")]
-    assert offered == ["sexual_dysfunction", "cancer_history", "unexplained_weight_loss",
-                       "infection_risk", "fracture_risk", "unrelenting_night_pain"]
+    offered = [
+        line.split(" ")[0]
+        for line in result.stdout.splitlines()
+        if line.endswith("was answered yes.")
+    ]
+    assert offered == [
+        "sexual_dysfunction",
+        "cancer_history",
+        "unexplained_weight_loss",
+        "infection_risk",
+        "fracture_risk",
+        "unrelenting_night_pain",
+    ]
 
     none = run(runner, tmp_path / "q.yaml", answers(flags={"saddle_anesthesia": "yes"}))
     assert none.exit_code == 0, none.output
@@ -312,13 +390,14 @@ def test_exercise_ids_are_checked_against_the_library(runner, tmp_path):
     result = run(runner, out, lines)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        ("'clamshel' is not an exercise in the library; did you mean clamshell, "
-         "banded_clamshell?"),
+        ("'clamshel' is not an exercise in the library; did you mean clamshell, banded_clamshell?"),
         "clamshell is already included; an exercise cannot be both included and excluded",
     ]
     assert "  abdominal_bracing, band_side_steps, banded_clamshell," in result.stdout
-    assert yaml.safe_load(out.read_text())["plan"] == {"include": ["clamshell"],
-                                                       "exclude": ["bridge"]}
+    assert yaml.safe_load(out.read_text())["plan"] == {
+        "include": ["clamshell"],
+        "exclude": ["bridge"],
+    }
 
 
 # --- wrong answers ---------------------------------------------------------------------------
@@ -326,37 +405,74 @@ def test_exercise_ids_are_checked_against_the_library(runner, tmp_path):
 TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 
 
-@pytest.mark.parametrize(("question", "wrong", "message"), [
-    ("id", "P 1", "'P 1' is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -"),
-    ("id", "", "an answer is needed here"),
-    ("name", "\x1b[A", ("the answer must be one line of text (no line breaks or control "
-                         "characters)")),
-    ("name", "x" * 201, "the answer is 201 characters long; at most 200 are allowed"),
-    ("email", "ana.example.org", "the answer is not an e-mail address like name@example.org"),
-    ("age", "old", "'old' is not an age in whole years; allowed: whole numbers 0 to 120"),
-    ("age", "121", "121 is out of range; allowed: whole numbers 0 to 120"),
-    ("date", "20.11.2026", ("'20.11.2026' is not an ISO date; write it as YYYY-MM-DD, "
-                            "e.g. 2026-11-20")),
-    ("date", "2026-02-30", "'2026-02-30' is not a real date"),
-    ("date", TOMORROW, (f"{TOMORROW} is in the future; the assessment must have happened by "
-                        f"today ({TODAY.isoformat()})")),
-    ("side", "4", ("'4' is not one of the choices; type a number 1-3 or a word: left, right, "
-                   "both")),
-    ("side", "l", ("'l' is not one of the choices; type a number 1-3 or a word: left, right, "
-                   "both")),
-    ("medius", "3.25", "3.25 is not a muscle grade; allowed: 0 to 5, in steps of 0.5"),
-    ("medius", "strong", "'strong' is not a muscle grade; allowed: 0 to 5, in steps of 0.5"),
-    ("pain_now", "11", "11 is out of range; allowed: whole numbers 0 to 10"),
-    ("radicular_level", "L3", ("'L3' is not one of the choices; type a number 1-4 or a word: "
-                               "none, L4, L5, S1")),
-    ("conditions", "4, 8", ("'8' is not one of the choices; type a number 1-7 or a word: "
-                            "lumbar_stenosis, spondylolisthesis, hip_osteoarthritis, gtps, "
-                            "hip_labral_fai, pregnancy, osteoporosis")),
-    ("equipment", "-1", ("'-1' is not one of the choices; type a number 1-7 or a word: "
-                         "resistance_band, foam_roller, massage_ball, step, chair, wall, mat")),
-])
+@pytest.mark.parametrize(
+    ("question", "wrong", "message"),
+    [
+        ("id", "P 1", "'P 1' is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -"),
+        ("id", "", "an answer is needed here"),
+        (
+            "name",
+            "\x1b[A",
+            ("the answer must be one line of text (no line breaks or control characters)"),
+        ),
+        ("name", "x" * 201, "the answer is 201 characters long; at most 200 are allowed"),
+        ("email", "ana.example.org", "the answer is not an e-mail address like name@example.org"),
+        ("age", "old", "'old' is not an age in whole years; allowed: whole numbers 0 to 120"),
+        ("age", "121", "121 is out of range; allowed: whole numbers 0 to 120"),
+        (
+            "date",
+            "20.11.2026",
+            ("'20.11.2026' is not an ISO date; write it as YYYY-MM-DD, e.g. 2026-11-20"),
+        ),
+        ("date", "2026-02-30", "'2026-02-30' is not a real date"),
+        (
+            "date",
+            TOMORROW,
+            (
+                f"{TOMORROW} is in the future; the assessment must have happened by "
+                f"today ({TODAY.isoformat()})"
+            ),
+        ),
+        (
+            "side",
+            "4",
+            ("'4' is not one of the choices; type a number 1-3 or a word: left, right, both"),
+        ),
+        (
+            "side",
+            "l",
+            ("'l' is not one of the choices; type a number 1-3 or a word: left, right, both"),
+        ),
+        ("medius", "3.25", "3.25 is not a muscle grade; allowed: 0 to 5, in steps of 0.5"),
+        ("medius", "strong", "'strong' is not a muscle grade; allowed: 0 to 5, in steps of 0.5"),
+        ("pain_now", "11", "11 is out of range; allowed: whole numbers 0 to 10"),
+        (
+            "radicular_level",
+            "L3",
+            ("'L3' is not one of the choices; type a number 1-4 or a word: none, L4, L5, S1"),
+        ),
+        (
+            "conditions",
+            "4, 8",
+            (
+                "'8' is not one of the choices; type a number 1-7 or a word: "
+                "lumbar_stenosis, spondylolisthesis, hip_osteoarthritis, gtps, "
+                "hip_labral_fai, pregnancy, osteoporosis"
+            ),
+        ),
+        (
+            "equipment",
+            "-1",
+            (
+                "'-1' is not one of the choices; type a number 1-7 or a word: "
+                "resistance_band, foam_roller, massage_ball, step, chair, wall, mat"
+            ),
+        ),
+    ],
+)
 def test_a_wrong_answer_is_explained_in_one_line_and_asked_again(
-        runner, tmp_path, question, wrong, message):
+    runner, tmp_path, question, wrong, message
+):
     lines = answers()
     index = QUESTIONS.index(question)
     lines.insert(index, wrong)
@@ -374,25 +490,38 @@ def test_a_red_flag_cannot_be_skipped_or_answered_otherwise(runner, tmp_path, wr
     out = tmp_path / "p.yaml"
     result = run(runner, out, lines)
     assert result.exit_code == 0, result.output
-    expected = ("an answer is needed here" if wrong == "" else
-                f"{wrong!r} is not one of the choices; type a number 1-3 or a word: yes, no, "
-                "unsure")
+    expected = (
+        "an answer is needed here"
+        if wrong == ""
+        else f"{wrong!r} is not one of the choices; type a number 1-3 or a word: yes, no, unsure"
+    )
     assert result.stderr == expected + "\n"
     assert load_profile(out).red_flags.fracture_risk.value == "no"
 
 
 def test_menus_take_numbers_or_words_in_any_case(runner, tmp_path):
     out = tmp_path / "p.yaml"
-    lines = answers(side="BOTH", piriformis="4", radicular_level="s1", irritability="1",
-                    directional_preference="Extension", conditions="Pregnancy 1, GTPS, 4",
-                    equipment="7,6 , Step", flags={"cancer_history": "UNSURE"},
-                    clearances=[""])
+    lines = answers(
+        side="BOTH",
+        piriformis="4",
+        radicular_level="s1",
+        irritability="1",
+        directional_preference="Extension",
+        conditions="Pregnancy 1, GTPS, 4",
+        equipment="7,6 , Step",
+        flags={"cancer_history": "UNSURE"},
+        clearances=[""],
+    )
     result = run(runner, out, lines)
     assert result.exit_code == 0, result.output
     found = load_profile(out).assessment
-    assert (found.side.value, found.piriformis.value, found.radicular_level.value,
-            found.irritability.value, found.directional_preference.value) == (
-        "both", "not_assessed", "S1", "high", "extension")
+    assert (
+        found.side.value,
+        found.piriformis.value,
+        found.radicular_level.value,
+        found.irritability.value,
+        found.directional_preference.value,
+    ) == ("both", "not_assessed", "S1", "high", "extension")
     assert [c.value for c in found.conditions] == ["gtps", "lumbar_stenosis", "pregnancy"]
     assert [e.value for e in found.equipment] == ["mat", "step", "wall"]
     assert load_profile(out).red_flags.cancer_history.value == "unsure"
@@ -425,10 +554,13 @@ def test_an_existing_file_is_refused_before_any_question(runner, tmp_path):
     assert leftovers(tmp_path) == ["p.yaml"]
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("missing/p.yaml", "error: {path}: the folder {parent} does not exist\n"),
-    (".", "error: {path}: is a folder; give a file name such as {path}/program.pdf\n"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("missing/p.yaml", "error: {path}: the folder {parent} does not exist\n"),
+        (".", "error: {path}: is a folder; give a file name such as {path}/program.pdf\n"),
+    ],
+)
 def test_a_bad_output_path_is_refused_before_any_question(runner, tmp_path, target, message):
     path = tmp_path / target
     result = run(runner, path, answers())
@@ -452,8 +584,11 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
     out = tmp_path / "P-1001-followup.yaml"
     keep = [""] * len(QUESTIONS)
     flags = ["", "no"] + ["no"] * 12  # Enter on a red flag is refused: asked again
-    result = runner.invoke(cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)],
-                           input=typed(keep + flags + ["", "", ""]))
+    result = runner.invoke(
+        cli,
+        ["assess", "--from", str(PREVIOUS), "-o", str(out)],
+        input=typed(keep + flags + ["", "", ""]),
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == "an answer is needed here\n"
     stdout = result.stdout
@@ -468,11 +603,14 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
         "Assessment\n"
         f"Assessment date (YYYY-MM-DD) [{TODAY.isoformat()}]: \n"
         "Clinician [Sam Lee, DPT]: \n"
-        "Painful side (1 left, 2 right, 3 both) [right]: \n")
+        "Painful side (1 left, 2 right, 3 both) [right]: \n"
+    )
     assert "  Choose any, comma-separated [foam_roller, massage_ball]: \n" in stdout
     assert "  Answer (1 yes, 2 no, 3 unsure): \n" in stdout  # no default shown
-    assert "Note for the handout (optional) [Take a short walk every hour when you sit at " \
-           "work.]: \n" in stdout
+    assert (
+        "Note for the handout (optional) [Take a short walk every hour when you sit at "
+        "work.]: \n" in stdout
+    )
 
     data = yaml.safe_load(PREVIOUS.read_text())
     data["assessment"]["date"] = TODAY.isoformat()
@@ -482,12 +620,18 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
 def test_from_answers_can_be_changed_or_removed(runner, tmp_path):
     out = tmp_path / "p.yaml"
     keep = [""] * len(QUESTIONS)
-    changes = {"email": "-", "medius": "4.5", "pain_now": "-", "equipment": "-",
-               "irritability": "low"}
+    changes = {
+        "email": "-",
+        "medius": "4.5",
+        "pain_now": "-",
+        "equipment": "-",
+        "irritability": "low",
+    }
     lines = [changes.get(q, "") for q in QUESTIONS] + ["no"] * 13 + ["", "", "-"]
     assert len(lines) == len(keep) + 16
-    result = runner.invoke(cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)],
-                           input=typed(lines))
+    result = runner.invoke(
+        cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)], input=typed(lines)
+    )
     assert result.exit_code == 0, result.output
     profile = load_profile(out)
     assert profile.patient.email is None
@@ -502,29 +646,39 @@ def test_from_keeps_a_clearance_only_while_its_flag_is_still_positive(runner, tm
     previous = EXAMPLES / "cleared-cancer-history.yaml"
     keep = [""] * len(QUESTIONS)
     still = runner.invoke(
-        cli, ["assess", "--from", str(previous), "-o", str(tmp_path / "a.yaml")],
-        input=typed(keep + answers(flags={"cancer_history": "yes"})[len(QUESTIONS):-3]
-                    + ["", "", ""] + list(NO_PLAN)))
+        cli,
+        ["assess", "--from", str(previous), "-o", str(tmp_path / "a.yaml")],
+        input=typed(
+            keep
+            + answers(flags={"cancer_history": "yes"})[len(QUESTIONS) : -3]
+            + ["", "", ""]
+            + list(NO_PLAN)
+        ),
+    )
     assert still.exit_code == 0, still.output
     assert "  Cleared by (optional) [Dr. Helen Cho, MD]: \n" in still.stdout
     assert load_profile(tmp_path / "a.yaml").medical_clearance == (
-        load_profile(previous).medical_clearance)
+        load_profile(previous).medical_clearance
+    )
 
     gone = runner.invoke(
-        cli, ["assess", "--from", str(previous), "-o", str(tmp_path / "b.yaml")],
-        input=typed(keep + ["no"] * 13 + list(NO_PLAN)))
+        cli,
+        ["assess", "--from", str(previous), "-o", str(tmp_path / "b.yaml")],
+        input=typed(keep + ["no"] * 13 + list(NO_PLAN)),
+    )
     assert gone.exit_code == 0, gone.output
     assert load_profile(tmp_path / "b.yaml").medical_clearance == ()
 
 
-def test_an_invalid_from_profile_is_refused_before_any_question(runner, tmp_path,
-                                                                write_profile):
+def test_an_invalid_from_profile_is_refused_before_any_question(runner, tmp_path, write_profile):
     bad = write_profile(profile_data(assessment={"side": "up"}))
-    result = runner.invoke(cli, ["assess", "--from", str(bad), "-o", str(tmp_path / "p.yaml")],
-                           input=typed(answers()))
+    result = runner.invoke(
+        cli, ["assess", "--from", str(bad), "-o", str(tmp_path / "p.yaml")], input=typed(answers())
+    )
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {bad}: assessment.side: 'up' is not allowed; allowed: left, right or both\n")
+        f"error: {bad}: assessment.side: 'up' is not allowed; allowed: left, right or both\n"
+    )
     assert result.stdout == ""
 
 
@@ -537,18 +691,42 @@ def test_every_example_is_written_back_to_an_equal_profile(path, as_json):
     today = dt.date(2026, 11, 21)
     profile = load_profile(path, today=today)
     raw = encode_profile(profile, as_json=as_json)
-    again = parse_profile(decode_document(raw, "written", json_only=as_json), "written",
-                          today=today)
+    again = parse_profile(
+        decode_document(raw, "written", json_only=as_json), "written", today=today
+    )
     assert again == profile
     assert list(profile_document(profile)) == [
-        key for key in ("format", "patient", "assessment", "red_flags", "medical_clearance",
-                        "plan") if key in yaml.safe_load(path.read_text())]
+        key
+        for key in ("format", "patient", "assessment", "red_flags", "medical_clearance", "plan")
+        if key in yaml.safe_load(path.read_text())
+    ]
 
 
-@pytest.mark.parametrize("name", [
-    "No", "yes", "null", "~", "123", "1.5", "2026-11-20", "true", "#1 fan", "a: b", "- dash",
-    "[x]", "{y}", "O'Brien", 'Say "hi"', "Zoë Łukasz-Ñúñez", "Ελένη", "Дмитрий", "  ", "%x",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "No",
+        "yes",
+        "null",
+        "~",
+        "123",
+        "1.5",
+        "2026-11-20",
+        "true",
+        "#1 fan",
+        "a: b",
+        "- dash",
+        "[x]",
+        "{y}",
+        "O'Brien",
+        'Say "hi"',
+        "Zoë Łukasz-Ñúñez",
+        "Ελένη",
+        "Дмитрий",
+        "  ",
+        "%x",
+    ],
+)
 def test_any_name_is_written_so_it_reads_back_the_same(name):
     data = profile_data(patient={"name": name.strip() or "x", "id": "007"})
     profile = parse_profile(data, "test")
@@ -579,9 +757,14 @@ class Terminal:
         self.timeout = timeout
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hepplan", "assess", *args], stdin=slave, stdout=slave,
-            stderr=slave, cwd=cwd, start_new_session=True,
-            preexec_fn=_take_terminal)  # noqa: PLW1509 - one ioctl, no locks taken
+            [sys.executable, "-m", "hepplan", "assess", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_take_terminal,
+        )
         os.close(slave)
         self.screen = ""  # what has been shown and not yet matched
 
@@ -659,9 +842,15 @@ PROMPTS = {
 
 def _prompts() -> list[str]:
     """The prompt before each answer of ``answers()``, exactly as a terminal shows it."""
-    return ([PROMPTS[q] for q in QUESTIONS] + ["  Answer (1 yes, 2 no, 3 unsure): "] * 13
-            + ["Exercises to include (optional): ", "Exercises to exclude (optional): ",
-               "Note for the handout (optional): "])
+    return (
+        [PROMPTS[q] for q in QUESTIONS]
+        + ["  Answer (1 yes, 2 no, 3 unsure): "] * 13
+        + [
+            "Exercises to include (optional): ",
+            "Exercises to exclude (optional): ",
+            "Note for the handout (optional): ",
+        ]
+    )
 
 
 def test_a_whole_interview_in_a_terminal(terminal, tmp_path):
@@ -678,8 +867,9 @@ def test_a_wrong_answer_in_a_terminal_is_asked_again(terminal, tmp_path):
     session = terminal("-o", "p.yaml")
     session.answer("Patient id: ", "P 1")
     shown = session.expect("Patient id: ")
-    assert shown == ("P 1\n'P 1' is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -\n"
-                     "Patient id: ")
+    assert shown == (
+        "P 1\n'P 1' is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -\nPatient id: "
+    )
     session.type("P-1\n")
     session.expect("Name: ")
     session.type("\x03")
@@ -689,7 +879,7 @@ def test_a_wrong_answer_in_a_terminal_is_asked_again(terminal, tmp_path):
 def test_ctrl_c_in_a_terminal_writes_nothing(terminal, tmp_path):
     session = terminal("-o", "p.yaml")
     prompts, lines = _prompts(), answers()
-    for prompt, line in zip(prompts[:20], lines[:20]):
+    for prompt, line in zip(prompts[:20], lines[:20], strict=False):
         session.answer(prompt, line)
     session.expect(prompts[20])
     session.type("\x03")
@@ -710,9 +900,13 @@ def test_ctrl_d_in_a_terminal_ends_the_input(terminal, tmp_path):
 
 def test_interrupted_means_exit_130_even_when_piped(tmp_path):
     """SIGINT from outside (a supervisor, a shell's kill -INT) is Ctrl-C too."""
-    process = subprocess.Popen([sys.executable, "-m", "hepplan", "assess", "-o", "p.yaml"],
-                               cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hepplan", "assess", "-o", "p.yaml"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         process.stdin.write(b"P-1\n")
         process.stdin.flush()

@@ -58,9 +58,14 @@ def profiles(tmp_path):
     folder = tmp_path / "profiles"
     shutil.copytree(EXAMPLES, folder)
     for number, assessment in enumerate(VARIANTS):
-        data = profile_data(patient={"id": f"B-{number:03d}", "name": f"Pat {number}",
-                                     "email": f"pat{number}@example.org"},
-                            assessment=assessment)
+        data = profile_data(
+            patient={
+                "id": f"B-{number:03d}",
+                "name": f"Pat {number}",
+                "email": f"pat{number}@example.org",
+            },
+            assessment=assessment,
+        )
         if number == 3:
             (folder / "clinic-b").mkdir(exist_ok=True)
             (folder / "clinic-b" / "b-003.json").write_text(json.dumps(data), encoding="utf-8")
@@ -70,8 +75,9 @@ def profiles(tmp_path):
 
 
 def run(runner, profiles, out, *args, code=0):
-    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(CLINIC),
-                                 "--json", *args])
+    result = runner.invoke(
+        cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(CLINIC), "--json", *args]
+    )
     assert result.exit_code == code, result.output
     return json.loads(result.stdout), result
 
@@ -92,8 +98,11 @@ def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> 
     args = ["plan", str(profile), "--json", "-o", str(scratch / "scratch.pdf")]
     args += ["--library", str(library)]
     decision = json.loads(runner.invoke(cli, args).stdout)
-    return any(e["id"] == exercise or phase["aerobic"]["id"] == exercise
-               for phase in decision["phases"] for e in phase["exercises"])
+    return any(
+        e["id"] == exercise or phase["aerobic"]["id"] == exercise
+        for phase in decision["phases"]
+        for e in phase["exercises"]
+    )
 
 
 # --- a first run --------------------------------------------------------------------------------
@@ -103,25 +112,50 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
     out = tmp_path / "out"
     report, result = run(runner, profiles, out)
     assert {k: report[k] for k in batching.COUNTS} == {
-        "built": 15, "unchanged": 0, "refused": 1, "incomplete": 1, "failed": 0}
+        "built": 15,
+        "unchanged": 0,
+        "refused": 1,
+        "incomplete": 1,
+        "failed": 0,
+    }
     assert [item["profile"] for item in report["items"]] == [
-        str(p) for p in batching.find_profiles(profiles, out)]
-    assert [Path(item["profile"]).relative_to(profiles).as_posix()
-            for item in report["items"]] == [
-        "b-000.yaml", "b-002.yaml", "b-004.yaml", "b-006.yaml", "b-008.yaml",
-        "cauda-equina-emergency.yaml", "cleared-cancer-history.yaml", "clinic-b/b-001.yaml",
-        "clinic-b/b-003.json", "clinic-b/b-005.yaml", "clinic-b/b-007.yaml",
-        "clinic-b/b-009.yaml", "l5-radiculopathy.yaml", "overstretched-weak-glutes.yaml",
-        "screening-incomplete.yaml", "stenosis-older-adult.yaml", "tight-piriformis.yaml"]
+        str(p) for p in batching.find_profiles(profiles, out)
+    ]
+    assert [Path(item["profile"]).relative_to(profiles).as_posix() for item in report["items"]] == [
+        "b-000.yaml",
+        "b-002.yaml",
+        "b-004.yaml",
+        "b-006.yaml",
+        "b-008.yaml",
+        "cauda-equina-emergency.yaml",
+        "cleared-cancer-history.yaml",
+        "clinic-b/b-001.yaml",
+        "clinic-b/b-003.json",
+        "clinic-b/b-005.yaml",
+        "clinic-b/b-007.yaml",
+        "clinic-b/b-009.yaml",
+        "l5-radiculopathy.yaml",
+        "overstretched-weak-glutes.yaml",
+        "screening-incomplete.yaml",
+        "stenosis-older-adult.yaml",
+        "tight-piriformis.yaml",
+    ]
     assert by_patient(report, "status")["P-1005"] == "refused"
     assert by_patient(report, "status")["P-1006"] == "incomplete"
     assert sorted(documents(out)) == sorted(
-        f"{item['patient']}.pdf" for item in report["items"] if item["pdf"])
+        f"{item['patient']}.pdf" for item in report["items"] if item["pdf"]
+    )
     assert "P-1006.pdf" not in documents(out)
     item = next(i for i in report["items"] if i["patient"] == "B-003")
-    assert item == {"profile": str(profiles / "clinic-b" / "b-003.json"), "patient": "B-003",
-                    "status": "prescribed", "action": "built", "disposition": "none",
-                    "pdf": "B-003.pdf", "errors": []}
+    assert item == {
+        "profile": str(profiles / "clinic-b" / "b-003.json"),
+        "patient": "B-003",
+        "status": "prescribed",
+        "action": "built",
+        "disposition": "none",
+        "pdf": "B-003.pdf",
+        "errors": [],
+    }
     assert result.stderr.splitlines() == [
         "P-1005: EMERGENCY — do not prescribe; contact the patient directly: they must go to "
         f"the emergency department now, or call 911. Redirect: {out / 'P-1005.pdf'}",
@@ -134,11 +168,14 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
 def test_documents_match_what_plan_writes(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    for name, patient in (("tight-piriformis.yaml", "P-1001"),
-                          ("cauda-equina-emergency.yaml", "P-1005")):
+    for name, patient in (
+        ("tight-piriformis.yaml", "P-1001"),
+        ("cauda-equina-emergency.yaml", "P-1005"),
+    ):
         single = tmp_path / f"{patient}-plan.pdf"
-        runner.invoke(cli, ["plan", str(profiles / name), "--clinic", str(CLINIC),
-                            "-o", str(single)])
+        runner.invoke(
+            cli, ["plan", str(profiles / name), "--clinic", str(CLINIC), "-o", str(single)]
+        )
         assert (out / f"{patient}.pdf").read_bytes() == single.read_bytes()
 
 
@@ -158,15 +195,20 @@ def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
     report, result = run(runner, profiles, out)
     assert {k: report[k] for k in batching.COUNTS} == {
-        "built": 0, "unchanged": 15, "refused": 1, "incomplete": 1, "failed": 0}
+        "built": 0,
+        "unchanged": 15,
+        "refused": 1,
+        "incomplete": 1,
+        "failed": 0,
+    }
     assert set(by_patient(report).values()) == {"unchanged", "none"}
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
     assert result.stderr.splitlines()[-1] == (
-        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed")
+        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed"
+    )
 
 
-def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(
-        runner, profiles, tmp_path):
+def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(runner, profiles, tmp_path):
     library = tmp_path / "library"
     shutil.copytree(REPO / "exercises", library)
     out = tmp_path / "out"
@@ -174,10 +216,17 @@ def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(
     before = documents(out)
 
     clamshell = library / "clamshell.yaml"
-    clamshell.write_text(clamshell.read_text(encoding="utf-8").replace(
-        "name: Clamshell", "name: Clamshell (knees bent)"), encoding="utf-8")
-    users = {p for p in batching.find_profiles(profiles, out)
-             if uses(runner, p, "clamshell", library, tmp_path)}
+    clamshell.write_text(
+        clamshell.read_text(encoding="utf-8").replace(
+            "name: Clamshell", "name: Clamshell (knees bent)"
+        ),
+        encoding="utf-8",
+    )
+    users = {
+        p
+        for p in batching.find_profiles(profiles, out)
+        if uses(runner, p, "clamshell", library, tmp_path)
+    }
     report, _ = run(runner, profiles, out, "--library", str(library))
 
     expected = {item["patient"] for item in report["items"] if item["profile"] in map(str, users)}
@@ -200,22 +249,23 @@ def test_a_comment_or_reordered_keys_rebuild_nothing(runner, profiles, tmp_path)
     out = tmp_path / "out"
     run(runner, profiles, out)
     path = profiles / "tight-piriformis.yaml"
-    path.write_text("# seen again on Monday\n" + path.read_text(encoding="utf-8"),
-                    encoding="utf-8")
+    path.write_text("# seen again on Monday\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     report, _ = run(runner, profiles, out)
     assert built(report) == set()
     assert by_patient(report)["P-1001"] == "unchanged"
 
 
 def test_a_clinic_change_rebuilds_everything_but_its_smtp_section_nothing(
-        runner, profiles, tmp_path):
+    runner, profiles, tmp_path
+):
     out = tmp_path / "out"
     clinic = tmp_path / "clinic.yaml"
     shutil.copy(CLINIC, clinic)
 
     def rerun():
-        result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out), "--clinic",
-                                     str(clinic), "--json"])
+        result = runner.invoke(
+            cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(clinic), "--json"]
+        )
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
@@ -223,8 +273,9 @@ def test_a_clinic_change_rebuilds_everything_but_its_smtp_section_nothing(
     with clinic.open("a", encoding="utf-8") as handle:
         handle.write("smtp:\n  host: mail.example.org\n")
     assert built(rerun()) == set()
-    clinic.write_text(clinic.read_text(encoding="utf-8").replace("010-2040", "010-9999"),
-                      encoding="utf-8")
+    clinic.write_text(
+        clinic.read_text(encoding="utf-8").replace("010-2040", "010-9999"), encoding="utf-8"
+    )
     report = rerun()
     assert report["built"] == 15 and report["refused"] == 1
     assert b"010-9999" not in (out / "P-1001.pdf").read_bytes()  # text is compressed...
@@ -257,7 +308,8 @@ def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, 
     assert by_patient(report, "status")["B-000"] == "incomplete"
     assert not (out / "B-000.pdf").exists()
     assert "B-000: screening incomplete; nothing written. Ask: red_flags.saddle_anesthesia" in (
-        result.stderr)
+        result.stderr
+    )
 
 
 def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_path):
@@ -269,8 +321,7 @@ def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_pa
     from pypdf import PdfReader
 
     text = PdfReader(out / "B-000.pdf").pages[0].extract_text()
-    assert "exercise" not in text.lower().replace("no exercise", "").replace(
-        "new exercises", "")
+    assert "exercise" not in text.lower().replace("no exercise", "").replace("new exercises", "")
     assert "B-000: EMERGENCY — do not prescribe" in result.stderr
 
 
@@ -282,14 +333,16 @@ def test_duplicate_ids_are_an_error_for_both(runner, profiles, tmp_path):
     shutil.copy(profiles / "b-000.yaml", twin)
     edit(twin, lambda d: d["patient"].update(name="Somebody Else"))
     out = tmp_path / "out"
-    report, result = run(runner, profiles, out, code=2)
+    report, _result = run(runner, profiles, out, code=2)
     first, second = profiles / "b-000.yaml", twin
     assert by_patient_errors(report, first) == [
         f"{first}: patient.id: 'B-000' is also the id in {second}; no document was written "
-        "for either"]
+        "for either"
+    ]
     assert by_patient_errors(report, second) == [
         f"{second}: patient.id: 'B-000' is also the id in {first}; no document was written "
-        "for either"]
+        "for either"
+    ]
     assert not (out / "B-000.pdf").exists()
     assert report["built"] == 14 and report["failed"] == 2
 
@@ -313,16 +366,21 @@ def test_an_invalid_profile_is_listed_and_the_rest_are_built(runner, profiles, t
     report, result = run(runner, profiles, tmp_path / "out", code=2)
     assert by_patient_errors(report, bad) == [
         f"{bad}: assessment.piriformis: 'loose' is not allowed; allowed: tight, overstretched, "
-        "normal or not_assessed"]
+        "normal or not_assessed"
+    ]
     assert by_patient_errors(report, profiles / "junk.json") == [
-        f"{profiles / 'junk.json'}: holds binary data, not text"]
+        f"{profiles / 'junk.json'}: holds binary data, not text"
+    ]
     assert report["built"] == 15 and report["failed"] == 2
     assert f"error: {bad}: assessment.piriformis" in result.stderr
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda tmp: tmp / "missing", "{p}: is not a folder of profiles"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "missing", "{p}: is not a folder of profiles"),
+    ],
+)
 def test_a_missing_profiles_folder(runner, tmp_path, make, message):
     path = make(tmp_path)
     result = runner.invoke(cli, ["batch", str(path), "-o", str(tmp_path / "out")])
@@ -340,11 +398,13 @@ def test_an_output_that_is_a_file(runner, profiles, tmp_path):
 
 
 def test_smtp_options_need_email(runner, profiles, tmp_path):
-    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(tmp_path / "o"),
-                                 "--smtp-host", "localhost"])
+    result = runner.invoke(
+        cli, ["batch", str(profiles), "-o", str(tmp_path / "o"), "--smtp-host", "localhost"]
+    )
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: --from, --smtp-host, --smtp-port, --security and --user need --email\n")
+        "error: --from, --smtp-host, --smtp-port, --security and --user need --email\n"
+    )
 
 
 def test_only_one_batch_writes_to_a_folder_at_a_time(runner, profiles, tmp_path):
@@ -357,7 +417,8 @@ def test_only_one_batch_writes_to_a_folder_at_a_time(runner, profiles, tmp_path)
         result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {out}: another hepplan batch is writing here; wait for it to finish\n")
+        f"error: {out}: another hepplan batch is writing here; wait for it to finish\n"
+    )
     assert list(out.glob("*.pdf")) == []
 
 
@@ -389,8 +450,9 @@ def test_the_same_bytes_on_a_dask_cluster(runner, profiles, tmp_path):
 
     local = tmp_path / "local"
     run(runner, profiles, local, "--jobs", "1")
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None, processes=True) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
         remote = tmp_path / "remote"
         report, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
         assert report["built"] == 15
@@ -403,11 +465,13 @@ def test_an_unreachable_scheduler(runner, profiles, tmp_path):
     from .smtp import free_port
 
     address = f"tcp://127.0.0.1:{free_port()}"
-    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(tmp_path / "out"),
-                                 "--scheduler", address])
+    result = runner.invoke(
+        cli, ["batch", str(profiles), "-o", str(tmp_path / "out"), "--scheduler", address]
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"error: --scheduler: cannot reach the Dask scheduler at {address}")
+        f"error: --scheduler: cannot reach the Dask scheduler at {address}"
+    )
     assert list((tmp_path / "out").glob("*.pdf")) == []
 
 
@@ -426,11 +490,14 @@ def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monke
 
     monkeypatch.setattr(batching, "build_one", dies_on_b004)  # forked workers inherit it
     out = tmp_path / "out"
-    report, result = run(runner, profiles, out, "--jobs", "2", code=1)
+    report, _result = run(runner, profiles, out, "--jobs", "2", code=1)
     failed = [item for item in report["items"] if item["status"] == "failed"]
-    assert failed and all(item["errors"][0].endswith(
-        "not built: a worker process stopped unexpectedly; run the batch again")
-        for item in failed)
+    assert failed and all(
+        item["errors"][0].endswith(
+            "not built: a worker process stopped unexpectedly; run the batch again"
+        )
+        for item in failed
+    )
     assert list(out.glob(".*.part")) == []
 
     monkeypatch.setattr(batching, "build_one", original)
@@ -445,10 +512,22 @@ def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, 
     reference = tmp_path / "reference"
     run(runner, profiles, reference, "--jobs", "1")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "hepplan.cli", "batch", str(profiles), "-o", str(out),
-               "--clinic", str(CLINIC), "--jobs", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "hepplan.cli",
+        "batch",
+        str(profiles),
+        "-o",
+        str(out),
+        "--clinic",
+        str(CLINIC),
+        "--jobs",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while len(list(out.glob("*.pdf"))) < after and time.monotonic() < deadline:
         time.sleep(0.002)
@@ -480,15 +559,24 @@ def test_email_sends_each_new_program_once(runner, profiles, tmp_path, monkeypat
     from .smtp import Inbox, mail_server
 
     for path in profiles.glob("*.yaml"):  # every example patient gets an address
-        edit(path, lambda d: d["patient"].setdefault(
-            "email", f"{d['patient']['id'].lower()}@example.org"))
+        edit(
+            path,
+            lambda d: d["patient"].setdefault("email", f"{d['patient']['id'].lower()}@example.org"),
+        )
     for key in ("HOST", "PORT", "SECURITY", "USER", "FROM", "PASSWORD"):
         monkeypatch.delenv(f"HEPPLAN_SMTP_{key}", raising=False)
     out = tmp_path / "out"
     inbox = Inbox()
     with mail_server(inbox) as port:
-        args = ["--email", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-                "--security", "none"]
+        args = [
+            "--email",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(port),
+            "--security",
+            "none",
+        ]
         report, result = run(runner, profiles, out, *args)
         assert report["emailed"] == 15
         sent = sorted(envelope.rcpt_tos[0] for envelope in inbox.received)
@@ -520,15 +608,23 @@ def test_a_failed_send_is_tried_again_on_the_next_run(runner, profiles, tmp_path
     out = tmp_path / "out"
     inbox = Inbox(rcpt_replies=["550 5.1.1 No such mailbox"])
     with mail_server(inbox) as port:
-        args = ["--email", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-                "--security", "none"]
+        args = [
+            "--email",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(port),
+            "--security",
+            "none",
+        ]
         report, result = run(runner, profiles, out, *args, code=1)
         assert report["emailed"] == 4  # the five patients in clinic-b/, one refused by the server
         item = next(i for i in report["items"] if i["patient"] == "B-001")
         assert (item["action"], item["emailed"]) == ("built", False)
         assert item["errors"] == [
             f"{profiles / 'clinic-b' / 'b-001.yaml'}: the mail server at 127.0.0.1:{port} refused "
-            "the recipient pat1@example.org: 550 5.1.1 No such mailbox; the program was not sent"]
+            "the recipient pat1@example.org: 550 5.1.1 No such mailbox; the program was not sent"
+        ]
         assert result.stderr.splitlines()[-1].endswith("; 4 e-mailed, 1 not e-mailed")
         report, _ = run(runner, profiles, out, *args)
         assert report["emailed"] == 1 and report["built"] == 0
@@ -541,12 +637,16 @@ def test_a_worker_on_another_version_refuses(library):
     from hepplan.clinic import Clinic
 
     settings = batching.Settings(library, Clinic(), False, "context", dt.date.today())
-    result = batching.build_one(dataclasses.replace(settings, version="0.0.1"), "p.yaml",
-                                (EXAMPLES / "tight-piriformis.yaml").read_bytes(), None)
+    result = batching.build_one(
+        dataclasses.replace(settings, version="0.0.1"),
+        "p.yaml",
+        (EXAMPLES / "tight-piriformis.yaml").read_bytes(),
+        None,
+    )
     assert (result.status, result.pdf) == ("failed", None)
     assert result.errors == [
-        f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator "
-        "0.0.1"]
+        f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator 0.0.1"
+    ]
 
 
 def test_new_folders_follow_the_umask_and_documents_stay_private(runner, profiles, tmp_path):

@@ -27,7 +27,8 @@ EXAMPLE_OUTCOMES = [
 
 def test_every_example_is_in_the_table():
     assert sorted(row[0] for row in EXAMPLE_OUTCOMES) == sorted(
-        p.name for p in EXAMPLES.glob("*.yaml"))
+        p.name for p in EXAMPLES.glob("*.yaml")
+    )
 
 
 @pytest.mark.parametrize(("name", "code", "status", "disposition"), EXAMPLE_OUTCOMES)
@@ -47,21 +48,41 @@ def test_plan_examples(runner, tmp_path, name, code, status, disposition):
 
 
 def test_plan_json_has_the_contract_shape(runner, tmp_path):
-    result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml"),
-                                 "-o", str(tmp_path / "p.pdf"), "--json"])
+    result = runner.invoke(
+        cli,
+        ["plan", str(EXAMPLES / "tight-piriformis.yaml"), "-o", str(tmp_path / "p.pdf"), "--json"],
+    )
     decision = json.loads(result.stdout)
-    assert list(decision)[:7] == ["status", "disposition", "triggered", "missing",
-                                  "library_version", "phases", "trace"]
+    assert list(decision)[:7] == [
+        "status",
+        "disposition",
+        "triggered",
+        "missing",
+        "library_version",
+        "phases",
+        "trace",
+    ]
     assert [p["number"] for p in decision["phases"]] == [1, 2, 3]
     assert [p["name"] for p in decision["phases"]] == [
-        "Calm things down", "Build strength", "Back to full activity"]
+        "Calm things down",
+        "Build strength",
+        "Back to full activity",
+    ]
     assert [p["weeks"] for p in decision["phases"]] == [[0, 2], [2, 8], [8, 12]]
     for phase in decision["phases"]:
         assert phase["progress_when"]
         assert 2 <= len(phase["exercises"]) <= 5
         for item in phase["exercises"]:
-            assert {"id", "sets", "reps", "hold_s", "times_per_day", "days_per_week", "side",
-                    "why"} <= set(item)
+            assert {
+                "id",
+                "sets",
+                "reps",
+                "hold_s",
+                "times_per_day",
+                "days_per_week",
+                "side",
+                "why",
+            } <= set(item)
             assert item["why"]
     assert decision["trace"]
 
@@ -72,21 +93,25 @@ def test_plan_writes_patient_id_pdf_in_the_current_folder(runner, tmp_path, monk
     assert result.exit_code == 0, result.output
     assert [p.name for p in tmp_path.iterdir()] == ["P-1001.pdf"]
     assert f"P-1001: program prescribed (disposition none); wrote {tmp_path / 'P-1001.pdf'}" in (
-        result.stderr)
+        result.stderr
+    )
 
 
 def test_refusal_message_says_what_to_do(runner, tmp_path):
-    result = runner.invoke(cli, ["plan", str(EXAMPLES / "cauda-equina-emergency.yaml"),
-                                 "-o", str(tmp_path / "r.pdf")])
+    result = runner.invoke(
+        cli, ["plan", str(EXAMPLES / "cauda-equina-emergency.yaml"), "-o", str(tmp_path / "r.pdf")]
+    )
     assert result.exit_code == 3
     assert "P-1005: EMERGENCY — do not prescribe (bladder_dysfunction, saddle_anesthesia)" in (
-        result.stderr)
+        result.stderr
+    )
     assert "go to the emergency department now, or call 911" in result.stderr
 
 
 def test_incomplete_lists_the_missing_questions(runner, tmp_path):
-    result = runner.invoke(cli, ["plan", str(EXAMPLES / "screening-incomplete.yaml"),
-                                 "-o", str(tmp_path / "x.pdf")])
+    result = runner.invoke(
+        cli, ["plan", str(EXAMPLES / "screening-incomplete.yaml"), "-o", str(tmp_path / "x.pdf")]
+    )
     assert result.exit_code == 4
     assert result.stderr.splitlines()[1:] == [
         "  red_flags.fever_or_systemically_unwell",
@@ -116,8 +141,12 @@ def test_output_folder_must_exist(runner, tmp_path):
 
 
 def test_a_forbidden_include_is_exit_2_naming_the_rule(runner, tmp_path, write_profile):
-    path = write_profile(profile_data(
-        assessment={"piriformis": "overstretched"}, plan={"include": ["seated_figure_4_stretch"]}))
+    path = write_profile(
+        profile_data(
+            assessment={"piriformis": "overstretched"},
+            plan={"include": ["seated_figure_4_stretch"]},
+        )
+    )
     result = runner.invoke(cli, ["plan", str(path), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2, result.output
     assert "rule PIR-OVER-NO-STRETCH" in result.stderr
@@ -135,18 +164,30 @@ def test_unknown_include_and_exclude_ids(runner, tmp_path, write_profile):
 def test_clinic_file_errors_are_exit_2(runner, tmp_path):
     clinic = tmp_path / "clinic.yaml"
     clinic.write_text("name: X\npage_size: tabloid\nfax: 1\n")
-    result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml"),
-                                 "-o", str(tmp_path / "x.pdf"), "--clinic", str(clinic)])
+    result = runner.invoke(
+        cli,
+        [
+            "plan",
+            str(EXAMPLES / "tight-piriformis.yaml"),
+            "-o",
+            str(tmp_path / "x.pdf"),
+            "--clinic",
+            str(clinic),
+        ],
+    )
     assert result.exit_code == 2
     assert f"error: {clinic}: page_size:" in result.stderr
     assert f"error: {clinic}: fax: is not a known key" in result.stderr
 
 
-@pytest.mark.parametrize(("name", "code", "first_line"), [
-    ("cauda-equina-emergency.yaml", 3, "P-1005: EMERGENCY — do not prescribe"),
-    ("tight-piriformis.yaml", 0, "P-1001: NONE — a program may be prescribed"),
-    ("cleared-cancer-history.yaml", 0, "P-1007: NONE — a program may be prescribed"),
-])
+@pytest.mark.parametrize(
+    ("name", "code", "first_line"),
+    [
+        ("cauda-equina-emergency.yaml", 3, "P-1005: EMERGENCY — do not prescribe"),
+        ("tight-piriformis.yaml", 0, "P-1001: NONE — a program may be prescribed"),
+        ("cleared-cancer-history.yaml", 0, "P-1007: NONE — a program may be prescribed"),
+    ],
+)
 def test_screen(runner, name, code, first_line):
     result = runner.invoke(cli, ["screen", str(EXAMPLES / name)])
     assert result.exit_code == code
@@ -180,11 +221,14 @@ def test_library_list_and_show(runner):
     missing = runner.invoke(cli, ["library", "show", "clamshel"])
     assert missing.exit_code == 2
     assert missing.stderr.strip() == (
-        "error: 'clamshel' is not an exercise in the library; did you mean clamshell, banded_clamshell?")
+        "error: 'clamshel' is not an exercise in the library; "
+        "did you mean clamshell, banded_clamshell?"
+    )
 
 
-@pytest.mark.parametrize("command", [
-    [], ["plan"], ["screen"], ["library"], ["library", "list"], ["library", "show"]])
+@pytest.mark.parametrize(
+    "command", [[], ["plan"], ["screen"], ["library"], ["library", "list"], ["library", "show"]]
+)
 def test_every_command_has_help_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
@@ -200,23 +244,26 @@ def test_help_does_not_import_the_renderers():
         "heavy = [m for m in ('reportlab', 'jinja2', 'pydantic') if m in sys.modules]\n"
         "print(','.join(heavy) or 'none', file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stderr.strip() == "none"
 
 
 def test_an_output_that_is_not_a_regular_file_is_refused(runner, tmp_path):
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
-    result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml"),
-                                 "-o", str(pipe)])
+    result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml"), "-o", str(pipe)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {pipe}: is not a regular file; give a file name for the document\n")
+        f"error: {pipe}: is not a regular file; give a file name for the document\n"
+    )
     assert pipe.is_fifo()  # still the pipe: never renamed over
 
 
 def test_an_incomplete_screening_still_says_when_a_known_answer_is_an_emergency(
-        runner, write_profile, tmp_path):
+    runner, write_profile, tmp_path
+):
     data = profile_data(red_flags={"saddle_anesthesia": "yes"})
     del data["red_flags"]["fever_or_systemically_unwell"]
     out = tmp_path / "out.pdf"

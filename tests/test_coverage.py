@@ -22,12 +22,16 @@ EQUIPMENT_SETS = {"none": [], "band only": ["resistance_band"], "everything": EQ
 @pytest.mark.parametrize("condition", [None, *CONDITIONS])
 def test_every_combination_gives_a_sound_program(library, condition):
     count = 0
-    for piriformis, radicular, irritability, (kit, equipment) in itertools.product(
+    for piriformis, radicular, irritability, (_kit, equipment) in itertools.product(
         PIRIFORMIS, RADICULAR, IRRITABILITY, EQUIPMENT_SETS.items()
     ):
-        assessment = {"piriformis": piriformis, "radicular_level": radicular,
-                      "irritability": irritability, "equipment": equipment,
-                      "conditions": [condition] if condition else []}
+        assessment = {
+            "piriformis": piriformis,
+            "radicular_level": radicular,
+            "irritability": irritability,
+            "equipment": equipment,
+            "conditions": [condition] if condition else [],
+        }
         decision = plan_program(make_profile(assessment=assessment), library)
         assert decision.prescribed
         full = {**make_profile().assessment.model_dump(mode="json"), **assessment}

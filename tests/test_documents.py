@@ -27,16 +27,19 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def handout(library, clinic=Clinic(), **sections):
+def handout(library, clinic=None, **sections):
+    clinic = clinic or Clinic()
     profile = make_profile(**sections)
     decision = plan_program(profile, library)
     return profile, decision, render_handout(profile, decision, clinic)
 
 
 def test_handout_shows_the_patient_program(library):
-    profile, decision, data = handout(
-        library, patient={"id": "P-9", "name": "Zoë Łukasz-Ñúñez"},
-        assessment={"piriformis": "tight", "side": "right"})
+    _profile, decision, data = handout(
+        library,
+        patient={"id": "P-9", "name": "Zoë Łukasz-Ñúñez"},
+        assessment={"piriformis": "tight", "side": "right"},
+    )
     text = flat(pdf_text(data))
     assert "Your home exercise program" in text
     assert "For Zoë Łukasz-Ñúñez Date" in text
@@ -56,16 +59,20 @@ def test_handout_shows_the_patient_program(library):
 
 
 def test_the_side_is_filled_into_the_steps(library):
-    _, decision, data = handout(library, assessment={"piriformis": "overstretched",
-                                                     "side": "right"})
+    _, _decision, data = handout(
+        library, assessment={"piriformis": "overstretched", "side": "right"}
+    )
     text = flat(pdf_text(data))
     assert "{{" not in text
     assert "Lie on your left side" in text  # clamshell: lie on the other side
 
 
 def test_markup_in_names_and_notes_prints_literally(library):
-    _, _, data = handout(library, patient={"id": "P-1", "name": "<b>Ann & Bo</b>"},
-                         plan={"notes": "Walk <i>daily</i> & rest"})
+    _, _, data = handout(
+        library,
+        patient={"id": "P-1", "name": "<b>Ann & Bo</b>"},
+        plan={"notes": "Walk <i>daily</i> & rest"},
+    )
     text = flat(pdf_text(data))
     assert "For <b>Ann & Bo</b> Date" in text
     assert "Walk <i>daily</i> & rest" in text
@@ -155,9 +162,10 @@ SECTIONS = [
 def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
     from hepplan import text as words
 
-    profile = make_profile(assessment={"piriformis": "tight", "side": "left",
-                                       "radicular_level": "S1"},
-                           plan={"notes": "Walk after lunch."})
+    profile = make_profile(
+        assessment={"piriformis": "tight", "side": "left", "radicular_level": "S1"},
+        plan={"notes": "Walk after lunch."},
+    )
     decision = plan_program(profile, library)
     data = render_handout(profile, decision, Clinic(), large_print=large_print)
     content = flat(pdf_text(data))
@@ -175,7 +183,7 @@ def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
 def test_what_we_found_differs_by_finding(library):
     def found(**assessment):
         text = flat(pdf_text(handout(library, assessment=assessment)[2]))
-        return text[text.index("What we found"):text.index("How much pain is OK?")]
+        return text[text.index("What we found") : text.index("How much pain is OK?")]
 
     tight = found(piriformis="tight")
     over = found(piriformis="overstretched")
@@ -220,8 +228,9 @@ def test_fonts_are_embedded(library):
     fonts = reader.pages[0]["/Resources"]["/Font"]
     for ref in fonts.values():
         font = ref.get_object()
-        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font \
-            else font
+        descendant = (
+            font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        )
         descriptor = descendant["/FontDescriptor"].get_object()
         assert "/FontFile2" in descriptor, font["/BaseFont"]
 
@@ -240,7 +249,8 @@ def test_clinic_logo_and_details(library, tmp_path):
 
     Image.new("RGB", (120, 40), "navy").save(tmp_path / "logo.png")
     (tmp_path / "clinic.yaml").write_text(
-        "name: Riverside PT\nphone: '555 0100'\nlogo: logo.png\nemergency_number: '112'\n")
+        "name: Riverside PT\nphone: '555 0100'\nlogo: logo.png\nemergency_number: '112'\n"
+    )
     clinic = load_clinic(tmp_path / "clinic.yaml")
     data = handout(library, clinic)[2]
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -260,11 +270,14 @@ def test_an_unreadable_logo_is_an_input_error(tmp_path):
         load_clinic(tmp_path / "clinic.yaml")
     assert info.value.problems == [
         f"{tmp_path / 'clinic.yaml'}: logo: 'logo.png' is not an image that can be read "
-        "(use PNG or JPEG)"]
+        "(use PNG or JPEG)"
+    ]
 
 
-@pytest.mark.skipif(shutil.which("qpdf") is None and not os.environ.get("CI"),
-                    reason="qpdf is not installed (CI installs it)")
+@pytest.mark.skipif(
+    shutil.which("qpdf") is None and not os.environ.get("CI"),
+    reason="qpdf is not installed (CI installs it)",
+)
 @pytest.mark.parametrize("flags", [{}, {"saddle_anesthesia": "yes"}, {"cancer_history": "yes"}])
 def test_qpdf_check_passes(library, tmp_path, flags):
     profile = make_profile(red_flags=flags)

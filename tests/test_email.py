@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-import ssl
 import stat
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
@@ -25,8 +24,9 @@ SHIPPED_DELAYS = mail.RETRY_DELAYS
 TIGHT = EXAMPLES / "tight-piriformis.yaml"
 EMERGENCY = EXAMPLES / "cauda-equina-emergency.yaml"
 INCOMPLETE = EXAMPLES / "screening-incomplete.yaml"
-CLINICAL = re.compile(r"pain|sciatic|piriformis|nerve|radicul|lumbar|back|hip|leg|glute",
-                      re.IGNORECASE)
+CLINICAL = re.compile(
+    r"pain|sciatic|piriformis|nerve|radicul|lumbar|back|hip|leg|glute", re.IGNORECASE
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +55,19 @@ def trust(monkeypatch, tmp_path):
 
 
 def send(runner, port, *args, profile=TIGHT, security="none", env=None):
-    command = ["email", str(profile), "--clinic", str(CLINIC), "--smtp-host", "127.0.0.1",
-               "--smtp-port", str(port), "--security", security, *args]
+    command = [
+        "email",
+        str(profile),
+        "--clinic",
+        str(CLINIC),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--security",
+        security,
+        *args,
+    ]
     return runner.invoke(cli, command, env=env or {})
 
 
@@ -66,8 +77,9 @@ def parsed(envelope):
 
 def planned_pdf(runner, tmp_path, profile=TIGHT, *extra):
     out = tmp_path / "planned.pdf"
-    result = runner.invoke(cli, ["plan", str(profile), "--clinic", str(CLINIC), "-o", str(out),
-                                 *extra])
+    result = runner.invoke(
+        cli, ["plan", str(profile), "--clinic", str(CLINIC), "-o", str(out), *extra]
+    )
     assert result.exit_code == 0, result.output
     return out.read_bytes()
 
@@ -82,7 +94,8 @@ def test_plain_delivery_to_a_local_server(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "P-1001: program e-mailed to jordan.avery@example.org (the mail server at "
-        f"127.0.0.1:{port} accepted the message)\n")
+        f"127.0.0.1:{port} accepted the message)\n"
+    )
     [envelope] = inbox.received
     assert envelope.mail_from == "frontdesk@riverside-pt.example.org"
     assert envelope.rcpt_tos == ["jordan.avery@example.org"]
@@ -107,7 +120,8 @@ def test_plain_delivery_to_a_local_server(runner, tmp_path):
         assert "(555) 010-2040" in body
         assert "Go to the emergency department now, or call 911, if:" in body
         assert "You leak pee or poo and can't stop it." in body or (
-            "You leak pee or poo and can&#39;t stop it." in body)
+            "You leak pee or poo and can&#39;t stop it." in body
+        )
         assert "12 Mill Lane, Springfield" in body
         assert "Avery" not in body  # first name only
 
@@ -120,8 +134,12 @@ def test_plain_delivery_to_a_local_server(runner, tmp_path):
 def test_the_subject_and_file_name_give_nothing_clinical_away(runner):
     inbox = Inbox()
     with mail_server(inbox) as port:
-        for profile in ("tight-piriformis.yaml", "l5-radiculopathy.yaml",
-                        "stenosis-older-adult.yaml", "overstretched-weak-glutes.yaml"):
+        for profile in (
+            "tight-piriformis.yaml",
+            "l5-radiculopathy.yaml",
+            "stenosis-older-adult.yaml",
+            "overstretched-weak-glutes.yaml",
+        ):
             result = send(runner, port, "--to", "pat@example.org", profile=EXAMPLES / profile)
             assert result.exit_code == 0, result.output
     assert len(inbox.received) == 4
@@ -132,13 +150,19 @@ def test_the_subject_and_file_name_give_nothing_clinical_away(runner):
         assert not CLINICAL.search(attachment.get_filename())
 
 
-@pytest.mark.parametrize(("name", "subject"), [
-    ("Riverside Physical Therapy", "Your home exercise program from Riverside Physical Therapy"),
-    ("Back Pain Clinic", "Your home exercise program"),
-    ("Sciatica & Spine Centre", "Your home exercise program"),
-    ("Hip and Knee Physio", "Your home exercise program"),
-    (None, "Your home exercise program"),
-])
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        (
+            "Riverside Physical Therapy",
+            "Your home exercise program from Riverside Physical Therapy",
+        ),
+        ("Back Pain Clinic", "Your home exercise program"),
+        ("Sciatica & Spine Centre", "Your home exercise program"),
+        ("Hip and Knee Physio", "Your home exercise program"),
+        (None, "Your home exercise program"),
+    ],
+)
 def test_a_clinic_name_with_clinical_words_stays_out_of_the_subject(name, subject):
     from hepplan.clinic import Clinic
 
@@ -154,8 +178,11 @@ def test_the_large_print_attachment_matches_plan_large_print(runner, tmp_path):
 
 
 def test_a_routine_concern_is_mentioned_without_naming_it(runner, write_profile):
-    profile = write_profile(profile_data(
-        patient={"email": "pat@example.org"}, red_flags={"unrelenting_night_pain": "yes"}))
+    profile = write_profile(
+        profile_data(
+            patient={"email": "pat@example.org"}, red_flags={"unrelenting_night_pain": "yes"}
+        )
+    )
     inbox = Inbox()
     with mail_server(inbox) as port:
         result = send(runner, port, profile=profile)
@@ -166,22 +193,42 @@ def test_a_routine_concern_is_mentioned_without_naming_it(runner, write_profile)
 
 
 def test_names_are_escaped_in_html_and_encoded_in_headers(runner, write_profile, tmp_path):
-    profile = write_profile(profile_data(patient={
-        "name": "<b>José</b> & \"Zoë\" 山田 🙂", "email": "jose@example.org"}))
+    profile = write_profile(
+        profile_data(patient={"name": '<b>José</b> & "Zoë" 山田 🙂', "email": "jose@example.org"})
+    )
     clinic = tmp_path / "clinic.yaml"
-    clinic.write_text(yaml.safe_dump({
-        "name": "Café <script>alert(1)</script> PT", "phone": "555 0100",
-        "email": "desk@example.org"}), encoding="utf-8")
+    clinic.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Café <script>alert(1)</script> PT",
+                "phone": "555 0100",
+                "email": "desk@example.org",
+            }
+        ),
+        encoding="utf-8",
+    )
     inbox = Inbox()
     with mail_server(inbox) as port:
-        result = runner.invoke(cli, ["email", str(profile), "--clinic", str(clinic),
-                                     "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
-                                     "--security", "none"])
+        result = runner.invoke(
+            cli,
+            [
+                "email",
+                str(profile),
+                "--clinic",
+                str(clinic),
+                "--smtp-host",
+                "127.0.0.1",
+                "--smtp-port",
+                str(port),
+                "--security",
+                "none",
+            ],
+        )
     assert result.exit_code == 0, result.output
     raw = inbox.received[0].content
     assert raw.isascii()  # every header encoded, every body quoted-printable
     message = parsed(inbox.received[0])
-    assert message["To"].addresses[0].display_name == "<b>José</b> & \"Zoë\" 山田 🙂"
+    assert message["To"].addresses[0].display_name == '<b>José</b> & "Zoë" 山田 🙂'
     assert message["From"].addresses[0].display_name == "Café <script>alert(1)</script> PT"
     html = message.get_body(("html",)).get_content()
     assert "<script>" not in html and "<b>José" not in html
@@ -198,8 +245,7 @@ def test_a_refused_profile_sends_nothing_and_writes_the_redirect(runner, tmp_pat
     inbox = Inbox()
     out = tmp_path / "redirect.pdf"
     with mail_server(inbox) as port:
-        result = send(runner, port, "--to", "pat@example.org", "-o", str(out),
-                      profile=EMERGENCY)
+        result = send(runner, port, "--to", "pat@example.org", "-o", str(out), profile=EMERGENCY)
     assert result.exit_code == 3
     assert inbox.received == [] and inbox.data_commands == 0
     assert result.stderr.splitlines() == [
@@ -218,8 +264,9 @@ def test_a_refused_profile_sends_nothing_and_writes_the_redirect(runner, tmp_pat
 
 def test_a_refused_profile_sends_nothing_even_with_eml(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(cli, ["email", str(EMERGENCY), "--to", "pat@example.org",
-                                 "--eml", str(tmp_path / "m.eml")])
+    result = runner.invoke(
+        cli, ["email", str(EMERGENCY), "--to", "pat@example.org", "--eml", str(tmp_path / "m.eml")]
+    )
     assert result.exit_code == 3
     assert not (tmp_path / "m.eml").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["P-1005.pdf"]
@@ -243,8 +290,14 @@ def test_starttls_with_a_trusted_certificate_and_login(runner, ca, trust):
     trust(ca)
     inbox = Inbox()
     with mail_server(inbox, tls=server_context(ca), auth=True) as port:
-        result = send(runner, port, "--user", USER, security="starttls",
-                      env={"HEPPLAN_SMTP_PASSWORD": PASSWORD})
+        result = send(
+            runner,
+            port,
+            "--user",
+            USER,
+            security="starttls",
+            env={"HEPPLAN_SMTP_PASSWORD": PASSWORD},
+        )
     assert result.exit_code == 0, result.output
     assert inbox.logins == [(USER, True)]
     [envelope] = inbox.received
@@ -255,13 +308,25 @@ def test_starttls_with_a_trusted_certificate_and_login(runner, ca, trust):
 def test_starttls_is_the_default_and_checks_the_certificate(runner, ca):
     inbox = Inbox()  # the test CA is not trusted here
     with mail_server(inbox, tls=server_context(ca)) as port:
-        result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC),
-                                     "--smtp-host", "127.0.0.1", "--smtp-port", str(port)])
+        result = runner.invoke(
+            cli,
+            [
+                "email",
+                str(TIGHT),
+                "--clinic",
+                str(CLINIC),
+                "--smtp-host",
+                "127.0.0.1",
+                "--smtp-port",
+                str(port),
+            ],
+        )
     assert result.exit_code == 1
     assert inbox.data_commands == 0
     assert result.stderr == (
         f"error: the certificate of the mail server at 127.0.0.1:{port} could not be verified "
-        "(unable to get local issuer certificate); the program was not sent\n")
+        "(unable to get local issuer certificate); the program was not sent\n"
+    )
 
 
 def test_ssl_from_the_first_byte(runner, ca, trust):
@@ -281,7 +346,8 @@ def test_a_server_without_starttls_gets_nothing(runner):
     assert inbox.data_commands == 0
     assert result.stderr == (
         f"error: the mail server at 127.0.0.1:{port} does not offer STARTTLS, so the program "
-        "cannot be sent encrypted; the program was not sent\n")
+        "cannot be sent encrypted; the program was not sent\n"
+    )
 
 
 def test_a_failed_login_stops_at_once_and_never_shows_the_password(runner, ca, trust):
@@ -289,14 +355,16 @@ def test_a_failed_login_stops_at_once_and_never_shows_the_password(runner, ca, t
     inbox = Inbox()
     wrong = "wrong-Pa55word-123"
     with mail_server(inbox, tls=server_context(ca), auth=True) as port:
-        result = send(runner, port, "--user", USER, security="starttls",
-                      env={"HEPPLAN_SMTP_PASSWORD": wrong})
+        result = send(
+            runner, port, "--user", USER, security="starttls", env={"HEPPLAN_SMTP_PASSWORD": wrong}
+        )
     assert result.exit_code == 1
     assert inbox.logins == [(USER, False)]  # once: no retries
     assert inbox.data_commands == 0
     assert result.stderr == (
         f"error: the mail server at 127.0.0.1:{port} did not accept the login for user "
-        f"{USER}: 535 5.7.8 Authentication credentials invalid; the program was not sent\n")
+        f"{USER}: 535 5.7.8 Authentication credentials invalid; the program was not sent\n"
+    )
     assert wrong not in result.output
 
 
@@ -310,8 +378,12 @@ def test_there_is_no_password_option(runner):
 
 
 def test_a_busy_server_is_tried_again_until_it_accepts(runner):
-    inbox = Inbox(data_replies=["451 4.3.0 Mail server busy, try again later",
-                                "421 4.3.2 Service not available"])
+    inbox = Inbox(
+        data_replies=[
+            "451 4.3.0 Mail server busy, try again later",
+            "421 4.3.2 Service not available",
+        ]
+    )
     with mail_server(inbox) as port:
         result = send(runner, port)
     assert result.exit_code == 0, result.output
@@ -333,15 +405,23 @@ def test_a_server_that_stays_busy_is_given_up_after_three_retries(runner):
     assert inbox.received == []
     assert result.stderr.splitlines()[-1] == (
         f"error: could not deliver to the mail server at 127.0.0.1:{port} after 4 attempts "
-        "(the server said 451 4.3.0 Try again later); the program was not sent")
+        "(the server said 451 4.3.0 Try again later); the program was not sent"
+    )
 
 
-@pytest.mark.parametrize(("inbox", "what"), [
-    (Inbox(data_replies=["554 5.7.1 Message rejected as spam"]),
-     "refused the message: 554 5.7.1 Message rejected as spam"),
-    (Inbox(rcpt_replies=["550 5.1.1 No such mailbox"]),
-     "refused the recipient jordan.avery@example.org: 550 5.1.1 No such mailbox"),
-])
+@pytest.mark.parametrize(
+    ("inbox", "what"),
+    [
+        (
+            Inbox(data_replies=["554 5.7.1 Message rejected as spam"]),
+            "refused the message: 554 5.7.1 Message rejected as spam",
+        ),
+        (
+            Inbox(rcpt_replies=["550 5.1.1 No such mailbox"]),
+            "refused the recipient jordan.avery@example.org: 550 5.1.1 No such mailbox",
+        ),
+    ],
+)
 def test_a_5xx_reply_stops_at_once_and_quotes_the_server(runner, inbox, what):
     with mail_server(inbox) as port:
         result = send(runner, port)
@@ -349,7 +429,8 @@ def test_a_5xx_reply_stops_at_once_and_quotes_the_server(runner, inbox, what):
     assert inbox.received == []
     assert inbox.data_commands <= 1
     assert result.stderr == (
-        f"error: the mail server at 127.0.0.1:{port} {what}; the program was not sent\n")
+        f"error: the mail server at 127.0.0.1:{port} {what}; the program was not sent\n"
+    )
 
 
 def test_a_refused_connection_is_retried_then_reported(runner):
@@ -359,7 +440,8 @@ def test_a_refused_connection_is_retried_then_reported(runner):
     assert result.stderr.count("the connection was refused; trying again in") == 3
     assert result.stderr.splitlines()[-1] == (
         f"error: could not deliver to the mail server at 127.0.0.1:{port} after 4 attempts "
-        "(the connection was refused); the program was not sent")
+        "(the connection was refused); the program was not sent"
+    )
 
 
 def test_a_silent_server_times_out_and_is_retried(runner, monkeypatch):
@@ -378,13 +460,15 @@ def test_retries_back_off():
     assert SHIPPED_DELAYS[0] > 0 and list(SHIPPED_DELAYS) == sorted(set(SHIPPED_DELAYS))
 
 
-@pytest.mark.parametrize(("security", "port"), [(None, 587), ("starttls", 587), ("ssl", 465),
-                                                ("none", 25)])
+@pytest.mark.parametrize(
+    ("security", "port"), [(None, 587), ("starttls", 587), ("ssl", 465), ("none", 25)]
+)
 def test_default_ports(security, port):
     from hepplan.clinic import Clinic
 
-    settings = mail.resolve_settings({"smtp_host": "localhost", "security": security}, {},
-                                     Clinic(), "clinic.yaml")
+    settings = mail.resolve_settings(
+        {"smtp_host": "localhost", "security": security}, {}, Clinic(), "clinic.yaml"
+    )
     assert (settings.security, settings.port) == (security or "starttls", port)
 
 
@@ -402,14 +486,20 @@ def write_clinic(tmp_path, **smtp):
 def test_settings_from_the_clinic_file(runner, tmp_path):
     inbox = Inbox()
     with mail_server(inbox) as port:
-        clinic = write_clinic(tmp_path, host="127.0.0.1", port=port, security="none",
-                              **{"from": "Riverside PT <news@riverside-pt.example.org>"})
+        clinic = write_clinic(
+            tmp_path,
+            host="127.0.0.1",
+            port=port,
+            security="none",
+            **{"from": "Riverside PT <news@riverside-pt.example.org>"},
+        )
         result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(clinic)])
     assert result.exit_code == 0, result.output
     message = parsed(inbox.received[0])
     assert message["From"] == "Riverside PT <news@riverside-pt.example.org>"
     assert message["Reply-To"] == (
-        "Riverside Physical Therapy <frontdesk@riverside-pt.example.org>")
+        "Riverside Physical Therapy <frontdesk@riverside-pt.example.org>"
+    )
 
 
 def test_environment_wins_over_the_file_and_options_over_the_environment(runner, tmp_path):
@@ -418,14 +508,28 @@ def test_environment_wins_over_the_file_and_options_over_the_environment(runner,
     with mail_server(inbox) as port:
         clinic = write_clinic(tmp_path, host="127.0.0.1", port=dead, security="none")
         env = {"HEPPLAN_SMTP_PORT": str(port)}
-        assert runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(clinic)],
-                             env=env).exit_code == 0
+        assert (
+            runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(clinic)], env=env).exit_code
+            == 0
+        )
         env = {"HEPPLAN_SMTP_PORT": str(dead)}
-        assert runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(clinic),
-                                   "--smtp-port", str(port)], env=env).exit_code == 0
+        assert (
+            runner.invoke(
+                cli,
+                ["email", str(TIGHT), "--clinic", str(clinic), "--smtp-port", str(port)],
+                env=env,
+            ).exit_code
+            == 0
+        )
         env = {"HEPPLAN_SMTP_FROM": "env@riverside-pt.example.org"}
-        assert runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(clinic),
-                                   "--smtp-port", str(port)], env=env).exit_code == 0
+        assert (
+            runner.invoke(
+                cli,
+                ["email", str(TIGHT), "--clinic", str(clinic), "--smtp-port", str(port)],
+                env=env,
+            ).exit_code
+            == 0
+        )
     assert len(inbox.received) == 3
     assert inbox.received[2].mail_from == "env@riverside-pt.example.org"
 
@@ -436,23 +540,44 @@ def test_a_password_in_the_clinic_file_is_refused(runner, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: {clinic}: smtp: a password must not be kept in the clinic file; set the "
-        "HEPPLAN_SMTP_PASSWORD environment variable instead\n")
+        "HEPPLAN_SMTP_PASSWORD environment variable instead\n"
+    )
     assert "hunter22" not in result.output
 
 
-@pytest.mark.parametrize(("args", "env", "message"), [
-    ([], {}, "no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add smtp.host to "
-             "the clinic file"),
-    (["--smtp-host", "mail.example.org", "--user", "desk"], {},
-     "HEPPLAN_SMTP_PASSWORD is not set; it must hold the password for user desk"),
-    (["--smtp-host", "mail.example.org"], {"HEPPLAN_SMTP_PASSWORD": "pw-123456"},
-     "HEPPLAN_SMTP_PASSWORD is set but no user is given; give --user, set HEPPLAN_SMTP_USER, "
-     "or add smtp.user to the clinic file"),
-    (["--smtp-host", "mail.example.org"], {"HEPPLAN_SMTP_PORT": "smtp"},
-     "HEPPLAN_SMTP_PORT: 'smtp' is not a port number (1-65535)"),
-    (["--smtp-host", "mail.example.org"], {"HEPPLAN_SMTP_SECURITY": "tls"},
-     "HEPPLAN_SMTP_SECURITY: 'tls' is not allowed; use starttls, ssl or none"),
-])
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            [],
+            {},
+            "no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add smtp.host to "
+            "the clinic file",
+        ),
+        (
+            ["--smtp-host", "mail.example.org", "--user", "desk"],
+            {},
+            "HEPPLAN_SMTP_PASSWORD is not set; it must hold the password for user desk",
+        ),
+        (
+            ["--smtp-host", "mail.example.org"],
+            {"HEPPLAN_SMTP_PASSWORD": "pw-123456"},
+            "HEPPLAN_SMTP_PASSWORD is set but no user is given; "
+            "give --user, set HEPPLAN_SMTP_USER, "
+            "or add smtp.user to the clinic file",
+        ),
+        (
+            ["--smtp-host", "mail.example.org"],
+            {"HEPPLAN_SMTP_PORT": "smtp"},
+            "HEPPLAN_SMTP_PORT: 'smtp' is not a port number (1-65535)",
+        ),
+        (
+            ["--smtp-host", "mail.example.org"],
+            {"HEPPLAN_SMTP_SECURITY": "tls"},
+            "HEPPLAN_SMTP_SECURITY: 'tls' is not allowed; use starttls, ssl or none",
+        ),
+    ],
+)
 def test_incomplete_or_wrong_settings(runner, args, env, message):
     result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC), *args], env=env)
     assert result.exit_code == 2
@@ -460,20 +585,24 @@ def test_incomplete_or_wrong_settings(runner, args, env, message):
     assert "pw-123456" not in result.output
 
 
-@pytest.mark.parametrize("host", ["mail.example.org", "10.0.0.5", "127.0.0.1.example.org",
-                                  "0.0.0.0", "[::2]"])
+@pytest.mark.parametrize(
+    "host", ["mail.example.org", "10.0.0.5", "127.0.0.1.example.org", "0.0.0.0", "[::2]"]
+)
 def test_plain_smtp_to_another_machine_is_refused_before_connecting(runner, monkeypatch, host):
     def no_connections(*args, **kwargs):
         raise AssertionError("a connection was attempted")
 
     monkeypatch.setattr(socket, "create_connection", no_connections)
-    result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC),
-                                 "--smtp-host", host, "--security", "none"])
+    result = runner.invoke(
+        cli,
+        ["email", str(TIGHT), "--clinic", str(CLINIC), "--smtp-host", host, "--security", "none"],
+    )
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: --security none would send the patient's program unencrypted to {host}; it "
         "is allowed only for a mail server on this machine (localhost, 127.0.0.0/8 or ::1). "
-        "Use starttls or ssl\n")
+        "Use starttls or ssl\n"
+    )
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "::1"])
@@ -484,35 +613,50 @@ def test_loopback_hosts(host):
 # --- addresses --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("option", "value"), [
-    ("--to", "pat@example.org\r\nBcc: everyone@example.org"),
-    ("--to", "pat@example.org\nBcc: everyone@example.org"),
-    ("--to", "Pat\r\nBcc: x@example.org <pat@example.org>"),
-    ("--from", "desk@example.org\rBcc: everyone@example.org"),
-    ("--from", "Desk\n <desk@example.org>"),
-])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--to", "pat@example.org\r\nBcc: everyone@example.org"),
+        ("--to", "pat@example.org\nBcc: everyone@example.org"),
+        ("--to", "Pat\r\nBcc: x@example.org <pat@example.org>"),
+        ("--from", "desk@example.org\rBcc: everyone@example.org"),
+        ("--from", "Desk\n <desk@example.org>"),
+    ],
+)
 def test_line_breaks_in_addresses_are_refused(runner, option, value):
     inbox = Inbox()
     with mail_server(inbox) as port:
         result = send(runner, port, option, value)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {option}: an e-mail address must not contain line breaks or control "
-        "characters\n")
+        f"error: {option}: an e-mail address must not contain line breaks or control characters\n"
+    )
     assert inbox.data_commands == 0
 
 
-@pytest.mark.parametrize("value", ["not-an-address", "pat@localhost", "pat@@example.org",
-                                   "pat@example..org", ".pat@example.org", "pat@exa mple.org",
-                                   "Pat <pat@example.org", "pat@example.org, eve@example.org",
-                                   "", "<>"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-an-address",
+        "pat@localhost",
+        "pat@@example.org",
+        "pat@example..org",
+        ".pat@example.org",
+        "pat@exa mple.org",
+        "Pat <pat@example.org",
+        "pat@example.org, eve@example.org",
+        "",
+        "<>",
+    ],
+)
 def test_invalid_addresses_are_refused(runner, value):
     inbox = Inbox()
     with mail_server(inbox) as port:
         result = send(runner, port, "--to", value)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: --to: {value!r} is not an e-mail address like name@example.org\n")
+        f"error: --to: {value!r} is not an e-mail address like name@example.org\n"
+    )
     assert inbox.data_commands == 0
 
 
@@ -527,8 +671,9 @@ def test_to_accepts_a_display_name(runner):
 
 def test_no_address_to_send_to(runner, write_profile):
     profile = write_profile(profile_data())
-    result = runner.invoke(cli, ["email", str(profile), "--clinic", str(CLINIC),
-                                 "--smtp-host", "127.0.0.1"])
+    result = runner.invoke(
+        cli, ["email", str(profile), "--clinic", str(CLINIC), "--smtp-host", "127.0.0.1"]
+    )
     assert result.exit_code == 2
     assert result.stderr == f"error: {profile}: patient.email is not set; give --to ADDR\n"
 
@@ -548,8 +693,7 @@ def test_the_clinic_phone_is_required(runner, tmp_path):
 
 def test_eml_writes_exactly_what_the_server_would_receive(runner, tmp_path):
     eml = tmp_path / "message.eml"
-    result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC),
-                                 "--eml", str(eml)])
+    result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC), "--eml", str(eml)])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"P-1001: wrote the message to {eml}; nothing was sent\n"
     assert stat.S_IMODE(eml.stat().st_mode) == 0o600
@@ -565,8 +709,9 @@ def test_eml_writes_exactly_what_the_server_would_receive(runner, tmp_path):
 
 def test_eml_into_a_missing_folder(runner, tmp_path):
     target = tmp_path / "missing" / "m.eml"
-    result = runner.invoke(cli, ["email", str(TIGHT), "--clinic", str(CLINIC),
-                                 "--eml", str(target)])
+    result = runner.invoke(
+        cli, ["email", str(TIGHT), "--clinic", str(CLINIC), "--eml", str(target)]
+    )
     assert result.exit_code == 2
     assert result.stderr == f"error: {target}: the folder {target.parent} does not exist\n"
     assert not target.parent.exists()
@@ -579,8 +724,11 @@ def test_the_bodies_read_at_grade_7_or_below(library):
 
     outcome = decide(TIGHT, library)
     text, _ = mail.bodies(outcome.profile, outcome.decision, load_clinic(CLINIC))
-    sentences = [line.strip("- ") for line in text.splitlines() if line.strip()
-                 and not line.isupper() and ":" not in line[:12]]
+    sentences = [
+        line.strip("- ")
+        for line in text.splitlines()
+        if line.strip() and not line.isupper() and ":" not in line[:12]
+    ]
     assert reading_grade(sentences) <= 7
 
 
@@ -592,6 +740,5 @@ def test_mistakes_in_the_clinic_smtp_section(runner, tmp_path):
         f"error: {clinic}: smtp.hots: is not a known key; allowed here: host, port, security, "
         "user, from",
         f"error: {clinic}: smtp.port: input should be less than or equal to 65535; given 99999",
-        f"error: {clinic}: smtp.security: input should be 'starttls', 'ssl' or 'none'; "
-        "given 'tls'",
+        f"error: {clinic}: smtp.security: input should be 'starttls', 'ssl' or 'none'; given 'tls'",
     ]

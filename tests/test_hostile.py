@@ -40,13 +40,15 @@ BAD = {
     "duplicate-key.json": ["{f}: key 'format' is given twice"],
     "python-object.yaml": [
         "{f}: line 2, column 10: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) "
-        "are not allowed; write plain values"],
+        "are not allowed; write plain values"
+    ],
     "custom-tag.yaml": [
-        "{f}: line 2, column 10: YAML tags (!patient) are not allowed; write plain values"],
+        "{f}: line 2, column 10: YAML tags (!patient) are not allowed; write plain values"
+    ],
     "bad-syntax.yaml": ["{f}: line 3, column 1: did not find expected ',' or '}}'"],
     "bad-syntax.json": [
-        "{f}: line 1, column 14: not valid JSON: Expecting property name enclosed in double "
-        "quotes"],
+        "{f}: line 1, column 14: not valid JSON: Expecting property name enclosed in double quotes"
+    ],
     "wrong-types.yaml": [
         "{f}: patient.name: should be text",
         "{f}: patient.age: '46' is not an age in whole years; allowed: whole numbers 0 to 120",
@@ -66,22 +68,28 @@ BAD = {
     "impossible-date.yaml": ["{f}: assessment.date: '2026-02-30' is not a real date"],
     "future-date.yaml": [
         "{f}: assessment.date: 2999-01-01 is in the future; the assessment must have happened "
-        f"by today ({TODAY})"],
+        f"by today ({TODAY})"
+    ],
     "invalid-email.yaml": [
-        "{f}: patient.email: the value is not an e-mail address like name@example.org"],
+        "{f}: patient.email: the value is not an e-mail address like name@example.org"
+    ],
     "id-traversal.yaml": [
         "{f}: patient.id: '../../etc/passwd' is not a valid id; use 1-64 characters of A-Z a-z "
-        "0-9 . _ -"],
+        "0-9 . _ -"
+    ],
     "id-separator.yaml": [
         "{f}: patient.id: 'clinic\\\\P-1' is not a valid id; use 1-64 characters of A-Z a-z 0-9 "
-        ". _ -"],
+        ". _ -"
+    ],
     "long-name.yaml": ["{f}: patient.name: is 5199 characters long; at most 200 are allowed"],
     "name-line-break.yaml": [
-        "{f}: patient.name: must be one line of text (no line breaks or control characters)"],
+        "{f}: patient.name: must be one line of text (no line breaks or control characters)"
+    ],
     "unknown-key.yaml": [
         "{f}: assessment.piriformus: is not a known key; allowed here: date, clinician, side, "
         "piriformis, glute_strength, radicular_level, irritability, pain_now, "
-        "directional_preference, conditions, equipment"],
+        "directional_preference, conditions, equipment"
+    ],
 }
 #: odd but valid: corpus file → text the PDF must show literally
 ODD = {
@@ -118,10 +126,11 @@ def workdir(tmp_path, monkeypatch):
 def test_bad_profiles(runner, workdir, name, command):
     path = workdir / name
     shutil.copy(CORPUS / name, path)
-    args = {"plan": ["plan", str(path), "-o", str(workdir / "out.pdf")],
-            "screen": ["screen", str(path)],
-            "email": ["email", str(path), "--to", "pat@example.org", "--eml",
-                      str(workdir / "out.eml")]}[command]
+    args = {
+        "plan": ["plan", str(path), "-o", str(workdir / "out.pdf")],
+        "screen": ["screen", str(path)],
+        "email": ["email", str(path), "--to", "pat@example.org", "--eml", str(workdir / "out.eml")],
+    }[command]
     result = runner.invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == lines(name, path)
@@ -157,8 +166,9 @@ def test_bad_profiles_in_a_batch(runner, workdir):
 def test_bad_clinic_files(runner, workdir, name):
     path = workdir / name
     shutil.copy(CORPUS / name, path)
-    result = runner.invoke(cli, ["plan", str(VALID), "--clinic", str(path),
-                                 "-o", str(workdir / "out.pdf")])
+    result = runner.invoke(
+        cli, ["plan", str(VALID), "--clinic", str(path), "-o", str(workdir / "out.pdf")]
+    )
     assert result.exit_code == 2, result.output
     problems = result.stderr.splitlines()
     assert problems and all(line.startswith(f"error: {path}: ") for line in problems), problems
@@ -175,9 +185,12 @@ def test_bad_exercise_files(runner, tmp_path, name):
     result = runner.invoke(cli, ["library", "check", "--library", str(library)])
     assert result.exit_code == 1, result.output
     problems = result.stderr.splitlines()
-    assert problems[-1] == f"{library}: {len(problems) - 1} problem(s); the library is not fit to use"
-    assert all(line.startswith(f"error: {library / 'zz_hostile.yaml'}: ")
-               for line in problems[:-1]), problems
+    assert (
+        problems[-1] == f"{library}: {len(problems) - 1} problem(s); the library is not fit to use"
+    )
+    assert all(
+        line.startswith(f"error: {library / 'zz_hostile.yaml'}: ") for line in problems[:-1]
+    ), problems
     assert "Traceback" not in result.output
     assert listing(library) == before
 
@@ -204,31 +217,46 @@ def test_a_file_of_tens_of_megabytes_is_refused_before_parsing(runner, workdir):
         handle.write("'\n")
     result = runner.invoke(cli, ["plan", str(path), "-o", str(workdir / "out.pdf")])
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {path}: the file is {path.stat().st_size:,} bytes; at most "
-                             "1,048,576 are read\n")
+    assert result.stderr == (
+        f"error: {path}: the file is {path.stat().st_size:,} bytes; at most 1,048,576 are read\n"
+    )
     assert listing(workdir) == ["huge.yaml"]
 
 
 @pytest.mark.parametrize("name", ["billion-laughs.yaml", "deep-flow.yaml", "deep.json"])
 def test_the_nastiest_files_end_quickly_in_a_real_process(workdir, name):
     """A hang here would be a denial of service; the timeout only guards the test run."""
-    done = subprocess.run([sys.executable, "-m", "hepplan", "plan", str(CORPUS / name)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "hepplan", "plan", str(CORPUS / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.splitlines() == lines(name, CORPUS / name)
     assert listing(workdir) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["plan", "{dir}"], "{dir}: is a folder, not a file"),
-    (["plan", "{dir}/missing.yaml"], "{dir}/missing.yaml: no such file"),
-    (["plan", str(VALID), "-o", "{dir}/missing/out.pdf"],
-     "{dir}/missing/out.pdf: the folder {dir}/missing does not exist"),
-    (["plan", str(VALID), "-o", "{dir}"],
-     "{dir}: is a folder; give a file name such as {dir}/program.pdf"),
-    (["screen", "{dir}"], "{dir}: is a folder, not a file"),
-    (["email", "{dir}/missing.yaml", "--eml", "{dir}/m.eml"], "{dir}/missing.yaml: no such file"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "{dir}"], "{dir}: is a folder, not a file"),
+        (["plan", "{dir}/missing.yaml"], "{dir}/missing.yaml: no such file"),
+        (
+            ["plan", str(VALID), "-o", "{dir}/missing/out.pdf"],
+            "{dir}/missing/out.pdf: the folder {dir}/missing does not exist",
+        ),
+        (
+            ["plan", str(VALID), "-o", "{dir}"],
+            "{dir}: is a folder; give a file name such as {dir}/program.pdf",
+        ),
+        (["screen", "{dir}"], "{dir}: is a folder, not a file"),
+        (
+            ["email", "{dir}/missing.yaml", "--eml", "{dir}/m.eml"],
+            "{dir}/missing.yaml: no such file",
+        ),
+    ],
+)
 def test_paths_that_are_not_files(runner, workdir, args, message):
     args = [arg.format(dir=workdir) for arg in args]
     result = runner.invoke(cli, args)

@@ -15,8 +15,15 @@ from .conftest import REPO
 LIBRARY = REPO / "exercises"
 
 # issue 4: at least this many per category
-MINIMUM = {"stretch": 5, "soft_tissue": 2, "nerve_glide": 4, "strength": 16,
-           "motor_control": 4, "directional": 4, "aerobic": 2}
+MINIMUM = {
+    "stretch": 5,
+    "soft_tissue": 2,
+    "nerve_glide": 4,
+    "strength": 16,
+    "motor_control": 4,
+    "directional": 4,
+    "aerobic": 2,
+}
 
 
 def test_library_list_shows_the_counts(runner):
@@ -28,8 +35,13 @@ def test_library_list_shows_the_counts(runner):
 
 
 def test_glides_cover_both_nerves_as_sliders_and_tensioners(library):
-    kinds = {(t.value, tag.value) for ex in library for t in ex.targets for tag in ex.tags
-             if tag.value in ("nerve_slider", "nerve_tensioner")}
+    kinds = {
+        (t.value, tag.value)
+        for ex in library
+        for t in ex.targets
+        for tag in ex.tags
+        if tag.value in ("nerve_slider", "nerve_tensioner")
+    }
     for nerve in ("sciatic_nerve", "femoral_nerve"):
         assert (nerve, "nerve_slider") in kinds
         assert (nerve, "nerve_tensioner") in kinds
@@ -84,15 +96,18 @@ def test_an_unknown_tag(runner, broken):
     folder, edit = broken
     edit("clamshell", "tags: [side_lying]", "tags: [side_lying, lying_sideways]")
     [problem] = check(runner, folder)
-    assert problem.startswith(f"{folder / 'clamshell.yaml'}: tags[1]: 'lying_sideways' is not "
-                              "allowed; allowed: piriformis_stretch, nerve_slider")
+    assert problem.startswith(
+        f"{folder / 'clamshell.yaml'}: tags[1]: 'lying_sideways' is not "
+        "allowed; allowed: piriformis_stretch, nerve_slider"
+    )
 
 
 def test_a_dangling_link(runner, broken):
     folder, edit = broken
     edit("clamshell", "progression: banded_clamshell", "progression: banded_clamshel")
     assert check(runner, folder) == [
-        f"{folder / 'clamshell.yaml'}: progression: 'banded_clamshel' is not in the library"]
+        f"{folder / 'clamshell.yaml'}: progression: 'banded_clamshel' is not in the library"
+    ]
 
 
 def test_a_duplicate_id(runner, broken):
@@ -110,8 +125,10 @@ def test_a_loop_in_progressions(runner, broken):
     folder, edit = broken
     edit("banded_clamshell", "progression: side_lying_hip_abduction", "progression: clamshell")
     problems = check(runner, folder)
-    assert problems == [f"{folder / 'banded_clamshell.yaml'}: progression: the chain loops: "
-                        "banded_clamshell → clamshell → banded_clamshell"]
+    assert problems == [
+        f"{folder / 'banded_clamshell.yaml'}: progression: the chain loops: "
+        "banded_clamshell → clamshell → banded_clamshell"
+    ]
 
 
 def test_a_template_that_does_not_render(runner, broken):
@@ -120,21 +137,27 @@ def test_a_template_that_does_not_render(runner, broken):
     problems = check(runner, folder)
     assert problems == [
         f"{folder / 'clamshell.yaml'}: steps[2]: does not render for side {side}: "
-        "'sid' is undefined" for side in ("both", "left", "right")]
+        "'sid' is undefined"
+        for side in ("both", "left", "right")
+    ]
 
 
-HARD = ("Subsequently, position your cranium comfortably upon an appropriately dimensioned "
-        "orthopaedic cushioning apparatus, maintaining cervical neutrality throughout the "
-        "entirety of the therapeutic intervention")
+HARD = (
+    "Subsequently, position your cranium comfortably upon an appropriately dimensioned "
+    "orthopaedic cushioning apparatus, maintaining cervical neutrality throughout the "
+    "entirety of the therapeutic intervention"
+)
 
 
 def test_hard_reading(runner, broken):
     folder, edit = broken
-    for step in ("Lie on your {{ other_side }} side with your knees bent and your feet together.",
-                 "Rest your head on your arm or a pillow.",
-                 "Keep your feet touching and lift your {{ side }} knee up.",
-                 "Hold for a moment. Do not let your hips roll back.",
-                 "Lower your knee slowly."):
+    for step in (
+        "Lie on your {{ other_side }} side with your knees bent and your feet together.",
+        "Rest your head on your arm or a pillow.",
+        "Keep your feet touching and lift your {{ side }} knee up.",
+        "Hold for a moment. Do not let your hips roll back.",
+        "Lower your knee slowly.",
+    ):
         edit("clamshell", step, HARD + ".")
     [problem] = check(runner, folder)
     assert problem.startswith(f"{folder / 'clamshell.yaml'}: reading level: grade ")
@@ -146,18 +169,41 @@ def test_a_pose_that_cannot_be_drawn(runner, broken):
     edit("clamshell", "pose:", "pose:\n  view: front")
     assert check(runner, folder) == [
         f"{folder / 'clamshell.yaml'}: pose.view: is not a known key; allowed here: props, "
-        "start, end"]
+        "start, end"
+    ]
 
 
-@pytest.mark.parametrize(("template", "context"), [
-    ("handout.j2", dict(emergency_number="911", piriformis="tight", radicular="L5",
-                        weak="your buttock", concerns="night pain", green_max=2, amber_max=5)),
-    ("handout.j2", dict(emergency_number="911", piriformis="overstretched", radicular="none",
-                        weak="the side of your hip", concerns="night pain", green_max=2,
-                        amber_max=5)),
-    ("redirect.j2", dict(disposition="emergency", emergency_number="911")),
-    ("redirect.j2", dict(disposition="urgent", emergency_number="911")),
-])
+@pytest.mark.parametrize(
+    ("template", "context"),
+    [
+        (
+            "handout.j2",
+            dict(
+                emergency_number="911",
+                piriformis="tight",
+                radicular="L5",
+                weak="your buttock",
+                concerns="night pain",
+                green_max=2,
+                amber_max=5,
+            ),
+        ),
+        (
+            "handout.j2",
+            dict(
+                emergency_number="911",
+                piriformis="overstretched",
+                radicular="none",
+                weak="the side of your hip",
+                concerns="night pain",
+                green_max=2,
+                amber_max=5,
+            ),
+        ),
+        ("redirect.j2", dict(disposition="emergency", emergency_number="911")),
+        ("redirect.j2", dict(disposition="urgent", emergency_number="911")),
+    ],
+)
 def test_patient_facing_templates_read_at_grade_7_or_below(template, context):
     from hepplan import text
     from hepplan.check import reading_grade

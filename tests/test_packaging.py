@@ -18,7 +18,8 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     [built] = out.glob("hepplan-*.whl")
     return built
@@ -40,13 +41,23 @@ def test_the_installed_package_plans_from_another_folder(wheel, tmp_path):
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = "import hepplan.resources as r; print(r.default_library_dir())"
-    where = subprocess.run([sys.executable, "-c", code], cwd=work, env=env,
-                           capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, check=True
+    )
     assert where.stdout.strip() == str(site / "hepplan" / "exercises")
     result = subprocess.run(
-        [sys.executable, "-m", "hepplan", "plan", str(EXAMPLES / "tight-piriformis.yaml"),
-         "--json"],
-        cwd=work, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "hepplan",
+            "plan",
+            str(EXAMPLES / "tight-piriformis.yaml"),
+            "--json",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "prescribed"

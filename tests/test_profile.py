@@ -25,14 +25,26 @@ def test_every_example_profile_loads(path):
 
 
 def test_case_insensitive_words_are_written_back_canonically(write_profile):
-    path = write_profile(profile_data(
-        assessment={"side": "LEFT", "piriformis": "Tight", "radicular_level": "l5",
-                    "irritability": "HIGH", "conditions": ["GTPS"], "equipment": ["Step"]},
-        red_flags={"saddle_anesthesia": "No"},
-    ))
+    path = write_profile(
+        profile_data(
+            assessment={
+                "side": "LEFT",
+                "piriformis": "Tight",
+                "radicular_level": "l5",
+                "irritability": "HIGH",
+                "conditions": ["GTPS"],
+                "equipment": ["Step"],
+            },
+            red_flags={"saddle_anesthesia": "No"},
+        )
+    )
     a = load_profile(path).assessment
     assert (a.side.value, a.piriformis.value, a.radicular_level.value, a.irritability.value) == (
-        "left", "tight", "L5", "high")
+        "left",
+        "tight",
+        "L5",
+        "high",
+    )
     assert [c.value for c in a.conditions] == ["gtps"]
     assert [e.value for e in a.equipment] == ["step"]
 
@@ -74,21 +86,30 @@ def test_a_bad_word_names_what_was_given_and_what_is_allowed(write_profile):
 
 
 def test_every_problem_is_its_own_line(write_profile):
-    path = write_profile(profile_data(
-        patient={"id": "../etc", "name": "A"},
-        assessment={"side": "up", "pain_now": 11},
-        red_flags={"bladder_dysfunction": "maybe"},
-    ))
+    path = write_profile(
+        profile_data(
+            patient={"id": "../etc", "name": "A"},
+            assessment={"side": "up", "pain_now": 11},
+            red_flags={"bladder_dysfunction": "maybe"},
+        )
+    )
     problems = problems_of(path)
     assert [p.split(": ")[1] for p in problems] == [
-        "patient.id", "assessment.side", "assessment.pain_now", "red_flags.bladder_dysfunction"]
+        "patient.id",
+        "assessment.side",
+        "assessment.pain_now",
+        "red_flags.bladder_dysfunction",
+    ]
     assert all(p.startswith(f"{path}: ") for p in problems)
 
 
 def test_a_duplicate_key_is_refused(write_profile):
     text = (EXAMPLES / "tight-piriformis.yaml").read_text()
-    path = write_profile(text.replace("  saddle_anesthesia: no\n",
-                                      "  saddle_anesthesia: yes\n  saddle_anesthesia: no\n"))
+    path = write_profile(
+        text.replace(
+            "  saddle_anesthesia: no\n", "  saddle_anesthesia: yes\n  saddle_anesthesia: no\n"
+        )
+    )
     [problem] = problems_of(path)
     assert "key 'saddle_anesthesia' is given twice" in problem
     assert problem.startswith(f"{path}: line ")
@@ -98,18 +119,29 @@ def test_a_duplicate_key_is_refused(write_profile):
     ("change", "fragment"),
     [
         ({"format": 2}, "format: format 2 is not known; known formats: 1"),
-        ({"assessment": {"date": "2999-01-01"}},
-         "assessment.date: 2999-01-01 is in the future"),
-        ({"assessment": {"date": "2026-02-30"}}, "assessment.date: '2026-02-30' is not a real date"),
+        ({"assessment": {"date": "2999-01-01"}}, "assessment.date: 2999-01-01 is in the future"),
+        (
+            {"assessment": {"date": "2026-02-30"}},
+            "assessment.date: '2026-02-30' is not a real date",
+        ),
         ({"patient": {"id": "P 1", "name": "A"}}, "patient.id: 'P 1' is not a valid id"),
-        ({"patient": {"id": "P-1", "name": "A", "age": 121}},
-         "patient.age: 121 is out of range; allowed: whole numbers 0 to 120"),
-        ({"patient": {"id": "P-1", "name": "A", "email": "not-an-address"}},
-         "patient.email: the value is not an e-mail address"),  # the address itself is never repeated
-        ({"assessment": {"glute_strength": {"medius": 3.3}}},
-         "assessment.glute_strength.medius: 3.3 is not a muscle grade"),
-        ({"red_flags": {"fever_or_systemically_unwell": "maybe"}},
-         "red_flags.fever_or_systemically_unwell: 'maybe' is not allowed; allowed: yes, no or unsure"),
+        (
+            {"patient": {"id": "P-1", "name": "A", "age": 121}},
+            "patient.age: 121 is out of range; allowed: whole numbers 0 to 120",
+        ),
+        (
+            {"patient": {"id": "P-1", "name": "A", "email": "not-an-address"}},
+            "patient.email: the value is not an e-mail address",
+        ),  # the address itself is never repeated
+        (
+            {"assessment": {"glute_strength": {"medius": 3.3}}},
+            "assessment.glute_strength.medius: 3.3 is not a muscle grade",
+        ),
+        (
+            {"red_flags": {"fever_or_systemically_unwell": "maybe"}},
+            "red_flags.fever_or_systemically_unwell: 'maybe' is not allowed; "
+            "allowed: yes, no or unsure",
+        ),
     ],
 )
 def test_invalid_values(write_profile, change, fragment):
@@ -122,18 +154,28 @@ def test_red_flags_section_is_required(write_profile):
     data = profile_data()
     del data["red_flags"]
     assert problems_of(write_profile(data)) == [
-        f"{write_profile(data)}: red_flags: is required but missing"]
+        f"{write_profile(data)}: red_flags: is required but missing"
+    ]
 
 
 @pytest.mark.parametrize(
     ("flags", "entry", "fragment"),
     [
-        ({"saddle_anesthesia": "yes"}, {"flag": "saddle_anesthesia"},
-         "saddle_anesthesia is an emergency-level sign and cannot be cleared"),
-        ({}, {"flag": "cancer_history"},
-         "cancer_history is answered no; only a flag answered yes or unsure can be cleared"),
-        ({"cancer_history": "yes"}, {"flag": "cancer_history", "date": "2026-11-21"},
-         "2026-11-21 is after the assessment (2026-11-20)"),
+        (
+            {"saddle_anesthesia": "yes"},
+            {"flag": "saddle_anesthesia"},
+            "saddle_anesthesia is an emergency-level sign and cannot be cleared",
+        ),
+        (
+            {},
+            {"flag": "cancer_history"},
+            "cancer_history is answered no; only a flag answered yes or unsure can be cleared",
+        ),
+        (
+            {"cancer_history": "yes"},
+            {"flag": "cancer_history", "date": "2026-11-21"},
+            "2026-11-21 is after the assessment (2026-11-20)",
+        ),
         ({"cancer_history": "yes"}, {"flag": "cancer"}, "'cancer' is not a red-flag key"),
     ],
 )
@@ -162,7 +204,9 @@ def test_odd_documents(write_profile, text, fragment):
 def test_not_utf8(write_profile, tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: Zo\xeb\n".encode("latin-1"))
-    assert problems_of(path) == [f"{path}: not UTF-8 text (byte 9 cannot be read); save it as UTF-8"]
+    assert problems_of(path) == [
+        f"{path}: not UTF-8 text (byte 9 cannot be read); save it as UTF-8"
+    ]
 
 
 def test_missing_file_and_folder(tmp_path):

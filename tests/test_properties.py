@@ -1,6 +1,7 @@
 """Safety invariants over generated profiles, stated independently of the rule tables.
 
-Run more examples locally with ``HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py``.
+Run more examples locally with
+``HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py``.
 """
 
 from __future__ import annotations
@@ -25,16 +26,32 @@ from .conftest import RED_FLAG_KEYS
 from .safety import CONDITIONS, EQUIPMENT, assert_program_is_safe
 
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile(
-    "thorough", max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 10_000)), deadline=None, suppress_health_check=list(HealthCheck))
+    "thorough",
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 10_000)),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-EMERGENCY = {"bladder_dysfunction", "bowel_bladder_incontinence", "saddle_anesthesia",
-             "bilateral_leg_symptoms", "progressive_weakness", "fever_or_systemically_unwell",
-             "major_trauma"}
-URGENT = {"sexual_dysfunction", "cancer_history", "unexplained_weight_loss", "infection_risk",
-          "fracture_risk"}
+EMERGENCY = {
+    "bladder_dysfunction",
+    "bowel_bladder_incontinence",
+    "saddle_anesthesia",
+    "bilateral_leg_symptoms",
+    "progressive_weakness",
+    "fever_or_systemically_unwell",
+    "major_trauma",
+}
+URGENT = {
+    "sexual_dysfunction",
+    "cancer_history",
+    "unexplained_weight_loss",
+    "infection_risk",
+    "fracture_risk",
+}
 
 grades = st.one_of(st.none(), st.integers(0, 10).map(lambda n: n / 2))
 
@@ -50,18 +67,27 @@ def profiles(draw, library_ids=()):
     cleared = draw(st.lists(st.sampled_from(positive), unique=True)) if positive else []
     ids = sorted(library_ids)
     include = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)) if ids else []
-    exclude = draw(st.lists(st.sampled_from([i for i in ids if i not in include]),
-                            max_size=4, unique=True)) if ids else []
+    exclude = (
+        draw(
+            st.lists(st.sampled_from([i for i in ids if i not in include]), max_size=4, unique=True)
+        )
+        if ids
+        else []
+    )
     return {
         "format": 1,
-        "patient": {"id": "H-1", "name": "Generated Patient",
-                    "age": draw(st.one_of(st.none(), st.integers(0, 120)))},
+        "patient": {
+            "id": "H-1",
+            "name": "Generated Patient",
+            "age": draw(st.one_of(st.none(), st.integers(0, 120))),
+        },
         "assessment": {
             "date": "2026-11-20",
             "clinician": "Test Clinician",
             "side": draw(st.sampled_from(["left", "right", "both"])),
-            "piriformis": draw(st.sampled_from(["tight", "overstretched", "normal",
-                                                "not_assessed"])),
+            "piriformis": draw(
+                st.sampled_from(["tight", "overstretched", "normal", "not_assessed"])
+            ),
             "glute_strength": {"medius": draw(grades), "maximus": draw(grades)},
             "radicular_level": draw(st.sampled_from(["none", "L4", "L5", "S1"])),
             "irritability": draw(st.sampled_from(["high", "moderate", "low"])),
@@ -83,7 +109,8 @@ def decide(data, library):
         return profile, plan_program(profile, library)
     except InputError as exc:  # only a clinician's include or exclude that a rule cannot honour
         assert all(": plan.include" in p or ": plan.exclude" in p for p in exc.problems), (
-            exc.problems)
+            exc.problems
+        )
         return profile, None
 
 
@@ -96,8 +123,11 @@ def library_ids():
 def serious_answers(data) -> set[str]:
     """Uncleared yes/unsure answers at urgent or emergency level (before combination rules)."""
     cleared = {entry["flag"] for entry in data["medical_clearance"]}
-    return {k for k, v in data["red_flags"].items()
-            if v in ("yes", "unsure") and (k in EMERGENCY or k in URGENT) and k not in cleared}
+    return {
+        k
+        for k, v in data["red_flags"].items()
+        if v in ("yes", "unsure") and (k in EMERGENCY or k in URGENT) and k not in cleared
+    }
 
 
 def complete(data) -> bool:
@@ -107,7 +137,7 @@ def complete(data) -> bool:
 # 1. any uncleared urgent- or emergency-level answer (or unsure) → refused, redirect only
 @given(profiles(library_ids()))
 def test_uncleared_urgent_or_emergency_answers_are_always_refused(library, data):
-    profile, decision = decide(data, library)
+    _profile, decision = decide(data, library)
     if decision is None:
         assert not serious_answers(data)  # include errors come from planning, after screening
         return
@@ -169,7 +199,7 @@ def test_plan_writes_nothing_for_an_incomplete_screening(library, data):
 # has; three phases of 2-5 exercises plus aerobic
 @given(profiles(library_ids()))
 def test_programs_obey_every_safety_rule(library, data):
-    profile, decision = decide(data, library)
+    _profile, decision = decide(data, library)
     if decision is None or not decision.prescribed:
         return
     assert_program_is_safe(data["assessment"], data["plan"], decision)
@@ -203,7 +233,8 @@ def must_fail(prop, library) -> None:
     """Run a property's body afresh and expect it to find a counterexample."""
     body = prop.hypothesis.inner_test
     fresh = settings(report_multiple_bugs=False, database=None)(
-        given(profiles(library_ids()))(body))
+        given(profiles(library_ids()))(body)
+    )
     with warnings.catch_warnings(), pytest.raises(AssertionError):
         warnings.simplefilter("ignore")  # the falsifying example's long repr is expected here
         fresh(library)
@@ -222,8 +253,10 @@ def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
     from hepplan import redflags
 
     emergency = redflags.Level.EMERGENCY
-    weakened = tuple(dataclasses.replace(f, level=redflags.Level.ROUTINE)
-                     if f.level is emergency else f for f in redflags.RED_FLAGS)
+    weakened = tuple(
+        dataclasses.replace(f, level=redflags.Level.ROUTINE) if f.level is emergency else f
+        for f in redflags.RED_FLAGS
+    )
     monkeypatch.setattr(redflags, "RED_FLAGS", weakened)
     must_fail(test_uncleared_urgent_or_emergency_answers_are_always_refused, library)
 
@@ -245,5 +278,6 @@ def test_the_properties_catch_a_forbidden_exercise(library, monkeypatch):
 def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
-    return " ".join(" ".join(page.extract_text().split())
-                    for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages
+    )

@@ -105,8 +105,14 @@ def test_it_is_a_draft_2020_12_schema_with_an_id_and_title(schema):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == "urn:hepplan:profile:format-1"
     assert schema["title"] == "hepplan assessed profile (format 1)"
-    assert list(schema["properties"]) == ["format", "patient", "assessment", "red_flags",
-                                          "medical_clearance", "plan"]
+    assert list(schema["properties"]) == [
+        "format",
+        "patient",
+        "assessment",
+        "red_flags",
+        "medical_clearance",
+        "plan",
+    ]
     assert schema["required"] == ["format", "patient", "assessment", "red_flags"]
 
 
@@ -129,11 +135,19 @@ def test_every_property_has_a_description(schema):
     assert undocumented == []
 
 
-@pytest.mark.parametrize(("name", "enum"), [
-    ("Side", Side), ("Piriformis", Piriformis), ("RadicularLevel", RadicularLevel),
-    ("Irritability", Irritability), ("DirectionalPreference", DirectionalPreference),
-    ("Condition", Condition), ("Equipment", Equipment), ("Answer", Answer),
-])
+@pytest.mark.parametrize(
+    ("name", "enum"),
+    [
+        ("Side", Side),
+        ("Piriformis", Piriformis),
+        ("RadicularLevel", RadicularLevel),
+        ("Irritability", Irritability),
+        ("DirectionalPreference", DirectionalPreference),
+        ("Condition", Condition),
+        ("Equipment", Equipment),
+        ("Answer", Answer),
+    ],
+)
 def test_the_allowed_words_are_listed(schema, name, enum):
     assert schema["$defs"][name]["enum"] == [member.value for member in enum]
 
@@ -149,7 +163,8 @@ def test_each_red_flag_is_described_by_its_question(schema):
     for flag in RED_FLAGS:
         assert flags["properties"][flag.key]["description"] == (
             f"Asked: {flag.question}? Level: {flag.level.word}. Answer yes, no or unsure; "
-            "unsure counts as yes.")
+            "unsure counts as yes."
+        )
 
 
 COMPLETE = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "screening-incomplete.yaml")
@@ -168,7 +183,9 @@ def test_an_incomplete_screening_is_invalid_though_hepplan_reads_it(validator):
         "'unrelenting_night_pain' is a required property",
     ]
     assert load_profile(path, today=TODAY).missing == (
-        "fever_or_systemically_unwell", "unrelenting_night_pain")
+        "fever_or_systemically_unwell",
+        "unrelenting_night_pain",
+    )
 
 
 @pytest.mark.parametrize("path", COMPLETE, ids=lambda p: p.name)
@@ -186,33 +203,59 @@ def test_yaml_booleans_count_as_answers_in_both(validator):
 
 CLEARED = {
     "red_flags": {"cancer_history": "yes"},
-    "medical_clearance": [{"flag": "cancer_history", "cleared_by": "Dr. Helen Cho, MD",
-                           "date": "2026-11-02"}],
+    "medical_clearance": [
+        {"flag": "cancer_history", "cleared_by": "Dr. Helen Cho, MD", "date": "2026-11-02"}
+    ],
 }
 
 INVALID = [
     # (case, data, a message the validator gives)
-    ("unknown top-level key", changed("notes", "x"),
-     "Additional properties are not allowed ('notes' was unexpected)"),
-    ("unknown nested key", changed("assessment.piriformus", "tight"),
-     "Additional properties are not allowed ('piriformus' was unexpected)"),
-    ("bad enum", changed("assessment.side", "up"),
-     "'up' is not one of ['left', 'right', 'both']"),
-    ("bad red-flag answer", changed("red_flags.saddle_anesthesia", "maybe"),
-     "'maybe' is not one of ['yes', 'no', 'unsure']"),
-    ("bad condition", changed("assessment.conditions", ["sciatica"]),
-     ("'sciatica' is not one of ['lumbar_stenosis', 'spondylolisthesis', "
-      "'hip_osteoarthritis', 'gtps', 'hip_labral_fai', 'pregnancy', 'osteoporosis']")),
-    ("missing required key", changed("assessment.irritability", REMOVE),
-     "'irritability' is a required property"),
+    (
+        "unknown top-level key",
+        changed("notes", "x"),
+        "Additional properties are not allowed ('notes' was unexpected)",
+    ),
+    (
+        "unknown nested key",
+        changed("assessment.piriformus", "tight"),
+        "Additional properties are not allowed ('piriformus' was unexpected)",
+    ),
+    ("bad enum", changed("assessment.side", "up"), "'up' is not one of ['left', 'right', 'both']"),
+    (
+        "bad red-flag answer",
+        changed("red_flags.saddle_anesthesia", "maybe"),
+        "'maybe' is not one of ['yes', 'no', 'unsure']",
+    ),
+    (
+        "bad condition",
+        changed("assessment.conditions", ["sciatica"]),
+        (
+            "'sciatica' is not one of ['lumbar_stenosis', 'spondylolisthesis', "
+            "'hip_osteoarthritis', 'gtps', 'hip_labral_fai', 'pregnancy', 'osteoporosis']"
+        ),
+    ),
+    (
+        "missing required key",
+        changed("assessment.irritability", REMOVE),
+        "'irritability' is a required property",
+    ),
     ("unknown format", changed("format", 2), "2 is not one of [1]"),
-    ("date not ISO", changed("assessment.date", "20.11.2026"),
-     "'20.11.2026' does not match '^\\\\d{4}-\\\\d{2}-\\\\d{2}$'"),
-    ("id with a space", changed("patient.id", "P 1"),
-     "'P 1' does not match '^[A-Za-z0-9._-]{1,64}$'"),
+    (
+        "date not ISO",
+        changed("assessment.date", "20.11.2026"),
+        "'20.11.2026' does not match '^\\\\d{4}-\\\\d{2}-\\\\d{2}$'",
+    ),
+    (
+        "id with a space",
+        changed("patient.id", "P 1"),
+        "'P 1' does not match '^[A-Za-z0-9._-]{1,64}$'",
+    ),
     ("id ..", changed("patient.id", ".."), "'..' should not be valid under {'enum': ['.', '..']}"),
-    ("id too long", changed("patient.id", "P" * 65),
-     f"'{'P' * 65}' does not match '^[A-Za-z0-9._-]{{1,64}}$'"),
+    (
+        "id too long",
+        changed("patient.id", "P" * 65),
+        f"'{'P' * 65}' does not match '^[A-Za-z0-9._-]{{1,64}}$'",
+    ),
     ("name empty", changed("patient.name", ""), "'' should be non-empty"),
     ("name too long", changed("patient.name", "x" * 201), f"'{'x' * 201}' is too long"),
     ("name on two lines", changed("patient.name", "Ana\nSouza"), None),
@@ -223,32 +266,65 @@ INVALID = [
     ("age as text", changed("patient.age", "40"), "'40' is not of type 'integer'"),
     ("language", changed("patient.language", "fr"), "'fr' is not one of ['en']"),
     ("pain over 10", changed("assessment.pain_now", 11), "11 is greater than the maximum of 10"),
-    ("grade over 5", changed("assessment.glute_strength.medius", 5.5),
-     "5.5 is greater than the maximum of 5"),
-    ("grade not a half", changed("assessment.glute_strength.maximus", 3.25),
-     "3.25 is not a multiple of 0.5"),
-    ("clinician too long", changed("assessment.clinician", "x" * 201),
-     f"'{'x' * 201}' is too long"),
-    ("emergency flag cleared", changed("medical_clearance", [
-        {"flag": "saddle_anesthesia", "cleared_by": "Dr. Cho", "date": "2026-11-02"}],
-        profile_data(red_flags={"saddle_anesthesia": "yes"})),
-     ("'saddle_anesthesia' is not one of ['sexual_dysfunction', 'cancer_history', "
-      "'unexplained_weight_loss', 'infection_risk', 'fracture_risk', 'unrelenting_night_pain']")),
-    ("clearance without a doctor", changed("medical_clearance", [
-        {"flag": "cancer_history", "date": "2026-11-02"}], profile_data(**CLEARED)),
-     "'cleared_by' is a required property"),
-    ("clearance note too long", changed("medical_clearance", [
-        {**CLEARED["medical_clearance"][0], "note": "x" * 1001}], profile_data(**CLEARED)),
-     f"'{'x' * 1001}' is too long"),
-    ("include twice", changed("plan.include", ["bridge", "bridge"]),
-     "['bridge', 'bridge'] has non-unique elements"),
+    (
+        "grade over 5",
+        changed("assessment.glute_strength.medius", 5.5),
+        "5.5 is greater than the maximum of 5",
+    ),
+    (
+        "grade not a half",
+        changed("assessment.glute_strength.maximus", 3.25),
+        "3.25 is not a multiple of 0.5",
+    ),
+    (
+        "clinician too long",
+        changed("assessment.clinician", "x" * 201),
+        f"'{'x' * 201}' is too long",
+    ),
+    (
+        "emergency flag cleared",
+        changed(
+            "medical_clearance",
+            [{"flag": "saddle_anesthesia", "cleared_by": "Dr. Cho", "date": "2026-11-02"}],
+            profile_data(red_flags={"saddle_anesthesia": "yes"}),
+        ),
+        (
+            "'saddle_anesthesia' is not one of ['sexual_dysfunction', 'cancer_history', "
+            "'unexplained_weight_loss', 'infection_risk', 'fracture_risk', "
+            "'unrelenting_night_pain']"
+        ),
+    ),
+    (
+        "clearance without a doctor",
+        changed(
+            "medical_clearance",
+            [{"flag": "cancer_history", "date": "2026-11-02"}],
+            profile_data(**CLEARED),
+        ),
+        "'cleared_by' is a required property",
+    ),
+    (
+        "clearance note too long",
+        changed(
+            "medical_clearance",
+            [{**CLEARED["medical_clearance"][0], "note": "x" * 1001}],
+            profile_data(**CLEARED),
+        ),
+        f"'{'x' * 1001}' is too long",
+    ),
+    (
+        "include twice",
+        changed("plan.include", ["bridge", "bridge"]),
+        "['bridge', 'bridge'] has non-unique elements",
+    ),
     ("handout note too long", changed("plan.notes", "x" * 2001), f"'{'x' * 2001}' is too long"),
 ]
 
 
 @pytest.mark.parametrize(("case", "data", "message"), INVALID, ids=[c[0] for c in INVALID])
 def test_invalid_profiles_fail_validation_and_hepplan_refuses_them_too(
-        validator, case, data, message):
+    validator, case, data, message
+):
     found = errors(validator, data)
     assert found
     if message is not None:
@@ -281,10 +357,18 @@ VALID_EDGES = [
     ("language", changed("patient.language", "en")),
     ("every word", changed("assessment.conditions", [c.value for c in Condition])),
     ("clearance", profile_data(**CLEARED)),
-    ("clearance note of 1000", changed("medical_clearance", [
-        {**CLEARED["medical_clearance"][0], "note": "x" * 1000}], profile_data(**CLEARED))),
-    ("plan", changed("plan", {"include": ["bridge"], "exclude": ["clamshell"],
-                              "notes": "x" * 2000})),
+    (
+        "clearance note of 1000",
+        changed(
+            "medical_clearance",
+            [{**CLEARED["medical_clearance"][0], "note": "x" * 1000}],
+            profile_data(**CLEARED),
+        ),
+    ),
+    (
+        "plan",
+        changed("plan", {"include": ["bridge"], "exclude": ["clamshell"], "notes": "x" * 2000}),
+    ),
     ("empty lists", changed("assessment.equipment", [])),
 ]
 
@@ -317,8 +401,12 @@ def test_patterns_are_ecma_262_as_well_as_python(schema):
     node = shutil.which("node")
     if node is None:
         return
-    script = ("for (const p of JSON.parse(process.argv[1])) new RegExp(p, 'u');"
-              "console.log('ok')")
-    result = subprocess.run([node, "-e", script, json.dumps(patterns)], check=False,
-                            capture_output=True, text=True, timeout=30)
+    script = "for (const p of JSON.parse(process.argv[1])) new RegExp(p, 'u');console.log('ok')"
+    result = subprocess.run(
+        [node, "-e", script, json.dumps(patterns)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.stdout.strip() == "ok", result.stderr

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hepplan.profile import parse_profile
 from hepplan.redflags import Level
 from hepplan.screening import screen
-
-from hepplan.profile import parse_profile
 
 from .conftest import RED_FLAG_KEYS, make_profile, profile_data
 
@@ -58,21 +57,43 @@ def test_no_counts_as_no(answer):
 @pytest.mark.parametrize(
     ("case", "assessment", "flags", "expected", "rule"),
     [
-        ("1: cancer + radicular level", {"radicular_level": "L5"}, {"cancer_history": "yes"},
-         "emergency", "RF-COMBO-1"),
-        ("1: cancer + emergency key", {}, {"cancer_history": "yes", "major_trauma": "yes"},
-         "emergency", "RF-COMBO-1"),
+        (
+            "1: cancer + radicular level",
+            {"radicular_level": "L5"},
+            {"cancer_history": "yes"},
+            "emergency",
+            "RF-COMBO-1",
+        ),
+        (
+            "1: cancer + emergency key",
+            {},
+            {"cancer_history": "yes", "major_trauma": "yes"},
+            "emergency",
+            "RF-COMBO-1",
+        ),
         ("1: cancer alone, no nerve signs", {}, {"cancer_history": "yes"}, "urgent", None),
-        ("2: infection + fever", {}, {"infection_risk": "yes",
-                                      "fever_or_systemically_unwell": "unsure"},
-         "emergency", "RF-COMBO-2"),
-        ("3: sexual dysfunction + saddle", {}, {"sexual_dysfunction": "yes",
-                                                "saddle_anesthesia": "yes"},
-         "emergency", "RF-COMBO-3"),
+        (
+            "2: infection + fever",
+            {},
+            {"infection_risk": "yes", "fever_or_systemically_unwell": "unsure"},
+            "emergency",
+            "RF-COMBO-2",
+        ),
+        (
+            "3: sexual dysfunction + saddle",
+            {},
+            {"sexual_dysfunction": "yes", "saddle_anesthesia": "yes"},
+            "emergency",
+            "RF-COMBO-3",
+        ),
         ("3: sexual dysfunction alone", {}, {"sexual_dysfunction": "yes"}, "urgent", None),
-        ("4: two contextual keys", {}, {"unrelenting_night_pain": "yes",
-                                        "unexplained_weight_loss": "yes"},
-         "urgent", "RF-COMBO-4"),
+        (
+            "4: two contextual keys",
+            {},
+            {"unrelenting_night_pain": "yes", "unexplained_weight_loss": "yes"},
+            "urgent",
+            "RF-COMBO-4",
+        ),
         ("4: night pain alone at 40", {}, {"unrelenting_night_pain": "yes"}, "routine", None),
     ],
 )
@@ -87,27 +108,48 @@ def test_combination_rules(case, assessment, flags, expected, rule):
 
 @pytest.mark.parametrize(("age", "expected"), [(50, "routine"), (51, "urgent"), (None, "routine")])
 def test_one_contextual_key_over_50_is_urgent(age, expected):
-    patient = {"id": "T-1", "name": "A", "age": age} if age is not None else {"id": "T-1", "name": "A"}
+    patient = (
+        {"id": "T-1", "name": "A", "age": age} if age is not None else {"id": "T-1", "name": "A"}
+    )
     result = screen(make_profile(patient=patient, red_flags={"unrelenting_night_pain": "yes"}))
     assert result.disposition.word == expected
 
 
 def test_contextual_keys_alone_never_reach_emergency():
-    flags = {k: "yes" for k in ("cancer_history", "unexplained_weight_loss", "infection_risk",
-                                "fracture_risk", "unrelenting_night_pain")}
+    flags = {
+        k: "yes"
+        for k in (
+            "cancer_history",
+            "unexplained_weight_loss",
+            "infection_risk",
+            "fracture_risk",
+            "unrelenting_night_pain",
+        )
+    }
     result = screen(make_profile(patient={"id": "T-1", "name": "A", "age": 80}, red_flags=flags))
     assert result.disposition is Level.URGENT
 
 
 def test_triggered_is_most_serious_first():
-    result = screen(make_profile(red_flags={
-        "unrelenting_night_pain": "yes", "sexual_dysfunction": "yes", "major_trauma": "yes"}))
+    result = screen(
+        make_profile(
+            red_flags={
+                "unrelenting_night_pain": "yes",
+                "sexual_dysfunction": "yes",
+                "major_trauma": "yes",
+            }
+        )
+    )
     assert result.triggered == ("major_trauma", "sexual_dysfunction", "unrelenting_night_pain")
 
 
 def test_cancer_raised_by_combination_sorts_with_emergencies():
-    result = screen(make_profile(assessment={"radicular_level": "S1"},
-                                 red_flags={"cancer_history": "yes", "fracture_risk": "yes"}))
+    result = screen(
+        make_profile(
+            assessment={"radicular_level": "S1"},
+            red_flags={"cancer_history": "yes", "fracture_risk": "yes"},
+        )
+    )
     assert result.triggered == ("cancer_history", "fracture_risk")
     assert result.levels["cancer_history"] is Level.EMERGENCY
 
@@ -128,11 +170,13 @@ def test_clearance_removes_an_urgent_or_routine_key(flag):
 
 
 def test_clearance_takes_a_key_out_of_the_contextual_count():
-    result = screen(make_profile(
-        patient={"id": "T-1", "name": "A", "age": 60},
-        red_flags={"cancer_history": "yes", "unrelenting_night_pain": "yes"},
-        medical_clearance=clearance("cancer_history"),
-    ))
+    result = screen(
+        make_profile(
+            patient={"id": "T-1", "name": "A", "age": 60},
+            red_flags={"cancer_history": "yes", "unrelenting_night_pain": "yes"},
+            medical_clearance=clearance("cancer_history"),
+        )
+    )
     # night pain alone, but at 60: rule 4 still raises it to urgent
     assert result.disposition is Level.URGENT
     assert result.triggered == ("unrelenting_night_pain",)

@@ -98,8 +98,9 @@ class TerminalConsole:
             click.echo()  # the "interrupted" message then starts on a line of its own
             raise
         except UnicodeDecodeError:
-            raise InputError("an answer could not be read as text (UTF-8); nothing was "
-                             "written") from None
+            raise InputError(
+                "an answer could not be read as text (UTF-8); nothing was written"
+            ) from None
         if not line:
             click.echo()
             raise EOFError
@@ -120,8 +121,12 @@ class TerminalConsole:
 
 #: Answers that identify the patient or hold free text: a message about one never repeats it,
 #: as hepplan's file errors do not (stderr ends up in logs and tickets).
-PRIVATE_FIELDS = {(Patient, "name"), (Patient, "email"), (Clearance, "note"),
-                  (PlanChoices, "notes")}
+PRIVATE_FIELDS = {
+    (Patient, "name"),
+    (Patient, "email"),
+    (Clearance, "note"),
+    (PlanChoices, "notes"),
+}
 
 
 def model_problem(model: type[BaseModel], field: str, value: Any) -> str | None:
@@ -175,8 +180,14 @@ class Interview:
     carried over unasked is exactly the mistake screening exists to prevent.
     """
 
-    def __init__(self, console: Console, *, today: dt.date, previous: Profile | None = None,
-                 exercise_ids: Collection[str] = ()):
+    def __init__(
+        self,
+        console: Console,
+        *,
+        today: dt.date,
+        previous: Profile | None = None,
+        exercise_ids: Collection[str] = (),
+    ):
         self.console = console
         self.today = today
         self.previous = previous
@@ -184,8 +195,15 @@ class Interview:
 
     # the question kinds
 
-    def ask(self, label: str, parse: Callable[[str], T], *, default: str | None = None,
-            optional: bool = False, on_help: Callable[[], None] | None = None) -> T | None:
+    def ask(
+        self,
+        label: str,
+        parse: Callable[[str], T],
+        *,
+        default: str | None = None,
+        optional: bool = False,
+        on_help: Callable[[], None] | None = None,
+    ) -> T | None:
         """Ask until ``parse`` takes the answer. Enter keeps ``default``; for an optional
         question, Enter without a default, or ``-``, means none."""
         prompt = f"{label} [{default}]: " if default is not None else f"{label}: "
@@ -212,8 +230,9 @@ class Interview:
         menu = ", ".join(f"{number} {word}" for number, word in enumerate(words, 1))
         return self.ask(f"{label} ({menu})", lambda raw: _pick(raw, words), default=default)
 
-    def choose_many(self, heading: str, words: Iterable[str], *,
-                    default: Iterable[str] = ()) -> tuple[str, ...]:
+    def choose_many(
+        self, heading: str, words: Iterable[str], *, default: Iterable[str] = ()
+    ) -> tuple[str, ...]:
         """A numbered list; any number of its words, by number or word, comma-separated."""
         words = list(words)
         items = [f"{number} {word}" for number, word in enumerate(words, 1)]
@@ -228,13 +247,28 @@ class Interview:
         label = "  Choose any, comma-separated" + (" (Enter for none)" if shown is None else "")
         return self.ask(label, parse, default=shown, optional=True) or ()
 
-    def text(self, label: str, model: type[BaseModel], field: str, *,
-             default: str | None = None, optional: bool = False) -> str | None:
-        return self.ask(label, lambda raw: _checked(model, field, raw),
-                        default=default, optional=optional)
+    def text(
+        self,
+        label: str,
+        model: type[BaseModel],
+        field: str,
+        *,
+        default: str | None = None,
+        optional: bool = False,
+    ) -> str | None:
+        return self.ask(
+            label, lambda raw: _checked(model, field, raw), default=default, optional=optional
+        )
 
-    def date(self, label: str, model: type[BaseModel], *, default: dt.date | None,
-             latest: dt.date, why_latest: Callable[[dt.date], str]) -> dt.date:
+    def date(
+        self,
+        label: str,
+        model: type[BaseModel],
+        *,
+        default: dt.date | None,
+        latest: dt.date,
+        why_latest: Callable[[dt.date], str],
+    ) -> dt.date:
         def parse(raw: str) -> dt.date:
             day = dt.date.fromisoformat(_checked(model, "date", raw))
             if day > latest:
@@ -266,11 +300,19 @@ class Interview:
         answers = {
             "id": self.text("Patient id", Patient, "id", default=before and before.id),
             "name": self.text("Name", Patient, "name", default=before and before.name),
-            "email": self.text("E-mail (optional)", Patient, "email", optional=True,
-                               default=before and before.email),
+            "email": self.text(
+                "E-mail (optional)",
+                Patient,
+                "email",
+                optional=True,
+                default=before and before.email,
+            ),
             "age": self.ask(
-                "Age in years (optional)", lambda raw: _checked(Patient, "age", _number(raw)),
-                optional=True, default=_text_of(before and before.age)),
+                "Age in years (optional)",
+                lambda raw: _checked(Patient, "age", _number(raw)),
+                optional=True,
+                default=_text_of(before and before.age),
+            ),
         }
         return _present(answers)
 
@@ -283,16 +325,22 @@ class Interview:
 
         answers: dict[str, Any] = {
             "date": self.date(
-                "Assessment date (YYYY-MM-DD)", Assessment, default=self.today,
+                "Assessment date (YYYY-MM-DD)",
+                Assessment,
+                default=self.today,
                 latest=self.today,
                 why_latest=lambda day: (
                     f"{day.isoformat()} is in the future; the assessment must have happened "
-                    f"by today ({self.today.isoformat()})")),
-            "clinician": self.text("Clinician", Assessment, "clinician",
-                                   default=previous("clinician")),
+                    f"by today ({self.today.isoformat()})"
+                ),
+            ),
+            "clinician": self.text(
+                "Clinician", Assessment, "clinician", default=previous("clinician")
+            ),
             "side": self.choose("Painful side", _words(Side), default=previous("side")),
-            "piriformis": self.choose("Piriformis", _words(Piriformis),
-                                      default=previous("piriformis")),
+            "piriformis": self.choose(
+                "Piriformis", _words(Piriformis), default=previous("piriformis")
+            ),
         }
         grades = {}
         for muscle in ("medius", "maximus"):
@@ -300,31 +348,48 @@ class Interview:
             grades[muscle] = self.ask(
                 f"Gluteus {muscle} grade, 0-5 (optional)",
                 lambda raw, muscle=muscle: _checked(GluteStrength, muscle, _number(raw)),
-                optional=True, default=_text_of(before_grade))
+                optional=True,
+                default=_text_of(before_grade),
+            )
         answers["glute_strength"] = _present(grades)
         answers["radicular_level"] = self.choose(
-            "Radicular level", _words(RadicularLevel), default=previous("radicular_level"))
+            "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
+        )
         answers["irritability"] = self.choose(
-            "Irritability", _words(Irritability), default=previous("irritability"))
+            "Irritability", _words(Irritability), default=previous("irritability")
+        )
         answers["pain_now"] = self.ask(
             "Pain now, 0-10 (optional)",
             lambda raw: _checked(Assessment, "pain_now", _number(raw)),
-            optional=True, default=_text_of(before and before.pain_now))
+            optional=True,
+            default=_text_of(before and before.pain_now),
+        )
         answers["directional_preference"] = self.choose(
-            "Directional preference", _words(DirectionalPreference),
-            default=previous("directional_preference") or DirectionalPreference.NONE.value)
-        answers["conditions"] = list(self.choose_many(
-            "Conditions", _words(Condition),
-            default=[c.value for c in before.conditions] if before else ()))
-        answers["equipment"] = list(self.choose_many(
-            "Equipment (a chair, a wall and floor space are assumed)", _words(Equipment),
-            default=[e.value for e in before.equipment] if before else ()))
+            "Directional preference",
+            _words(DirectionalPreference),
+            default=previous("directional_preference") or DirectionalPreference.NONE.value,
+        )
+        answers["conditions"] = list(
+            self.choose_many(
+                "Conditions",
+                _words(Condition),
+                default=[c.value for c in before.conditions] if before else (),
+            )
+        )
+        answers["equipment"] = list(
+            self.choose_many(
+                "Equipment (a chair, a wall and floor space are assumed)",
+                _words(Equipment),
+                default=[e.value for e in before.equipment] if before else (),
+            )
+        )
         return _present(answers)
 
     def red_flags(self) -> dict[str, str]:
         self.console.say(
             f"Red flags: ask all {len(redflags.RED_FLAGS)} questions; none can be skipped, "
-            "and unsure counts as yes.")
+            "and unsure counts as yes."
+        )
         answers = {}
         for number, flag in enumerate(redflags.RED_FLAGS, 1):
             self.console.say(f"[{number}/{len(redflags.RED_FLAGS)}] {flag.question}?")
@@ -337,42 +402,75 @@ class Interview:
         if not positive:
             return []
         self.console.say("Medical clearance: a flag a doctor has cleared is not counted.")
-        earlier = {entry.flag: entry
-                   for entry in (self.previous.medical_clearance if self.previous else ())}
+        earlier = {
+            entry.flag: entry
+            for entry in (self.previous.medical_clearance if self.previous else ())
+        }
         entries = []
         for key in positive:
             before = earlier.get(key)
             level = redflags.BY_KEY[key].level.word
             self.console.say(f"{key} ({level}) was answered {answers[key]}.")
-            cleared_by = self.text("  Cleared by (optional)", Clearance, "cleared_by",
-                                   optional=True, default=before and before.cleared_by)
+            cleared_by = self.text(
+                "  Cleared by (optional)",
+                Clearance,
+                "cleared_by",
+                optional=True,
+                default=before and before.cleared_by,
+            )
             if cleared_by is None:
                 continue
             entry = {"flag": key, "cleared_by": cleared_by}
             entry["date"] = self.date(
-                "  Date cleared (YYYY-MM-DD)", Clearance, default=before and before.date,
+                "  Date cleared (YYYY-MM-DD)",
+                Clearance,
+                default=before and before.date,
                 latest=assessed,
                 why_latest=lambda day: (
                     f"{day.isoformat()} is after the assessment ({assessed.isoformat()}); "
-                    "a clearance must come before it"))
-            entry["note"] = self.text("  Note (optional)", Clearance, "note", optional=True,
-                                      default=before and before.note)
+                    "a clearance must come before it"
+                ),
+            )
+            entry["note"] = self.text(
+                "  Note (optional)",
+                Clearance,
+                "note",
+                optional=True,
+                default=before and before.note,
+            )
             entries.append(_present(entry))
         return entries
 
     def plan(self) -> dict[str, Any]:
         before = self.previous.plan if self.previous else None
         self.console.say("Plan (optional): exercise ids from the library; ? lists them.")
-        include = self.ask(
-            "Exercises to include (optional)", lambda raw: self._exercises(raw, ()),
-            optional=True, on_help=self._list_exercises,
-            default=", ".join(before.include) if before and before.include else None) or ()
-        exclude = self.ask(
-            "Exercises to exclude (optional)", lambda raw: self._exercises(raw, include),
-            optional=True, on_help=self._list_exercises,
-            default=", ".join(before.exclude) if before and before.exclude else None) or ()
-        notes = self.text("Note for the handout (optional)", PlanChoices, "notes",
-                          optional=True, default=before and before.notes)
+        include = (
+            self.ask(
+                "Exercises to include (optional)",
+                lambda raw: self._exercises(raw, ()),
+                optional=True,
+                on_help=self._list_exercises,
+                default=", ".join(before.include) if before and before.include else None,
+            )
+            or ()
+        )
+        exclude = (
+            self.ask(
+                "Exercises to exclude (optional)",
+                lambda raw: self._exercises(raw, include),
+                optional=True,
+                on_help=self._list_exercises,
+                default=", ".join(before.exclude) if before and before.exclude else None,
+            )
+            or ()
+        )
+        notes = self.text(
+            "Note for the handout (optional)",
+            PlanChoices,
+            "notes",
+            optional=True,
+            default=before and before.notes,
+        )
         return _present({"include": list(include), "exclude": list(exclude), "notes": notes})
 
     def _exercises(self, raw: str, included: Collection[str]) -> tuple[str, ...]:
@@ -383,8 +481,9 @@ class Interview:
                 hint = f"; did you mean {', '.join(close)}?" if close else "; ? lists them"
                 raise ValueError(f"{part!r} is not an exercise in the library{hint}")
             if part in included:
-                raise ValueError(f"{part} is already included; an exercise cannot be both "
-                                 "included and excluded")
+                raise ValueError(
+                    f"{part} is already included; an exercise cannot be both included and excluded"
+                )
             if part not in chosen:
                 chosen.append(part)
         return tuple(chosen)
@@ -423,8 +522,10 @@ def _pick(raw: str, words: list[str]) -> str:
     for word in words:
         if raw.lower() == word.lower():
             return word
-    raise ValueError(f"{raw!r} is not one of the choices; type a number 1-{len(words)} or a "
-                     f"word: {', '.join(words)}")
+    raise ValueError(
+        f"{raw!r} is not one of the choices; type a number 1-{len(words)} or a "
+        f"word: {', '.join(words)}"
+    )
 
 
 def _text_of(value: float | None) -> str | None:
@@ -465,46 +566,65 @@ def profile_document(profile: Profile) -> dict[str, Any]:
     """A profile as plain data in the key order of CONTRACT.md §1, dates as ISO text, enum
     words in their canonical case, and no key for anything not given."""
     patient, found = profile.patient, profile.assessment
-    grades = {muscle: _number(_shown_number(grade))
-              for muscle in ("medius", "maximus")
-              if (grade := getattr(found.glute_strength, muscle)) is not None}
-    return _present({
-        "format": profile.format,
-        "patient": _present({
-            "id": patient.id,
-            "name": patient.name,
-            "email": patient.email,
-            "age": patient.age,
-            "language": patient.language if "language" in patient.model_fields_set else None,
-        }),
-        "assessment": _present({
-            "date": found.date.isoformat(),
-            "clinician": found.clinician,
-            "side": found.side.value,
-            "piriformis": found.piriformis.value,
-            "glute_strength": grades,
-            "radicular_level": found.radicular_level.value,
-            "irritability": found.irritability.value,
-            "pain_now": found.pain_now,
-            "directional_preference": found.directional_preference.value,
-            "conditions": [condition.value for condition in found.conditions],
-            "equipment": [item.value for item in found.equipment],
-        }),
-        "red_flags": {
-            key: answer.value
-            for key in redflags.KEYS if (answer := profile.red_flags.answer(key)) is not None
-        },
-        "medical_clearance": [
-            _present({"flag": entry.flag, "cleared_by": entry.cleared_by,
-                      "date": entry.date.isoformat(), "note": entry.note})
-            for entry in profile.medical_clearance
-        ],
-        "plan": _present({
-            "include": list(profile.plan.include),
-            "exclude": list(profile.plan.exclude),
-            "notes": profile.plan.notes,
-        }),
-    })
+    grades = {
+        muscle: _number(_shown_number(grade))
+        for muscle in ("medius", "maximus")
+        if (grade := getattr(found.glute_strength, muscle)) is not None
+    }
+    return _present(
+        {
+            "format": profile.format,
+            "patient": _present(
+                {
+                    "id": patient.id,
+                    "name": patient.name,
+                    "email": patient.email,
+                    "age": patient.age,
+                    "language": patient.language
+                    if "language" in patient.model_fields_set
+                    else None,
+                }
+            ),
+            "assessment": _present(
+                {
+                    "date": found.date.isoformat(),
+                    "clinician": found.clinician,
+                    "side": found.side.value,
+                    "piriformis": found.piriformis.value,
+                    "glute_strength": grades,
+                    "radicular_level": found.radicular_level.value,
+                    "irritability": found.irritability.value,
+                    "pain_now": found.pain_now,
+                    "directional_preference": found.directional_preference.value,
+                    "conditions": [condition.value for condition in found.conditions],
+                    "equipment": [item.value for item in found.equipment],
+                }
+            ),
+            "red_flags": {
+                key: answer.value
+                for key in redflags.KEYS
+                if (answer := profile.red_flags.answer(key)) is not None
+            },
+            "medical_clearance": [
+                _present(
+                    {
+                        "flag": entry.flag,
+                        "cleared_by": entry.cleared_by,
+                        "date": entry.date.isoformat(),
+                        "note": entry.note,
+                    }
+                )
+                for entry in profile.medical_clearance
+            ],
+            "plan": _present(
+                {
+                    "include": list(profile.plan.include),
+                    "exclude": list(profile.plan.exclude),
+                    "notes": profile.plan.notes,
+                }
+            ),
+        }
+    )
 
 
 def encode_profile(profile: Profile, *, as_json: bool = False) -> bytes:
@@ -513,8 +633,14 @@ def encode_profile(profile: Profile, *, as_json: bool = False) -> bytes:
     document = profile_document(profile)
     if as_json:
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    text = yaml.dump(document, Dumper=_ProfileDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
+    text = yaml.dump(
+        document,
+        Dumper=_ProfileDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
     return text.encode("utf-8")
 
 
@@ -528,8 +654,12 @@ def screening_lines(result: Screening) -> list[str]:
     if result.refused:
         lines = [f"Screening: {word} — do not prescribe: {keys}"]
     elif result.disposition is Level.ROUTINE:
-        lines = [(f"Screening: {word} — a program may be prescribed; book a routine "
-                  f"doctor's check: {keys}")]
+        lines = [
+            (
+                f"Screening: {word} — a program may be prescribed; book a routine "
+                f"doctor's check: {keys}"
+            )
+        ]
     else:
         lines = [f"Screening: {word} — a program may be prescribed"]
     if result.cleared:
@@ -541,10 +671,15 @@ def next_step(result: Screening, path: Path) -> str:
     command = f"hepplan plan {shlex.quote(str(path))}"
     if not result.refused:
         return f"Next: {command} writes the handout."
-    action = ("go to the emergency department now" if result.disposition is Level.EMERGENCY
-              else "see a doctor within 24 hours")
-    return (f"Do not prescribe a program: the patient must {action}. Run {command} now; it "
-            "writes the redirect document to give them.")
+    action = (
+        "go to the emergency department now"
+        if result.disposition is Level.EMERGENCY
+        else "see a doctor within 24 hours"
+    )
+    return (
+        f"Do not prescribe a program: the patient must {action}. Run {command} now; it "
+        "writes the redirect document to give them."
+    )
 
 
 def refuse_existing(path: Path, force: bool) -> None:
@@ -552,9 +687,15 @@ def refuse_existing(path: Path, force: bool) -> None:
         raise InputError(f"{path}: already exists; use --force to replace it")
 
 
-def assess(output: Path, console: Console, *, previous_path: Path | None = None,
-           force: bool = False, today: dt.date | None = None,
-           exercise_ids: Collection[str] | None = None) -> Profile:
+def assess(
+    output: Path,
+    console: Console,
+    *,
+    previous_path: Path | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+    exercise_ids: Collection[str] | None = None,
+) -> Profile:
     """Interview the clinician, show the screening and write the profile to ``output``.
 
     Every check that could refuse the command runs before the first question, so no answers
@@ -567,8 +708,10 @@ def assess(output: Path, console: Console, *, previous_path: Path | None = None,
     if exercise_ids is None:
         exercise_ids = load_library().exercises
     if previous_path:
-        console.say(f"Answers from {previous_path} are shown in [brackets]: Enter keeps one, "
-                    "- removes an optional one. The red flags are asked afresh.")
+        console.say(
+            f"Answers from {previous_path} are shown in [brackets]: Enter keeps one, "
+            "- removes an optional one. The red flags are asked afresh."
+        )
     else:
         console.say("Enter skips an optional question. Ctrl-C stops without writing anything.")
     interview = Interview(console, today=today, previous=previous, exercise_ids=exercise_ids)
@@ -582,8 +725,12 @@ def assess(output: Path, console: Console, *, previous_path: Path | None = None,
         console.say(line)
     as_json = output.suffix.lower() == ".json"
     raw = encode_profile(profile, as_json=as_json)
-    if parse_profile(decode_document(raw, str(output), json_only=as_json), str(output),
-                     today=today) != profile:
+    if (
+        parse_profile(
+            decode_document(raw, str(output), json_only=as_json), str(output), today=today
+        )
+        != profile
+    ):
         raise RuntimeError(f"{output}: the written profile would not read back the same")
     refuse_existing(output, force)  # created by someone else during the interview
     write_atomic(output, raw)
@@ -647,12 +794,15 @@ def profile_schema() -> dict[str, Any]:
     flags = defs["RedFlags"]
     flags["description"] = (
         "The answer to every red-flag question of CLINICAL.md §1: all are required here, as "
-        "hepplan plans nothing while one is unanswered.")
+        "hepplan plans nothing while one is unanswered."
+    )
     flags["required"] = list(redflags.KEYS)
     for field in flags["properties"].values():
         field.pop("default", None)
-        field["anyOf"] = [{"$ref": "#/$defs/Answer"},
-                          {"type": "boolean", "description": "true is read as yes, false as no"}]
+        field["anyOf"] = [
+            {"$ref": "#/$defs/Answer"},
+            {"type": "boolean", "description": "true is read as yes, false as no"},
+        ]
 
     clearance = defs["Clearance"]["properties"]
     _refine(clearance["flag"], enum=list(CLEARABLE))
@@ -675,6 +825,7 @@ def profile_schema() -> dict[str, Any]:
             "keys are errors. Rules across keys are checked by hepplan only: the assessment "
             "date is not in the future; a clearance is for a flag answered yes or unsure, "
             "dated on or before the assessment, at most one per flag; no exercise is both "
-            "included and excluded."),
+            "included and excluded."
+        ),
         **{key: value for key, value in schema.items() if key not in ("title", "description")},
     }

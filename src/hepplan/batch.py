@@ -73,8 +73,13 @@ class Inputs:
     """What a run is given. The library is read and validated only when some profile needs
     planning: a rerun with nothing changed only hashes its files."""
 
-    def __init__(self, library_dir: Path | None, clinic: Clinic, large_print: bool,
-                 today: dt.date | None = None):
+    def __init__(
+        self,
+        library_dir: Path | None,
+        clinic: Clinic,
+        large_print: bool,
+        today: dt.date | None = None,
+    ):
         from .resources import default_library_dir
 
         self.library_dir = library_dir or default_library_dir()
@@ -87,8 +92,9 @@ class Inputs:
     def settings(self) -> Settings:
         from .library import load_library
 
-        return Settings(load_library(self.library_dir), self.clinic, self.large_print,
-                        self.context, self.today)
+        return Settings(
+            load_library(self.library_dir), self.clinic, self.large_print, self.context, self.today
+        )
 
 
 def library_fingerprint(directory: Path) -> str:
@@ -166,8 +172,13 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     from .screening import screen
 
     if settings.version != __version__:  # its documents would not match the digests
-        return Result("failed", errors=[f"{source}: not built: this worker runs hepplan "
-                                        f"{__version__}, the coordinator {settings.version}"])
+        return Result(
+            "failed",
+            errors=[
+                f"{source}: not built: this worker runs hepplan "
+                f"{__version__}, the coordinator {settings.version}"
+            ],
+        )
     try:
         raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
         profile = parse_profile(raw, source, today=settings.today)
@@ -182,8 +193,12 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     except LibraryError as exc:
         return Result("failed", patient, errors=exc.problems)
     if decision.status == "incomplete":
-        return Result("incomplete", patient, disposition=decision.disposition, errors=[
-            f"{source}: red_flags.{key}: not answered" for key in decision.missing])
+        return Result(
+            "incomplete",
+            patient,
+            disposition=decision.disposition,
+            errors=[f"{source}: red_flags.{key}: not answered" for key in decision.missing],
+        )
     digest = program_digest(settings, profile, decision)
     result = Result(decision.status, patient, digest, disposition=decision.disposition)
     if digest != previous:
@@ -236,7 +251,10 @@ class Report:
     internal: int = 0
     emailed: int = 0
     not_emailed: int = 0
-    _spool: IO[str] = field(default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8"))
+    # The spool lives as long as the report and is closed by it, so no `with` block fits.
+    _spool: IO[str] = field(
+        default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+    )
 
     def add(self, item: Item) -> None:
         if item.status == "prescribed":
@@ -313,8 +331,10 @@ class Manifest:
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:
-            warn(f"{path}: the manifest could not be read; starting a new one "
-                 "(every document will be checked and rebuilt if needed)")
+            warn(
+                f"{path}: the manifest could not be read; starting a new one "
+                "(every document will be checked and rebuilt if needed)"
+            )
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     Path(f"{path}{suffix}").unlink()
@@ -343,8 +363,10 @@ class Manifest:
         return Row(*found) if found else None
 
     def put(self, row: Row) -> None:
-        self.db.execute("INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        tuple(asdict(row).values()))
+        self.db.execute(
+            "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            tuple(asdict(row).values()),
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -373,8 +395,11 @@ def find_profiles(root: Path, skip: Path) -> list[Path]:
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip]
-        found += [here / name for name in files
-                  if name.lower().endswith(SUFFIXES) and not name.startswith(".")]
+        found += [
+            here / name
+            for name in files
+            if name.lower().endswith(SUFFIXES) and not name.startswith(".")
+        ]
     return sorted(found, key=lambda path: path.relative_to(root).parts)
 
 
@@ -392,8 +417,10 @@ def _locked(state: Path, patience: float = 2.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise OutputError(f"{state.parent}: another hepplan batch is writing here; "
-                                      "wait for it to finish") from None
+                    raise OutputError(
+                        f"{state.parent}: another hepplan batch is writing here; "
+                        "wait for it to finish"
+                    ) from None
                 time.sleep(0.05)
         _LOCK_FD = handle.fileno()
         yield
@@ -424,22 +451,25 @@ class Executor:
             try:
                 self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
-                raise OutputError(f"--scheduler: cannot reach the Dask scheduler at "
-                                  f"{self.scheduler} ({exc})") from None
+                raise OutputError(
+                    f"--scheduler: cannot reach the Dask scheduler at {self.scheduler} ({exc})"
+                ) from None
             self.remote_settings = self.client.scatter(settings, broadcast=True)
             self.width = max(1, sum(self.client.nthreads().values())) * WINDOW_PER_WORKER
         elif self.jobs > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
-                                            initargs=(settings,))
+            self.pool = ProcessPoolExecutor(
+                self.jobs, initializer=_init_worker, initargs=(settings,)
+            )
 
     def submit(self, source: str, data: bytes, previous: str | None):
         if not self.started:
             self.start()
         if self.client is not None:
-            return self.client.submit(build_one, self.remote_settings, source, data, previous,
-                                      pure=False)
+            return self.client.submit(
+                build_one, self.remote_settings, source, data, previous, pure=False
+            )
         if self.pool is not None:
             return self.pool.submit(_build_in_worker, source, data, previous)
         return _Done(build_one(self.inputs.settings, source, data, previous))
@@ -462,13 +492,15 @@ def _reachable(address: str) -> None:
 
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
     if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
-        raise InputError(f"--scheduler: {address!r} is not an address like "
-                         "tcp://scheduler.example.org:8786")
+        raise InputError(
+            f"--scheduler: {address!r} is not an address like tcp://scheduler.example.org:8786"
+        )
     try:
         socket.create_connection((parts.hostname, parts.port), timeout=10).close()
     except OSError as exc:
-        raise OutputError(f"--scheduler: cannot reach the Dask scheduler at {address} "
-                          f"({exc.strerror or exc})") from None
+        raise OutputError(
+            f"--scheduler: cannot reach the Dask scheduler at {address} ({exc.strerror or exc})"
+        ) from None
 
 
 @dataclass
@@ -487,9 +519,17 @@ class _Raised:
         raise self.error
 
 
-def run(profiles_dir: Path, out_dir: Path, *, inputs: Inputs, jobs: int,
-        scheduler: str | None = None, mailer=None, warn: Callable[[str], None] = print,
-        progress: Callable[[int], Callable[[int], Any] | None] | None = None) -> Report:
+def run(
+    profiles_dir: Path,
+    out_dir: Path,
+    *,
+    inputs: Inputs,
+    jobs: int,
+    scheduler: str | None = None,
+    mailer=None,
+    warn: Callable[[str], None] = print,
+    progress: Callable[[int], Callable[[int], Any] | None] | None = None,
+) -> Report:
     """Build every profile's document under ``out_dir``; return the report.
 
     ``progress(total)`` is called once the profiles are counted and may return a function
@@ -510,7 +550,8 @@ def run(profiles_dir: Path, out_dir: Path, *, inputs: Inputs, jobs: int,
         manifest = Manifest(state / MANIFEST, warn)
         try:
             return _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn).go(
-                Executor(inputs, jobs, scheduler), progress)
+                Executor(inputs, jobs, scheduler), progress
+            )
         finally:
             manifest.close()
 
@@ -547,8 +588,7 @@ class _Run:
 
             try:
                 raw = decode_document(data, entry.name, json_only=key.lower().endswith(".json"))
-                entry.patient = parse_profile(raw, entry.name, today=self.inputs.today
-                                              ).patient.id
+                entry.patient = parse_profile(raw, entry.name, today=self.inputs.today).patient.id
             except InputError as exc:
                 entry.errors = exc.problems
         return entries
@@ -557,8 +597,10 @@ class _Run:
         try:
             size = entry.path.stat().st_size
             if size > MAX_DOCUMENT_BYTES:
-                entry.errors = [f"{entry.name}: the file is {size:,} bytes; at most "
-                                f"{MAX_DOCUMENT_BYTES:,} are read"]
+                entry.errors = [
+                    f"{entry.name}: the file is {size:,} bytes; at most "
+                    f"{MAX_DOCUMENT_BYTES:,} are read"
+                ]
                 return None
             return entry.path.read_bytes()
         except OSError as exc:
@@ -576,8 +618,10 @@ class _Run:
             if len(same) > 1:
                 for entry in same:
                     others = ", ".join(e.name for e in same if e is not entry)
-                    entry.errors = [f"{entry.name}: patient.id: {entry.patient!r} is also the id "
-                                    f"in {others}; no document was written for either"]
+                    entry.errors = [
+                        f"{entry.name}: patient.id: {entry.patient!r} is also the id "
+                        f"in {others}; no document was written for either"
+                    ]
 
     # 3. schedule, collect in order, write, record
     def go(self, executor: Executor, progress) -> Report:
@@ -592,8 +636,17 @@ class _Run:
                 if entry.errors:
                     pending.append((entry, row, None))
                 elif self._unchanged(entry, row, inputs):
-                    pending.append((entry, row, _Done(Result(
-                        row.status, row.patient, row.digest, disposition=row.disposition))))
+                    pending.append(
+                        (
+                            entry,
+                            row,
+                            _Done(
+                                Result(
+                                    row.status, row.patient, row.digest, disposition=row.disposition
+                                )
+                            ),
+                        )
+                    )
                 else:
                     data = self._read(entry)
                     if data is None:
@@ -615,9 +668,14 @@ class _Run:
         return self.report
 
     def _unchanged(self, entry: Entry, row: Row | None, inputs: str) -> bool:
-        return bool(row and row.file_sha == entry.file_sha and row.inputs == inputs
-                    and row.status in ("prescribed", "refused")
-                    and row.pdf == f"{entry.patient}.pdf" and self._pdf_intact(row))
+        return bool(
+            row
+            and row.file_sha == entry.file_sha
+            and row.inputs == inputs
+            and row.status in ("prescribed", "refused")
+            and row.pdf == f"{entry.patient}.pdf"
+            and self._pdf_intact(row)
+        )
 
     def _pdf_intact(self, row: Row) -> bool:
         if not row.pdf:
@@ -636,18 +694,37 @@ class _Run:
             except HepplanError as exc:
                 result = Result("failed", entry.patient, errors=exc.problems)
             except Exception as exc:  # a worker died or raised: this profile is not built
-                result = Result("failed", entry.patient, errors=[
-                    f"{entry.name}: not built: {_describe(exc)}; run the batch again"])
+                result = Result(
+                    "failed",
+                    entry.patient,
+                    errors=[f"{entry.name}: not built: {_describe(exc)}; run the batch again"],
+                )
         self._finish(entry, row, result, inputs)
         if progress:
             progress(1)
 
     def _finish(self, entry: Entry, row: Row | None, result: Result, inputs: str) -> None:
-        item = Item(entry.name, result.patient, result.status, "none", result.disposition,
-                    errors=result.errors)
-        new = Row(entry.key, entry.file_sha or "", inputs, result.patient, result.status,
-                  result.disposition, result.digest, None, None, None,
-                  row.emailed if row else None)
+        item = Item(
+            entry.name,
+            result.patient,
+            result.status,
+            "none",
+            result.disposition,
+            errors=result.errors,
+        )
+        new = Row(
+            entry.key,
+            entry.file_sha or "",
+            inputs,
+            result.patient,
+            result.status,
+            result.disposition,
+            result.digest,
+            None,
+            None,
+            None,
+            row.emailed if row else None,
+        )
         if result.status in ("prescribed", "refused"):
             name = f"{result.patient}.pdf"
             item.pdf = name
@@ -693,8 +770,9 @@ class _Run:
         try:
             self.mailer(entry, self.out / row.pdf, self.inputs.settings)
         except HepplanError as exc:
-            item.errors.extend(p if p.startswith(entry.name) else f"{entry.name}: {p}"
-                               for p in exc.problems)
+            item.errors.extend(
+                p if p.startswith(entry.name) else f"{entry.name}: {p}" for p in exc.problems
+            )
             if exc.exit_code == 1:
                 self.report.internal += 1
             else:
@@ -721,16 +799,23 @@ class Mailer:
 
         profile = load_profile(entry.path, today=settings.today)
         if profile.patient.email is None:
-            raise InputError(f"{entry.name}: patient.email is not set; the program was built "
-                             "but not e-mailed")
-        decision = plan_program(profile, settings.library, screen(profile),
-                                source=entry.name)
+            raise InputError(
+                f"{entry.name}: patient.email is not set; the program was built but not e-mailed"
+            )
+        decision = plan_program(profile, settings.library, screen(profile), source=entry.name)
         if not decision.prescribed:  # the profile changed since it was built
             raise OutputError(f"{entry.name}: changed while the batch ran; not e-mailed")
-        recipient = parse_address(profile.patient.email, f"{entry.name}: patient.email",
-                                  display_name=profile.patient.name)
-        message = build_message(profile, decision, settings.clinic, pdf.read_bytes(),
-                                sender=self.sender, recipient=recipient)
+        recipient = parse_address(
+            profile.patient.email, f"{entry.name}: patient.email", display_name=profile.patient.name
+        )
+        message = build_message(
+            profile,
+            decision,
+            settings.clinic,
+            pdf.read_bytes(),
+            sender=self.sender,
+            recipient=recipient,
+        )
         self.transport.send(self.sender.addr_spec, recipient.addr_spec, message)
 
 

@@ -17,7 +17,9 @@ import click
 from . import __version__
 
 PROFILE = click.argument("profile", type=click.Path(path_type=Path, dir_okay=True))
-JSON_OUT = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+JSON_OUT = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
+)
 LIBRARY = click.option(
     "--library",
     "library_dir",
@@ -36,21 +38,36 @@ LARGE_PRINT = click.option(
 
 
 SMTP_OPTIONS = [
-    click.option("--from", "from_addr", metavar="ADDR",
-                 help="The sender, e.g. 'Riverside PT <frontdesk@example.org>'. "
-                      "Also HEPPLAN_SMTP_FROM, or smtp.from or email in the clinic file."),
-    click.option("--smtp-host", metavar="HOST",
-                 help="The mail server. Also HEPPLAN_SMTP_HOST, or smtp.host in the clinic "
-                      "file."),
-    click.option("--smtp-port", type=click.IntRange(1, 65535), metavar="PORT",
-                 help="Default 587 for starttls, 465 for ssl, 25 for none. Also "
-                      "HEPPLAN_SMTP_PORT."),
-    click.option("--security", type=click.Choice(["starttls", "ssl", "none"]),
-                 help="Default starttls. 'none' is allowed only for a server on this machine. "
-                      "Also HEPPLAN_SMTP_SECURITY."),
-    click.option("--user", metavar="USER",
-                 help="Log in as USER; the password comes only from HEPPLAN_SMTP_PASSWORD. "
-                      "Also HEPPLAN_SMTP_USER."),
+    click.option(
+        "--from",
+        "from_addr",
+        metavar="ADDR",
+        help="The sender, e.g. 'Riverside PT <frontdesk@example.org>'. "
+        "Also HEPPLAN_SMTP_FROM, or smtp.from or email in the clinic file.",
+    ),
+    click.option(
+        "--smtp-host",
+        metavar="HOST",
+        help="The mail server. Also HEPPLAN_SMTP_HOST, or smtp.host in the clinic file.",
+    ),
+    click.option(
+        "--smtp-port",
+        type=click.IntRange(1, 65535),
+        metavar="PORT",
+        help="Default 587 for starttls, 465 for ssl, 25 for none. Also HEPPLAN_SMTP_PORT.",
+    ),
+    click.option(
+        "--security",
+        type=click.Choice(["starttls", "ssl", "none"]),
+        help="Default starttls. 'none' is allowed only for a server on this machine. "
+        "Also HEPPLAN_SMTP_SECURITY.",
+    ),
+    click.option(
+        "--user",
+        metavar="USER",
+        help="Log in as USER; the password comes only from HEPPLAN_SMTP_PASSWORD. "
+        "Also HEPPLAN_SMTP_USER.",
+    ),
 ]
 
 
@@ -155,73 +172,121 @@ def plan(profile, output, as_json, library_dir, clinic_file, large_print):
 def _report_plan(patient: str, decision, output: Path, emergency_number: str) -> None:
     if decision.status == "prescribed":
         extra = " — also book a routine doctor's check" if decision.see_doctor_about else ""
-        _say(f"{patient}: program prescribed (disposition {decision.disposition}); "
-             f"wrote {output}{extra}")
+        _say(
+            f"{patient}: program prescribed (disposition {decision.disposition}); "
+            f"wrote {output}{extra}"
+        )
     elif decision.status == "refused":
         action = (
             f"go to the emergency department now, or call {emergency_number}"
             if decision.disposition == "emergency"
             else "see a doctor within 24 hours"
         )
-        _say(f"{patient}: {decision.disposition.upper()} — do not prescribe "
-             f"({', '.join(decision.triggered)}). The patient must {action}. "
-             f"Wrote the redirect document to {output}")
+        _say(
+            f"{patient}: {decision.disposition.upper()} — do not prescribe "
+            f"({', '.join(decision.triggered)}). The patient must {action}. "
+            f"Wrote the redirect document to {output}"
+        )
     else:
-        _report_missing(patient, decision.missing, decision.disposition, decision.triggered,
-                        emergency_number)
+        _report_missing(
+            patient, decision.missing, decision.disposition, decision.triggered, emergency_number
+        )
 
 
 def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None:
     """What the clinician must act on: every refusal made this run, every problem."""
     if item["status"] == "refused" and item["action"] == "built":
-        action = (f"go to the emergency department now, or call {emergency_number}"
-                  if item["disposition"] == "emergency" else "see a doctor within 24 hours")
-        _say(f"{item['patient']}: {item['disposition'].upper()} — do not prescribe; contact the "
-             f"patient directly: they must {action}. Redirect: {out_dir / item['pdf']}")
+        action = (
+            f"go to the emergency department now, or call {emergency_number}"
+            if item["disposition"] == "emergency"
+            else "see a doctor within 24 hours"
+        )
+        _say(
+            f"{item['patient']}: {item['disposition'].upper()} — do not prescribe; contact the "
+            f"patient directly: they must {action}. Redirect: {out_dir / item['pdf']}"
+        )
     elif item["status"] == "incomplete":
-        _say(f"{item['patient']}: screening incomplete; nothing written. Ask: "
-             + ", ".join(line.rsplit(": ", 2)[-2] for line in item["errors"]))
+        _say(
+            f"{item['patient']}: screening incomplete; nothing written. Ask: "
+            + ", ".join(line.rsplit(": ", 2)[-2] for line in item["errors"])
+        )
         if item["disposition"] in ("urgent", "emergency"):
-            _say(f"{item['patient']}: but the answers given are already "
-                 f"{item['disposition'].upper()}: do not wait for the rest; contact the patient "
-                 "directly now")
+            _say(
+                f"{item['patient']}: but the answers given are already "
+                f"{item['disposition'].upper()}: do not wait for the rest; contact the patient "
+                "directly now"
+            )
         return
     elif item["action"] == "removed":
-        _say(f"{item['patient'] or item['profile']}: removed the earlier document, which no "
-             "longer matches a valid, fully screened profile")
+        _say(
+            f"{item['patient'] or item['profile']}: removed the earlier document, which no "
+            "longer matches a valid, fully screened profile"
+        )
     for problem in item["errors"]:
         _say(f"error: {problem}")
 
 
-def _report_missing(patient: str, missing, disposition: str = "none",
-                    triggered=(), emergency_number: str = "911") -> None:
-    _say(f"{patient}: screening incomplete; no program was written. "
-         "Ask these red-flag questions and record the answers:")
+def _report_missing(
+    patient: str, missing, disposition: str = "none", triggered=(), emergency_number: str = "911"
+) -> None:
+    _say(
+        f"{patient}: screening incomplete; no program was written. "
+        "Ask these red-flag questions and record the answers:"
+    )
     for key in missing:
         _say(f"  red_flags.{key}")
     if disposition in ("urgent", "emergency"):  # never let a known emergency wait
-        action = (f"go to the emergency department now, or call {emergency_number}"
-                  if disposition == "emergency" else "see a doctor within 24 hours")
-        _say(f"{patient}: but the answers given are already {disposition.upper()} "
-             f"({', '.join(triggered)}): do not wait for the rest. The patient must {action}.")
+        action = (
+            f"go to the emergency department now, or call {emergency_number}"
+            if disposition == "emergency"
+            else "see a doctor within 24 hours"
+        )
+        _say(
+            f"{patient}: but the answers given are already {disposition.upper()} "
+            f"({', '.join(triggered)}): do not wait for the rest. The patient must {action}."
+        )
 
 
 @cli.command()
 @PROFILE
-@click.option("--to", "to_addr", metavar="ADDR",
-              help="Send to this address. Default: patient.email from the profile.")
+@click.option(
+    "--to",
+    "to_addr",
+    metavar="ADDR",
+    help="Send to this address. Default: patient.email from the profile.",
+)
 @smtp_options
-@click.option("--eml", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-              help="Write the exact message to FILE and send nothing.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Where to write the redirect document if the profile is refused. "
-                   "Default: <patient id>.pdf in the current folder.")
+@click.option(
+    "--eml",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Write the exact message to FILE and send nothing.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the redirect document if the profile is refused. "
+    "Default: <patient id>.pdf in the current folder.",
+)
 @LIBRARY
 @CLINIC
 @LARGE_PRINT
 @reports_errors
-def email(profile, to_addr, from_addr, smtp_host, smtp_port, security, user, eml, output,
-          library_dir, clinic_file, large_print):
+def email(
+    profile,
+    to_addr,
+    from_addr,
+    smtp_host,
+    smtp_port,
+    security,
+    user,
+    eml,
+    output,
+    library_dir,
+    clinic_file,
+    large_print,
+):
     """E-mail the patient's program as a PDF attachment.
 
     Only a prescribed program is ever sent. When red flags need medical care, nothing is sent:
@@ -252,27 +317,43 @@ def email(profile, to_addr, from_addr, smtp_host, smtp_port, security, user, eml
         _report_refused_email(patient.id, decision, output, clinic.emergency_number)
         sys.exit(core.EXIT_REFUSED)
     if decision.status == "incomplete":
-        _report_missing(patient.id, decision.missing, decision.disposition, decision.triggered,
-                        clinic.emergency_number)
+        _report_missing(
+            patient.id,
+            decision.missing,
+            decision.disposition,
+            decision.triggered,
+            clinic.emergency_number,
+        )
         _say(f"{patient.id}: nothing was e-mailed")
         sys.exit(core.EXIT_INCOMPLETE)
 
     if to_addr is None and patient.email is None:
         raise InputError(f"{profile}: patient.email is not set; give --to ADDR")
-    recipient = mail.parse_address(to_addr if to_addr is not None else patient.email,
-                                   "--to" if to_addr is not None else f"{profile}: patient.email",
-                                   display_name=patient.name)
+    recipient = mail.parse_address(
+        to_addr if to_addr is not None else patient.email,
+        "--to" if to_addr is not None else f"{profile}: patient.email",
+        display_name=patient.name,
+    )
     sender = _sender(clinic, clinic_file, from_addr)
     if eml is not None:
         check_output_path(eml)
         transport = mail.EmlWriter(eml)
     else:
-        transport = _transport(clinic, clinic_file, {
-            "smtp_host": smtp_host, "smtp_port": smtp_port, "security": security, "user": user,
-        }, patient.id)
+        transport = _transport(
+            clinic,
+            clinic_file,
+            {
+                "smtp_host": smtp_host,
+                "smtp_port": smtp_port,
+                "security": security,
+                "user": user,
+            },
+            patient.id,
+        )
     pdf = core.render_document(outcome, clinic, large_print=large_print)
-    message = mail.build_message(outcome.profile, decision, clinic, pdf,
-                                 sender=sender, recipient=recipient)
+    message = mail.build_message(
+        outcome.profile, decision, clinic, pdf, sender=sender, recipient=recipient
+    )
     result = transport.send(sender.addr_spec, recipient.addr_spec, message)
     if eml is None:
         _say(f"{patient.id}: program e-mailed to {recipient.addr_spec} ({result})")
@@ -286,10 +367,14 @@ def _report_refused_email(patient: str, decision, output: Path, emergency_number
         if decision.disposition == "emergency"
         else "see a doctor within 24 hours"
     )
-    _say(f"{patient}: {decision.disposition.upper()} — do not prescribe "
-         f"({', '.join(decision.triggered)}). Nothing was e-mailed.")
-    _say(f"Contact the patient directly, by phone or in person, now: they must {action}. "
-         f"Wrote the redirect document to {output}; give it to them in person.")
+    _say(
+        f"{patient}: {decision.disposition.upper()} — do not prescribe "
+        f"({', '.join(decision.triggered)}). Nothing was e-mailed."
+    )
+    _say(
+        f"Contact the patient directly, by phone or in person, now: they must {action}. "
+        f"Wrote the redirect document to {output}; give it to them in person."
+    )
 
 
 def _clinic_label(clinic_file) -> str:
@@ -302,8 +387,10 @@ def _sender(clinic, clinic_file, from_addr):
     from .errors import InputError
 
     if not clinic.phone:
-        raise InputError(f"{_clinic_label(clinic_file)}: phone: the e-mail tells the patient "
-                         "when to call the clinic, so the clinic file must give its phone number")
+        raise InputError(
+            f"{_clinic_label(clinic_file)}: phone: the e-mail tells the patient "
+            "when to call the clinic, so the clinic file must give its phone number"
+        )
     return mail.resolve_sender(from_addr, os.environ, clinic, _clinic_label(clinic_file))
 
 
@@ -312,29 +399,58 @@ def _transport(clinic, clinic_file, options, who: str):
     from . import mail
 
     settings = mail.resolve_settings(options, os.environ, clinic, _clinic_label(clinic_file))
-    return mail.SmtpSender(settings, on_retry=lambda reason, delay: _say(
-        f"{who}: {reason}; trying again in {delay:g} s"))
+    return mail.SmtpSender(
+        settings,
+        on_retry=lambda reason, delay: _say(f"{who}: {reason}; trying again in {delay:g} s"),
+    )
 
 
 @cli.command()
 @click.argument("profiles_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="The folder for the documents: <patient id>.pdf each.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256),
-              help="Worker processes. Default: the number of cores.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Run on a Dask cluster, e.g. tcp://scheduler.example.org:8786 "
-                   "(pip install 'hepplan[dask]').")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder for the documents: <patient id>.pdf each.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    help="Worker processes. Default: the number of cores.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster, e.g. tcp://scheduler.example.org:8786 "
+    "(pip install 'hepplan[dask]').",
+)
 @JSON_OUT
 @LIBRARY
 @CLINIC
 @LARGE_PRINT
-@click.option("--email", "send_email", is_flag=True,
-              help="E-mail each newly built program to patient.email (once per program).")
+@click.option(
+    "--email",
+    "send_email",
+    is_flag=True,
+    help="E-mail each newly built program to patient.email (once per program).",
+)
 @smtp_options
 @reports_errors
-def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_file,
-          large_print, send_email, **smtp):
+def batch(
+    profiles_dir,
+    out_dir,
+    jobs,
+    scheduler,
+    as_json,
+    library_dir,
+    clinic_file,
+    large_print,
+    send_email,
+    **smtp,
+):
     """Build every patient's document from a folder of profiles, rebuilding only what changed.
 
     Reads every *.yaml, *.yml and *.json under PROFILES_DIR and writes OUT_DIR/<patient id>.pdf:
@@ -369,14 +485,23 @@ def batch(profiles_dir, out_dir, jobs, scheduler, as_json, library_dir, clinic_f
         raise InputError("--from, --smtp-host, --smtp-port, --security and --user need --email")
     jobs = jobs or os.cpu_count() or 1
     with contextlib.ExitStack() as stack:
+
         def progress(total: int):
             if not sys.stderr.isatty():
                 return None
             bar = click.progressbar(length=total, label="Building", file=sys.stderr)
             return stack.enter_context(bar).update
 
-        report = batching.run(profiles_dir, out_dir, inputs=inputs, jobs=jobs,
-                              scheduler=scheduler, mailer=mailer, warn=_say, progress=progress)
+        report = batching.run(
+            profiles_dir,
+            out_dir,
+            inputs=inputs,
+            jobs=jobs,
+            scheduler=scheduler,
+            mailer=mailer,
+            warn=_say,
+            progress=progress,
+        )
     try:
         for item in report.items():
             _report_batch_item(item, out_dir, clinic.emergency_number)
@@ -407,15 +532,21 @@ def screen(profile, as_json):
     loaded = load_profile(profile)
     result = run_screening(loaded)
     if as_json:
-        click.echo(json.dumps({
-            "status": result.status,
-            "disposition": result.disposition.word,
-            "triggered": list(result.triggered),
-            "missing": list(result.missing),
-            "library_version": load_library().version,
-            "phases": [],
-            "trace": list(result.trace),
-        }, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "status": result.status,
+                    "disposition": result.disposition.word,
+                    "triggered": list(result.triggered),
+                    "missing": list(result.missing),
+                    "library_version": load_library().version,
+                    "phases": [],
+                    "trace": list(result.trace),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     patient = loaded.patient.id
     if result.status == "incomplete":
         _report_missing(patient, result.missing, result.disposition.word, result.triggered)
@@ -441,12 +572,21 @@ def screen(profile, as_json):
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Where to write the profile: YAML, or JSON for a .json name.")
-@click.option("--from", "previous", type=click.Path(path_type=Path, dir_okay=False),
-              metavar="EXISTING",
-              help="A follow-up visit: offer this profile's answers as defaults. The red flags "
-                   "are asked afresh.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to write the profile: YAML, or JSON for a .json name.",
+)
+@click.option(
+    "--from",
+    "previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="EXISTING",
+    help="A follow-up visit: offer this profile's answers as defaults. The red flags "
+    "are asked afresh.",
+)
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @reports_errors
 def assess(output, previous, force):
@@ -594,8 +734,14 @@ def library_check(library_dir):
 
 @library.command("pictures")
 @click.argument("exercise_ids", nargs=-1)
-@click.option("-o", "--output", type=click.Path(path_type=Path), default="pictures.pdf",
-              show_default=True, help="Where to write the PDF.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default="pictures.pdf",
+    show_default=True,
+    help="Where to write the PDF.",
+)
 @LIBRARY
 @reports_errors
 def library_pictures(exercise_ids, output, library_dir):

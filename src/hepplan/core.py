@@ -53,14 +53,14 @@ def render_document(outcome: Outcome, clinic: Clinic, *, large_print: bool = Fal
 
 
 __all__ = [
+    "EXIT_INCOMPLETE",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
     "Outcome",
     "decide",
-    "render_document",
     "load_clinic",
     "load_library",
-    "EXIT_OK",
-    "EXIT_INTERNAL",
-    "EXIT_USAGE",
-    "EXIT_REFUSED",
-    "EXIT_INCOMPLETE",
+    "render_document",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
-from reportlab.platypus import Flowable
 from reportlab.lib import colors
+from reportlab.platypus import Flowable
 
 from .pose import HEAD_RADIUS, Frame, Pose, Props, lowest, skeleton
 
@@ -28,7 +29,8 @@ class _Scene:
 
     points: dict[str, tuple[float, float]]
     lines: list[tuple[tuple[float, float], tuple[float, float], object, float]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     rects: list[tuple[float, float, float, float]] = field(default_factory=list)
     circles: list[tuple[float, float, float, object]] = field(default_factory=list)
     floor: float = 0.0
@@ -116,7 +118,7 @@ def _scene(frame: Frame, props: Props) -> _Scene:
         if side == "near":
             scene.lines.append((p["hip"], p["shoulder"], NEAR, LIMB_WIDTH + 1.2))
         for chain in chains:
-            for a, b in zip(chain, chain[1:]):
+            for a, b in itertools.pairwise(chain):
                 scene.lines.append((p[a], p[b], colour, LIMB_WIDTH))
     neck_end = _towards(p["shoulder"], p["head"], HEAD_RADIUS)
     scene.lines.append((p["shoulder"], neck_end, NEAR, LIMB_WIDTH))
@@ -140,13 +142,19 @@ class PoseDrawing(Flowable):
     """Start and end frames side by side, drawn straight onto the canvas (no graphics tree:
     a handout holds a dozen of these, and direct canvas calls cost a fraction)."""
 
-    def __init__(self, pose: Pose, width: float, height: float, font: str,
-                 labels: tuple[str, str] = ("Start", "End")):
+    def __init__(
+        self,
+        pose: Pose,
+        width: float,
+        height: float,
+        font: str,
+        labels: tuple[str, str] = ("Start", "End"),
+    ):
         super().__init__()
         self.pose, self.width, self.height = pose, width, height
         self.font, self.labels = font, labels
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+    def wrap(self, availWidth, availHeight):
         return self.width, self.height
 
     def draw(self) -> None:
@@ -159,12 +167,12 @@ class PoseDrawing(Flowable):
         scenes = [_scene(self.pose.start, self.pose.props), _scene(self.pose.end, self.pose.props)]
         boxes = [scene.bounds() for scene in scenes]
         span_w = max(b[2] - b[0] for b in boxes) + 6
-        span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes)) + 4
+        span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes, strict=False)) + 4
         scale = min(frame_w / span_w, frame_h / span_h)
         canvas.saveState()
         canvas.setLineCap(1)
         canvas.setLineJoin(1)
-        for index, (scene, box) in enumerate(zip(scenes, boxes)):
+        for index, (scene, box) in enumerate(zip(scenes, boxes, strict=False)):
             left = index * (frame_w + gap)
             content_w = (box[2] - box[0]) * scale
             dx = -box[0] + (frame_w - content_w) / 2 / scale
@@ -182,8 +190,9 @@ class PoseDrawing(Flowable):
         canvas.restoreState()
 
 
-def _draw_scene(canvas, scene: _Scene, scale: float, ox: float, oy: float,
-                left: float, frame_w: float) -> None:
+def _draw_scene(
+    canvas, scene: _Scene, scale: float, ox: float, oy: float, left: float, frame_w: float
+) -> None:
     """Emit one frame: the floor, props, then the body, in page units."""
 
     def at(x: float, y: float) -> tuple[float, float]:
@@ -215,7 +224,13 @@ def _draw_scene(canvas, scene: _Scene, scale: float, ox: float, oy: float,
         canvas.circle(px, py, r * scale, stroke=1, fill=1)
 
 
-def draw_pose(pose: Pose, width: float, height: float, *, font: str = "Helvetica",
-              labels: tuple[str, str] = ("Start", "End")) -> PoseDrawing:
+def draw_pose(
+    pose: Pose,
+    width: float,
+    height: float,
+    *,
+    font: str = "Helvetica",
+    labels: tuple[str, str] = ("Start", "End"),
+) -> PoseDrawing:
     """Start and end frames side by side, as a ``width`` × ``height`` flowable (points)."""
     return PoseDrawing(pose, width, height, font, labels)

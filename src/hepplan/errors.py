@@ -1,4 +1,7 @@
-"""hepplan's errors. Each carries the exit code of CONTRACT.md §3 and messages written for people."""
+"""hepplan's errors.
+
+Each carries the exit code of CONTRACT.md §3 and messages written for people.
+"""
 
 from __future__ import annotations
 

@@ -87,7 +87,8 @@ class Exercise(_Model):
             problems.append("phases must be listed once each, in order")
         for name in ("high", "moderate", "low"):
             problems.extend(
-                f"dosing.{name}: {p}" for p in _dose_problems(self.category, getattr(self.dosing, name))
+                f"dosing.{name}: {p}"
+                for p in _dose_problems(self.category, getattr(self.dosing, name))
             )
         if problems:
             raise ValueError("; ".join(problems))
@@ -187,7 +188,8 @@ def read_library(directory: Path) -> tuple[dict[str, Exercise], dict[str, Path],
             problems.append(f"{path}: id: {exercise.id!r} must match the file name {path.stem!r}")
         if exercise.id in exercises:
             problems.append(
-                f"{path}: id: {exercise.id!r} is already used by {paths[exercise.id].name}")
+                f"{path}: id: {exercise.id!r} is already used by {paths[exercise.id].name}"
+            )
             continue
         exercises[exercise.id] = exercise
         paths[exercise.id] = path
@@ -212,10 +214,11 @@ def _cycles(exercises: dict[str, Exercise], paths: dict[str, Path]) -> list[str]
                 if nxt is None or nxt not in exercises:
                     break
                 if nxt in chain:
-                    loop = chain[chain.index(nxt):] + [nxt]
+                    loop = [*chain[chain.index(nxt) :], nxt]
                     if not reported & set(loop):
                         problems.append(
-                            f"{paths[nxt]}: {link}: the chain loops: {' → '.join(loop)}")
+                            f"{paths[nxt]}: {link}: the chain loops: {' → '.join(loop)}"
+                        )
                         reported |= set(loop)
                     break
                 chain.append(nxt)

@@ -34,7 +34,7 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
     """A safe loader without YAML 1.1 surprises or duplicate keys (aliases are refused by
     ``_refuse_aliases`` before loading)."""
 
-    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+    def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
             for key_node, _ in node.value:
@@ -83,21 +83,29 @@ def _check_events(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_Base):
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed",
-                                       event.start_mark)
+            raise yaml.MarkedYAMLError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
         if getattr(event, "anchor", None):
-            raise yaml.MarkedYAMLError(None, None, "anchors (&name) are not allowed",
-                                       event.start_mark)
+            raise yaml.MarkedYAMLError(
+                None, None, "anchors (&name) are not allowed", event.start_mark
+            )
         if getattr(event, "tag", None):  # only an explicit tag is reported here
             raise yaml.MarkedYAMLError(
-                None, None, f"YAML tags ({event.tag}) are not allowed; write plain values",
-                event.start_mark)
+                None,
+                None,
+                f"YAML tags ({event.tag}) are not allowed; write plain values",
+                event.start_mark,
+            )
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(
-                    None, None, f"nested too deeply (more than {MAX_DEPTH} levels)",
-                    event.start_mark)
+                    None,
+                    None,
+                    f"nested too deeply (more than {MAX_DEPTH} levels)",
+                    event.start_mark,
+                )
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
 
@@ -124,7 +132,7 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
             data = json.loads(text, object_pairs_hook=_unique_json_object)
         else:
             _check_events(text)
-            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -237,7 +245,8 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
         field = current.model_fields.get(part) or next(
-            (f for f in current.model_fields.values() if f.alias == part), None)
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
         if field is None:
             return None
         current = _unwrap(field.annotation)
@@ -257,9 +266,7 @@ def _private(loc: tuple[Any, ...]) -> bool:
     return ".".join(named) in PRIVATE_KEYS or bool(named and named[-1] in PRIVATE_LAST)
 
 
-def validation_problems(
-    source: str, exc: ValidationError, model: type[BaseModel]
-) -> list[str]:
+def validation_problems(source: str, exc: ValidationError, model: type[BaseModel]) -> list[str]:
     """One readable line per pydantic error: file, key path, what was given, what is allowed."""
     lines = []
     for error in exc.errors(include_url=False):

@@ -10,6 +10,7 @@ a refused decision.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import re
@@ -19,7 +20,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -96,8 +97,9 @@ def _pick(option, environ: Mapping[str, str], name: str, from_file, clinic_label
     return None, None
 
 
-def resolve_sender(option: str | None, environ: Mapping[str, str], clinic: Clinic,
-                   clinic_label: str) -> Address:
+def resolve_sender(
+    option: str | None, environ: Mapping[str, str], clinic: Clinic, clinic_label: str
+) -> Address:
     """The From address: --from, HEPPLAN_SMTP_FROM, smtp.from, then the clinic's e-mail."""
     value, source = _pick(option, environ, "from", clinic.smtp.sender, clinic_label)
     if value is None and clinic.email:
@@ -110,15 +112,17 @@ def resolve_sender(option: str | None, environ: Mapping[str, str], clinic: Clini
     return parse_address(value, source, display_name=clinic.name)
 
 
-def resolve_settings(options: Mapping[str, object], environ: Mapping[str, str], clinic: Clinic,
-                     clinic_label: str) -> SmtpSettings:
+def resolve_settings(
+    options: Mapping[str, object], environ: Mapping[str, str], clinic: Clinic, clinic_label: str
+) -> SmtpSettings:
     """Where and how to connect: options win over HEPPLAN_SMTP_* variables, and those over the
     clinic file's ``smtp:`` section. Every check happens here, before any connection."""
     smtp = clinic.smtp
     problems: list[str] = []
 
-    security, source = _pick(options.get("security"), environ, "security", smtp.security,
-                             clinic_label)
+    security, source = _pick(
+        options.get("security"), environ, "security", smtp.security, clinic_label
+    )
     security = (security or "starttls").strip().lower()
     if security not in SECURITY:
         problems.append(f"{source}: {security!r} is not allowed; use starttls, ssl or none")
@@ -126,14 +130,15 @@ def resolve_settings(options: Mapping[str, object], environ: Mapping[str, str], 
 
     host, host_source = _pick(options.get("smtp_host"), environ, "host", smtp.host, clinic_label)
     if host is None:
-        problems.append("no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add "
-                        "smtp.host to the clinic file")
+        problems.append(
+            "no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add "
+            "smtp.host to the clinic file"
+        )
     elif not host or any(ch.isspace() or ord(ch) < 32 for ch in host):
         problems.append(f"{host_source}: {host!r} is not a host name")
         host = None
 
-    port_value, source = _pick(options.get("smtp_port"), environ, "port", smtp.port,
-                               clinic_label)
+    port_value, source = _pick(options.get("smtp_port"), environ, "port", smtp.port, clinic_label)
     port = DEFAULT_PORT[security]
     if port_value is not None:
         try:
@@ -150,8 +155,10 @@ def resolve_settings(options: Mapping[str, object], environ: Mapping[str, str], 
     elif user is not None and password is None:
         problems.append(f"{PASSWORD_ENV} is not set; it must hold the password for user {user}")
     elif user is None and password is not None:
-        problems.append(f"{PASSWORD_ENV} is set but no user is given; give --user, set "
-                        "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file")
+        problems.append(
+            f"{PASSWORD_ENV} is set but no user is given; give --user, set "
+            "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file"
+        )
 
     if security == "none" and host is not None and not is_loopback(host):
         problems.append(
@@ -169,15 +176,20 @@ def parse_address(value: str, source: str, *, display_name: str | None = None) -
     if not isinstance(value, str):
         raise InputError(f"{source}: {value!r} is not an e-mail address")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InputError(f"{source}: an e-mail address must not contain line breaks or "
-                         "control characters")
+        raise InputError(
+            f"{source}: an e-mail address must not contain line breaks or control characters"
+        )
     text = value.strip()
     named = NAMED.fullmatch(text)
     if named:
         display_name = named["name"].strip().strip('"').strip() or display_name
         text = named["addr"].strip()
-    if not ADDR_SPEC.fullmatch(text) or ".." in text or text.startswith(".") or (
-            text.split("@")[0].endswith(".")):
+    if (
+        not ADDR_SPEC.fullmatch(text)
+        or ".." in text
+        or text.startswith(".")
+        or (text.split("@")[0].endswith("."))
+    ):
         raise InputError(f"{source}: {value!r} is not an e-mail address like name@example.org")
     if display_name is not None and any(ord(ch) < 32 for ch in display_name):
         raise InputError(f"{source}: a display name must not contain line breaks")
@@ -226,8 +238,16 @@ def bodies(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, s
     return text, html
 
 
-def build_message(profile: Profile, decision: Decision, clinic: Clinic, pdf: bytes, *,
-                  sender: Address, recipient: Address, now: datetime | None = None) -> bytes:
+def build_message(
+    profile: Profile,
+    decision: Decision,
+    clinic: Clinic,
+    pdf: bytes,
+    *,
+    sender: Address,
+    recipient: Address,
+    now: datetime | None = None,
+) -> bytes:
     """The whole message as the bytes that go on the wire (CRLF line endings)."""
     if not decision.prescribed:
         raise ValueError("only a prescribed program is ever e-mailed")
@@ -236,18 +256,19 @@ def build_message(profile: Profile, decision: Decision, clinic: Clinic, pdf: byt
     message["From"] = sender
     message["To"] = recipient
     if clinic.email and clinic.email.lower() != sender.addr_spec.lower():
-        try:
-            message["Reply-To"] = parse_address(clinic.email, "clinic email",
-                                                display_name=clinic.name)
-        except InputError:
-            pass  # the clinic's e-mail is shown in the body as written; replies go to From
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc).astimezone())
+        # An unusable clinic address is still shown in the body as written; replies go to From.
+        with contextlib.suppress(InputError):
+            message["Reply-To"] = parse_address(
+                clinic.email, "clinic email", display_name=clinic.name
+            )
+    message["Date"] = format_datetime(now or datetime.now(UTC).astimezone())
     message["Message-ID"] = make_msgid(domain=sender.domain)
     message["Subject"] = subject(clinic)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    message.add_attachment(pdf, maintype="application", subtype="pdf",
-                           filename=attachment_name(profile))
+    message.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=attachment_name(profile)
+    )
     # Boundaries from the content, not chance: the same program gives the same message body.
     seed = hashlib.sha256(pdf + text.encode() + html.encode()).hexdigest()
     message.set_boundary(f"hepplan-mixed-{seed[:32]}")
@@ -317,8 +338,10 @@ class SmtpSender:
                 client.ehlo()
                 if s.security == "starttls":
                     if not client.has_extn("starttls"):
-                        raise _Permanent(f"the mail server at {s.where} does not offer STARTTLS, "
-                                         "so the program cannot be sent encrypted")
+                        raise _Permanent(
+                            f"the mail server at {s.where} does not offer STARTTLS, "
+                            "so the program cannot be sent encrypted"
+                        )
                     client.starttls(context=context)
                     client.ehlo()
                 if s.user:
@@ -335,8 +358,10 @@ class SmtpSender:
         except (_Transient, _Permanent):
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise _Permanent(f"the mail server at {s.where} did not accept the login for user "
-                             f"{s.user}: {self._reply(exc.smtp_code, exc.smtp_error)}") from None
+            raise _Permanent(
+                f"the mail server at {s.where} did not accept the login for user "
+                f"{s.user}: {self._reply(exc.smtp_code, exc.smtp_error)}"
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             self._by_code(code, reply, f"refused the recipient {recipient}")
@@ -347,21 +372,25 @@ class SmtpSender:
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, TimeoutError):
                 raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
-            raise _Transient(f"the server closed the connection: {exc or 'no reason given'}"
-                             ) from None
+            raise _Transient(
+                f"the server closed the connection: {exc or 'no reason given'}"
+            ) from None
         except smtplib.SMTPException as exc:
             raise _Permanent(f"the mail server at {s.where} failed: {exc}") from None
         except ssl.SSLCertVerificationError as exc:
-            raise _Permanent(f"the certificate of the mail server at {s.where} could not be "
-                             f"verified ({exc.verify_message or exc.reason})") from None
+            raise _Permanent(
+                f"the certificate of the mail server at {s.where} could not be "
+                f"verified ({exc.verify_message or exc.reason})"
+            ) from None
         except ssl.SSLError as exc:
-            raise _Permanent(f"a secure connection to the mail server at {s.where} failed "
-                             f"({exc.reason or exc}); check --security and --smtp-port") from None
+            raise _Permanent(
+                f"a secure connection to the mail server at {s.where} failed "
+                f"({exc.reason or exc}); check --security and --smtp-port"
+            ) from None
         except socket.gaierror as exc:
             if exc.errno == socket.EAI_AGAIN:
                 raise _Transient(f"looking up {s.host} failed for now ({exc.strerror})") from None
-            raise _Permanent(f"the mail server {s.host} was not found ({exc.strerror})"
-                             ) from None
+            raise _Permanent(f"the mail server {s.host} was not found ({exc.strerror})") from None
         except TimeoutError:
             raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
         except ConnectionRefusedError:
@@ -377,8 +406,10 @@ class SmtpSender:
         offered = client.esmtp_features.get("auth", "").upper().split()
         method = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
         if method is None:
-            raise _Permanent(f"the mail server at {s.where} offers no login that hepplan can "
-                             "use (PLAIN or LOGIN); check --user and --security")
+            raise _Permanent(
+                f"the mail server at {s.where} offers no login that hepplan can "
+                "use (PLAIN or LOGIN); check --user and --security"
+            )
         client.user, client.password = s.user, s.password or ""
         client.auth(method, getattr(client, f"auth_{method.lower()}"), initial_response_ok=True)
 

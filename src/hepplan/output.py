@@ -5,6 +5,7 @@ A patient document is private: files are created 0600. Nothing half-written is e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,10 +39,8 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
         raise

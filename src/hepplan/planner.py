@@ -127,11 +127,15 @@ class _Planner:
             if rule.id in ("EQUIPMENT", "PLAN-EXCLUDE"):
                 continue
             what = ", ".join(sorted(t.value for t in rule.tags)) or rule.reason
-            where = "" if rule.phases == rules.ALL_PHASES else (
-                " in phase " + ", ".join(str(p) for p in sorted(rule.phases))
+            where = (
+                ""
+                if rule.phases == rules.ALL_PHASES
+                else (" in phase " + ", ".join(str(p) for p in sorted(rule.phases)))
             )
             self.trace.append(f"{rule.id}: {rule.when.text} → never {what}{where}")
-        have = sorted({e.value for e in self.profile.assessment.equipment} | {"chair", "wall", "mat"})
+        have = sorted(
+            {e.value for e in self.profile.assessment.equipment} | {"chair", "wall", "mat"}
+        )
         self.trace.append(f"EQUIPMENT: only exercises that need {', '.join(have)} or nothing")
 
     def _check_excludes(self) -> None:
@@ -188,7 +192,7 @@ class _Planner:
         mark = len(self.trace), len(self.notes)
         picks = self._attempt(phase, included, focused=True)
         if len(picks) > rules.MAX_PER_PHASE:
-            del self.trace[mark[0]:], self.notes[mark[1]:]
+            del self.trace[mark[0] :], self.notes[mark[1] :]
             picks = self._attempt(phase, included, focused=False)
             self.trace.append(
                 f"MAX-PER-PHASE: phase {phase}: one exercise meets several rules, to stay within "
@@ -242,11 +246,14 @@ class _Planner:
         if done:
             done.rules.append(need.id)
             done.whys.append(need.why)
-            self.trace.append(f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen")
+            self.trace.append(
+                f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen"
+            )
             return
         chosen = {p.exercise.id for p in picks}
-        candidates = [ex for ex in self._candidates(need.match, phase, chosen)
-                      if self._meets(need, ex)]
+        candidates = [
+            ex for ex in self._candidates(need.match, phase, chosen) if self._meets(need, ex)
+        ]
         if not candidates:  # nothing aimed at the muscle: accept work that includes it
             candidates = self._candidates(need.match, phase, chosen)
         substitute = False
@@ -271,8 +278,10 @@ class _Planner:
         blockers = self._blockers(need.match, phase)
         if need.kind == "required":
             excluded = [
-                ex.id for ex in self.library
-                if need.match(ex) and phase in ex.phases
+                ex.id
+                for ex in self.library
+                if need.match(ex)
+                and phase in ex.phases
                 and [r.id for r in self.blocking(ex, phase)] == ["PLAN-EXCLUDE"]
             ]
             if excluded:
@@ -317,7 +326,11 @@ class _Planner:
         return ", ".join(ids)
 
     def _best(
-        self, candidates: list[Exercise], phase: int, wanted: Match, need: Need | None,
+        self,
+        candidates: list[Exercise],
+        phase: int,
+        wanted: Match,
+        need: Need | None,
         others: list[Need],
     ) -> Exercise:
         """Rank: meets more open needs; continues last phase's work (its progression, then the
@@ -418,21 +431,27 @@ class _Planner:
 
     def _aerobic_choice(self, includes: dict[int, list[Exercise]]) -> Exercise:
         chosen = [
-            ex for phase_list in includes.values() for ex in phase_list
+            ex
+            for phase_list in includes.values()
+            for ex in phase_list
             if ex.category is Category.AEROBIC
         ]
         if chosen:
             return chosen[0]
         options = [
-            ex for ex in self.library
+            ex
+            for ex in self.library
             if ex.category is Category.AEROBIC and all(self.usable(ex, p) for p in (1, 2, 3))
         ]
         if not options:
             excluded = [
-                ex.id for ex in self.library
+                ex.id
+                for ex in self.library
                 if ex.category is Category.AEROBIC
-                and all([r.id for r in self.blocking(ex, p)] in ([], ["PLAN-EXCLUDE"])
-                        for p in (1, 2, 3))
+                and all(
+                    [r.id for r in self.blocking(ex, p)] in ([], ["PLAN-EXCLUDE"])
+                    for p in (1, 2, 3)
+                )
                 and any(self.blocking(ex, p) for p in (1, 2, 3))
             ]
             if excluded:  # the clinician's own exclusions took away every option
@@ -460,7 +479,9 @@ class _Planner:
         self.trace.append(f"AEROBIC-EVERY-PHASE: {best.id} in every phase")
         return best
 
-    def _aerobic_line(self, exercise: Exercise, phase: int, previous: int) -> tuple[Prescription, int]:
+    def _aerobic_line(
+        self, exercise: Exercise, phase: int, previous: int
+    ) -> tuple[Prescription, int]:
         dose = exercise.dosing.for_irritability(self.irritability)
         minutes = dose.minutes or 10
         days = dose.days_per_week

@@ -39,12 +39,34 @@ HEAD_RADIUS = 5.0
 LINE_HALF_WIDTH = 1.6  # limbs are drawn this thick on each side; they rest on the floor
 
 POINTS = (
-    "hip", "shoulder", "head", "near_elbow", "near_hand", "far_elbow", "far_hand",
-    "near_knee", "near_ankle", "near_toe", "far_knee", "far_ankle", "far_toe",
+    "hip",
+    "shoulder",
+    "head",
+    "near_elbow",
+    "near_hand",
+    "far_elbow",
+    "far_hand",
+    "near_knee",
+    "near_ankle",
+    "near_toe",
+    "far_knee",
+    "far_ankle",
+    "far_toe",
 )
 Point = Literal[
-    "hip", "shoulder", "head", "near_elbow", "near_hand", "far_elbow", "far_hand",
-    "near_knee", "near_ankle", "near_toe", "far_knee", "far_ankle", "far_toe",
+    "hip",
+    "shoulder",
+    "head",
+    "near_elbow",
+    "near_hand",
+    "far_elbow",
+    "far_hand",
+    "near_knee",
+    "near_ankle",
+    "near_toe",
+    "far_knee",
+    "far_ankle",
+    "far_toe",
 ]
 
 
@@ -106,10 +128,12 @@ def skeleton(frame: Frame) -> dict[str, tuple[float, float]]:
     p["shoulder"] = _walk(p["hip"], frame.angle("trunk"), BONES["trunk"])
     p["head"] = _walk(p["shoulder"], frame.angle("head"), BONES["head"])
     for side in ("near", "far"):
-        p[f"{side}_elbow"] = _walk(p["shoulder"], frame.angle(f"{side}_upper_arm"),
-                                   BONES["upper_arm"])
-        p[f"{side}_hand"] = _walk(p[f"{side}_elbow"], frame.angle(f"{side}_forearm"),
-                                  BONES["forearm"])
+        p[f"{side}_elbow"] = _walk(
+            p["shoulder"], frame.angle(f"{side}_upper_arm"), BONES["upper_arm"]
+        )
+        p[f"{side}_hand"] = _walk(
+            p[f"{side}_elbow"], frame.angle(f"{side}_forearm"), BONES["forearm"]
+        )
         p[f"{side}_knee"] = _walk(p["hip"], frame.angle(f"{side}_thigh"), BONES["thigh"])
         p[f"{side}_ankle"] = _walk(p[f"{side}_knee"], frame.angle(f"{side}_shin"), BONES["shin"])
         p[f"{side}_toe"] = _walk(p[f"{side}_ankle"], frame.angle(f"{side}_foot"), BONES["foot"])

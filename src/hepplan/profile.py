@@ -126,19 +126,38 @@ class _Model(BaseModel):
 class Patient(_Model):
     """Who the program is for."""
 
-    id: Annotated[str, Field(description=(
-        "The patient's id: 1-64 characters of A-Z a-z 0-9 . _ - (not . or ..). Output files "
-        "are named after it, e.g. <id>.pdf."))]
-    name: Annotated[str, _text(200)] = Field(description=(
-        "The patient's name as printed on the handout: one line, any script, at most 200 "
-        "characters."))
-    email: str | None = Field(None, description=(
-        "Optional. The address `hepplan email` sends the program to, like name@example.org."))
-    age: Annotated[int | None, _whole(0, 120, "an age in whole years")] = Field(None, description=(
-        "Optional. Age in whole years, 0-120. Over 50, a single contextual red flag counts as "
-        "urgent."))
-    language: str = Field("en", description=(
-        "Optional. The handout's language; default en, the only one available."))
+    id: Annotated[
+        str,
+        Field(
+            description=(
+                "The patient's id: 1-64 characters of A-Z a-z 0-9 . _ - (not . or ..). "
+                "Output files "
+                "are named after it, e.g. <id>.pdf."
+            )
+        ),
+    ]
+    name: Annotated[str, _text(200)] = Field(
+        description=(
+            "The patient's name as printed on the handout: one line, any script, at most 200 "
+            "characters."
+        )
+    )
+    email: str | None = Field(
+        None,
+        description=(
+            "Optional. The address `hepplan email` sends the program to, like name@example.org."
+        ),
+    )
+    age: Annotated[int | None, _whole(0, 120, "an age in whole years")] = Field(
+        None,
+        description=(
+            "Optional. Age in whole years, 0-120. Over 50, a single contextual red flag counts as "
+            "urgent."
+        ),
+    )
+    language: str = Field(
+        "en", description=("Optional. The handout's language; default en, the only one available.")
+    )
 
     @field_validator("id", mode="before")
     @classmethod
@@ -171,48 +190,77 @@ class Patient(_Model):
 class GluteStrength(_Model):
     """Manual muscle test grades; a muscle left out was not graded."""
 
-    medius: Grade = Field(None, description=(
-        "Optional. Gluteus medius grade 0-5 on the manual muscle test; halves like 3.5 allowed."))
-    maximus: Grade = Field(None, description=(
-        "Optional. Gluteus maximus grade 0-5 on the manual muscle test; halves like 3.5 "
-        "allowed."))
+    medius: Grade = Field(
+        None,
+        description=(
+            "Optional. Gluteus medius grade 0-5 on the manual muscle test; halves like 3.5 allowed."
+        ),
+    )
+    maximus: Grade = Field(
+        None,
+        description=(
+            "Optional. Gluteus maximus grade 0-5 on the manual muscle test; halves like 3.5 "
+            "allowed."
+        ),
+    )
 
 
 class Assessment(_Model):
     """The clinician's findings at this visit."""
 
-    date: Date = Field(description=(
-        "The day of the assessment as an ISO date, YYYY-MM-DD; not in the future."))
-    clinician: Annotated[str, _text(200)] = Field(description=(
-        "Who assessed the patient, as printed on the clinician page: one line, at most 200 "
-        "characters."))
+    date: Date = Field(
+        description=("The day of the assessment as an ISO date, YYYY-MM-DD; not in the future.")
+    )
+    clinician: Annotated[str, _text(200)] = Field(
+        description=(
+            "Who assessed the patient, as printed on the clinician page: one line, at most 200 "
+            "characters."
+        )
+    )
     side: Annotated[Side, _canonical(Side)] = Field(description="The painful side.")
-    piriformis: Annotated[Piriformis, _canonical(Piriformis)] = Field(description=(
-        "The piriformis finding: a tight one is stretched, an overstretched one is never "
-        "stretched."))
-    glute_strength: GluteStrength = Field(GluteStrength(), description=(
-        "Optional. Gluteal strength by manual muscle test; a grade of 3 or less gets strength "
-        "work in every phase."))
-    radicular_level: Annotated[RadicularLevel, _canonical(RadicularLevel)] = Field(description=(
-        "The nerve root involved, if any: L4 gets a femoral nerve slider, L5 and S1 a sciatic "
-        "one."))
-    irritability: Annotated[Irritability, _canonical(Irritability)] = Field(description=(
-        "How irritable the symptoms are; high makes phase 1 longer and gentler."))
-    pain_now: Annotated[int | None, _whole(0, 10, "a pain score")] = Field(None, description=(
-        "Optional. Pain now on a 0-10 scale, whole numbers."))
-    directional_preference: Annotated[
-        DirectionalPreference, _canonical(DirectionalPreference)
-    ] = Field(DirectionalPreference.NONE, description=(
-        "Optional, default none. A movement direction that eases the symptoms."))
+    piriformis: Annotated[Piriformis, _canonical(Piriformis)] = Field(
+        description=(
+            "The piriformis finding: a tight one is stretched, an overstretched one is never "
+            "stretched."
+        )
+    )
+    glute_strength: GluteStrength = Field(
+        GluteStrength(),
+        description=(
+            "Optional. Gluteal strength by manual muscle test; a grade of 3 or less gets strength "
+            "work in every phase."
+        ),
+    )
+    radicular_level: Annotated[RadicularLevel, _canonical(RadicularLevel)] = Field(
+        description=(
+            "The nerve root involved, if any: L4 gets a femoral nerve slider, L5 and S1 a sciatic "
+            "one."
+        )
+    )
+    irritability: Annotated[Irritability, _canonical(Irritability)] = Field(
+        description=("How irritable the symptoms are; high makes phase 1 longer and gentler.")
+    )
+    pain_now: Annotated[int | None, _whole(0, 10, "a pain score")] = Field(
+        None, description=("Optional. Pain now on a 0-10 scale, whole numbers.")
+    )
+    directional_preference: Annotated[DirectionalPreference, _canonical(DirectionalPreference)] = (
+        Field(
+            DirectionalPreference.NONE,
+            description=("Optional, default none. A movement direction that eases the symptoms."),
+        )
+    )
     conditions: Annotated[
         tuple[Annotated[Condition, _canonical(Condition)], ...], BeforeValidator(_word_list)
-    ] = Field((), description=(
-        "Optional. Other conditions that limit which exercises are safe."))
+    ] = Field((), description=("Optional. Other conditions that limit which exercises are safe."))
     equipment: Annotated[
         tuple[Annotated[Equipment, _canonical(Equipment)], ...], BeforeValidator(_word_list)
-    ] = Field((), description=(
-        "Optional. Equipment the patient has at home; a chair, a wall and floor space are "
-        "assumed."))
+    ] = Field(
+        (),
+        description=(
+            "Optional. Equipment the patient has at home; a chair, a wall and floor space are "
+            "assumed."
+        ),
+    )
 
     @field_validator("conditions", "equipment", mode="after")
     @classmethod
@@ -223,8 +271,10 @@ class Assessment(_Model):
 def _asked(key: str) -> str:
     """A red-flag field's description: the question from CLINICAL.md §1 and its level."""
     flag = redflags.BY_KEY[key]
-    return (f"Asked: {flag.question}? Level: {flag.level.word}. Answer yes, no or unsure; "
-            "unsure counts as yes.")
+    return (
+        f"Asked: {flag.question}? Level: {flag.level.word}. Answer yes, no or unsure; "
+        "unsure counts as yes."
+    )
 
 
 class RedFlags(_Model):
@@ -232,22 +282,27 @@ class RedFlags(_Model):
 
     bladder_dysfunction: RedFlagAnswer = Field(None, description=_asked("bladder_dysfunction"))
     bowel_bladder_incontinence: RedFlagAnswer = Field(
-        None, description=_asked("bowel_bladder_incontinence"))
+        None, description=_asked("bowel_bladder_incontinence")
+    )
     saddle_anesthesia: RedFlagAnswer = Field(None, description=_asked("saddle_anesthesia"))
     bilateral_leg_symptoms: RedFlagAnswer = Field(
-        None, description=_asked("bilateral_leg_symptoms"))
+        None, description=_asked("bilateral_leg_symptoms")
+    )
     progressive_weakness: RedFlagAnswer = Field(None, description=_asked("progressive_weakness"))
     fever_or_systemically_unwell: RedFlagAnswer = Field(
-        None, description=_asked("fever_or_systemically_unwell"))
+        None, description=_asked("fever_or_systemically_unwell")
+    )
     major_trauma: RedFlagAnswer = Field(None, description=_asked("major_trauma"))
     sexual_dysfunction: RedFlagAnswer = Field(None, description=_asked("sexual_dysfunction"))
     cancer_history: RedFlagAnswer = Field(None, description=_asked("cancer_history"))
     unexplained_weight_loss: RedFlagAnswer = Field(
-        None, description=_asked("unexplained_weight_loss"))
+        None, description=_asked("unexplained_weight_loss")
+    )
     infection_risk: RedFlagAnswer = Field(None, description=_asked("infection_risk"))
     fracture_risk: RedFlagAnswer = Field(None, description=_asked("fracture_risk"))
     unrelenting_night_pain: RedFlagAnswer = Field(
-        None, description=_asked("unrelenting_night_pain"))
+        None, description=_asked("unrelenting_night_pain")
+    )
 
     def answer(self, key: str) -> Answer | None:
         return getattr(self, key)
@@ -266,49 +321,79 @@ def _flag_key(value: Any) -> Any:
 class Clearance(_Model):
     """A doctor's clearance of one red flag answered yes or unsure."""
 
-    flag: Annotated[str, BeforeValidator(_flag_key)] = Field(description=(
-        "The red-flag key cleared. Only urgent- or routine-level flags can be cleared, and only "
-        "when answered yes or unsure."))
-    cleared_by: Annotated[str, _text(200)] = Field(description=(
-        "The doctor who cleared it: one line, at most 200 characters."))
-    date: Date = Field(description=(
-        "The day of the clearance as an ISO date, YYYY-MM-DD; on or before the assessment "
-        "date."))
-    note: Annotated[str, _text(1000)] | None = Field(None, description=(
-        "Optional. What the doctor found: one line, at most 1000 characters."))
+    flag: Annotated[str, BeforeValidator(_flag_key)] = Field(
+        description=(
+            "The red-flag key cleared. Only urgent- or routine-level flags can be cleared, "
+            "and only "
+            "when answered yes or unsure."
+        )
+    )
+    cleared_by: Annotated[str, _text(200)] = Field(
+        description=("The doctor who cleared it: one line, at most 200 characters.")
+    )
+    date: Date = Field(
+        description=(
+            "The day of the clearance as an ISO date, YYYY-MM-DD; on or before the assessment date."
+        )
+    )
+    note: Annotated[str, _text(1000)] | None = Field(
+        None, description=("Optional. What the doctor found: one line, at most 1000 characters.")
+    )
 
 
 class PlanChoices(_Model):
     """The clinician's own choices; they never outrank a safety rule."""
 
-    include: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = Field((), description=(
-        "Optional. Exercise ids to add to the program, each once; still subject to every "
-        "safety rule."))
-    exclude: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = Field((), description=(
-        "Optional. Exercise ids never to use for this patient, each once and not also "
-        "included."))
-    notes: Annotated[str, _text(2000)] | None = Field(None, description=(
-        "Optional. The clinician's note printed on the handout: one line, at most 2000 "
-        "characters."))
+    include: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = Field(
+        (),
+        description=(
+            "Optional. Exercise ids to add to the program, each once; still subject to every "
+            "safety rule."
+        ),
+    )
+    exclude: Annotated[tuple[str, ...], BeforeValidator(_word_list)] = Field(
+        (),
+        description=(
+            "Optional. Exercise ids never to use for this patient, each once and not also included."
+        ),
+    )
+    notes: Annotated[str, _text(2000)] | None = Field(
+        None,
+        description=(
+            "Optional. The clinician's note printed on the handout: one line, at most 2000 "
+            "characters."
+        ),
+    )
 
 
 class Profile(_Model):
     """One patient's assessed profile (CONTRACT.md §1)."""
 
     format: int = Field(description="The profile format; 1 is the only known format.")
-    patient: Patient = Field(description=(
-        "Who the program is for: id and name, optionally e-mail and age."))
-    assessment: Assessment = Field(description=(
-        "What the clinician found at this visit, in the controlled vocabularies."))
-    red_flags: RedFlags = Field(description=(
-        "The answers to every red-flag question; they are screened before anything else."))
-    medical_clearance: Annotated[
-        tuple[Clearance, ...], BeforeValidator(_word_list)
-    ] = Field((), description=(
-        "Optional. Doctors' clearances, at most one per red flag; a cleared flag is not "
-        "counted."))
-    plan: PlanChoices = Field(PlanChoices(), description=(
-        "Optional. The clinician's own choices of exercises and a note for the handout."))
+    patient: Patient = Field(
+        description=("Who the program is for: id and name, optionally e-mail and age.")
+    )
+    assessment: Assessment = Field(
+        description=("What the clinician found at this visit, in the controlled vocabularies.")
+    )
+    red_flags: RedFlags = Field(
+        description=(
+            "The answers to every red-flag question; they are screened before anything else."
+        )
+    )
+    medical_clearance: Annotated[tuple[Clearance, ...], BeforeValidator(_word_list)] = Field(
+        (),
+        description=(
+            "Optional. Doctors' clearances, at most one per red flag; a cleared flag is not "
+            "counted."
+        ),
+    )
+    plan: PlanChoices = Field(
+        PlanChoices(),
+        description=(
+            "Optional. The clinician's own choices of exercises and a note for the handout."
+        ),
+    )
 
     @field_validator("format", mode="before")
     @classmethod

@@ -65,35 +65,87 @@ class Styles:
         size = 16 if large else 11
         lead = size * 1.35
         self.size = size
-        self.body = ParagraphStyle("body", fontName=FONT, bulletFontName=FONT, fontSize=size,
-                                   leading=lead,
-                                   textColor=INK, spaceAfter=size * 0.4)
-        self.small = ParagraphStyle("small", parent=self.body, fontSize=size - 2,
-                                    leading=(size - 2) * 1.3, textColor=GREY)
-        self.title = ParagraphStyle("title", parent=self.body, fontName=BOLD, fontSize=size + 9,
-                                    leading=(size + 9) * 1.2, spaceAfter=size * 0.5)
-        self.h1 = ParagraphStyle("h1", parent=self.body, fontName=BOLD, fontSize=size + 5,
-                                 leading=(size + 5) * 1.25, spaceBefore=size * 0.8,
-                                 spaceAfter=size * 0.4, keepWithNext=1)
-        self.h2 = ParagraphStyle("h2", parent=self.body, fontName=BOLD, fontSize=size + 2,
-                                 leading=(size + 2) * 1.25, spaceBefore=size * 0.6,
-                                 spaceAfter=size * 0.2, keepWithNext=1)
+        self.body = ParagraphStyle(
+            "body",
+            fontName=FONT,
+            bulletFontName=FONT,
+            fontSize=size,
+            leading=lead,
+            textColor=INK,
+            spaceAfter=size * 0.4,
+        )
+        self.small = ParagraphStyle(
+            "small", parent=self.body, fontSize=size - 2, leading=(size - 2) * 1.3, textColor=GREY
+        )
+        self.title = ParagraphStyle(
+            "title",
+            parent=self.body,
+            fontName=BOLD,
+            fontSize=size + 9,
+            leading=(size + 9) * 1.2,
+            spaceAfter=size * 0.5,
+        )
+        self.h1 = ParagraphStyle(
+            "h1",
+            parent=self.body,
+            fontName=BOLD,
+            fontSize=size + 5,
+            leading=(size + 5) * 1.25,
+            spaceBefore=size * 0.8,
+            spaceAfter=size * 0.4,
+            keepWithNext=1,
+        )
+        self.h2 = ParagraphStyle(
+            "h2",
+            parent=self.body,
+            fontName=BOLD,
+            fontSize=size + 2,
+            leading=(size + 2) * 1.25,
+            spaceBefore=size * 0.6,
+            spaceAfter=size * 0.2,
+            keepWithNext=1,
+        )
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
-        self.action = ParagraphStyle("action", parent=self.body, fontName=BOLD,
-                                     fontSize=size + 15, leading=(size + 15) * 1.2,
-                                     alignment=TA_CENTER, textColor=colors.white)
-        self.banner = ParagraphStyle("banner", parent=self.body, fontName=BOLD,
-                                     fontSize=size + 5, leading=(size + 5) * 1.25,
-                                     textColor=colors.white, spaceAfter=0)
-        self.banner_small = ParagraphStyle("banner_small", parent=self.body,
-                                           textColor=colors.white, spaceAfter=0)
+        self.action = ParagraphStyle(
+            "action",
+            parent=self.body,
+            fontName=BOLD,
+            fontSize=size + 15,
+            leading=(size + 15) * 1.2,
+            alignment=TA_CENTER,
+            textColor=colors.white,
+        )
+        self.banner = ParagraphStyle(
+            "banner",
+            parent=self.body,
+            fontName=BOLD,
+            fontSize=size + 5,
+            leading=(size + 5) * 1.25,
+            textColor=colors.white,
+            spaceAfter=0,
+        )
+        self.banner_small = ParagraphStyle(
+            "banner_small", parent=self.body, textColor=colors.white, spaceAfter=0
+        )
         self.stop = ParagraphStyle("stop", parent=self.body, textColor=RED)
-        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=size * 1.3,
-                                     bulletIndent=size * 0.2, spaceAfter=size * 0.2)
-        self.step = ParagraphStyle("step", parent=self.body, leftIndent=size * 1.6,
-                                   bulletIndent=0, bulletFontName=BOLD, spaceAfter=size * 0.25)
-        self.big_number = ParagraphStyle("big_number", parent=self.action, fontSize=size + 9,
-                                         leading=(size + 9) * 1.25)
+        self.bullet = ParagraphStyle(
+            "bullet",
+            parent=self.body,
+            leftIndent=size * 1.3,
+            bulletIndent=size * 0.2,
+            spaceAfter=size * 0.2,
+        )
+        self.step = ParagraphStyle(
+            "step",
+            parent=self.body,
+            leftIndent=size * 1.6,
+            bulletIndent=0,
+            bulletFontName=BOLD,
+            spaceAfter=size * 0.25,
+        )
+        self.big_number = ParagraphStyle(
+            "big_number", parent=self.action, fontSize=size + 9, leading=(size + 9) * 1.25
+        )
 
 
 @functools.lru_cache(maxsize=2)
@@ -122,7 +174,7 @@ class _Paragraph(Paragraph):
 
     _key: tuple | None = None
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+    def wrap(self, availWidth, availHeight):
         key = (self._key, availWidth) if self._key is not None else None
         cached = self.__dict__.get("_wrapped") or (key and _WRAPPED.get(key))
         if cached is not None and cached[0] == availWidth:
@@ -171,7 +223,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
-    def showPage(self):  # noqa: N802 - reportlab's name
+    def showPage(self):
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -222,8 +274,9 @@ def build_pdf(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) 
 
 def _clinic_lines(clinic: Clinic) -> list[str]:
     lines = [clinic.name, clinic.address]
-    contact = " · ".join(x for x in (clinic.phone and f"Phone {clinic.phone}", clinic.email,
-                                      clinic.website) if x)
+    contact = " · ".join(
+        x for x in (clinic.phone and f"Phone {clinic.phone}", clinic.email, clinic.website) if x
+    )
     lines.append(contact)
     return [line for line in lines if line]
 
@@ -277,8 +330,9 @@ def handout_story(
         story.append(_p(profile.plan.notes, s.body))
 
     story.append(KeepTogether([_p("How much pain is OK?", s.h1), _traffic_light(clinic, s)]))
-    story.append(KeepTogether([_p("Your program at a glance", s.h1),
-                               _overview(decision, s, width)]))
+    story.append(
+        KeepTogether([_p("Your program at a glance", s.h1), _overview(decision, s, width)])
+    )
 
     for phase in decision.phases:
         story.append(PageBreak())
@@ -292,8 +346,11 @@ def handout_story(
 def _found(profile: Profile) -> list[str]:
     a = profile.assessment
     weak = [
-        name for name, grade in (("the side of your hip", a.glute_strength.medius),
-                                 ("your buttock", a.glute_strength.maximus))
+        name
+        for name, grade in (
+            ("the side of your hip", a.glute_strength.medius),
+            ("your buttock", a.glute_strength.maximus),
+        )
         if grade is not None and grade < 5
     ]
     sentences = [
@@ -306,59 +363,91 @@ def _found(profile: Profile) -> list[str]:
 
 
 def _key_values(rows, s: Styles, width: float) -> Table:
-    table = Table([[_p(key, s.small), _p(value, s.strong)] for key, value in rows],
-                  colWidths=[s.size * 11, width - s.size * 11], hAlign="LEFT")
-    table.setStyle(_style([
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#DDDDDD")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-    ]))
+    table = Table(
+        [[_p(key, s.small), _p(value, s.strong)] for key, value in rows],
+        colWidths=[s.size * 11, width - s.size * 11],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        _style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#DDDDDD")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return table
 
 
 def _overview(decision: Decision, s: Styles, width: float) -> Table:
-    rows = [[_p("Step", s.strong), _p("Weeks", s.strong), _p("Exercises", s.strong),
-             _p("Each day", s.strong)]]
+    rows = [
+        [
+            _p("Step", s.strong),
+            _p("Weeks", s.strong),
+            _p("Exercises", s.strong),
+            _p("Each day", s.strong),
+        ]
+    ]
     for phase in decision.phases:
         names = [item.name for item in phase.exercises] + [phase.aerobic.name]
-        rows.append([
-            _p(f"{phase.number}. {phase.name}", s.body),
-            _p(f"{phase.weeks[0]} to {phase.weeks[1]}", s.body),
-            _p(", ".join(names), s.body),
-            _p(f"about {phase.minutes_per_day} minutes", s.body),
-        ])
+        rows.append(
+            [
+                _p(f"{phase.number}. {phase.name}", s.body),
+                _p(f"{phase.weeks[0]} to {phase.weeks[1]}", s.body),
+                _p(", ".join(names), s.body),
+                _p(f"about {phase.minutes_per_day} minutes", s.body),
+            ]
+        )
     first, weeks, last = width * 0.26, max(width * 0.13, s.size * 5.5), width * 0.17
-    table = Table(rows, colWidths=[first, weeks, width - first - weeks - last, last],
-                  repeatRows=1)
-    table.setStyle(_style([
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BBBBBB")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    table = Table(rows, colWidths=[first, weeks, width - first - weeks - last, last], repeatRows=1)
+    table.setStyle(
+        _style(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#BBBBBB")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
 def _phase_section(phase, painful: str, s: Styles, width: float, total: int) -> list:
     start, end = phase.weeks
     band = Table(
-        [[_p(f"Step {phase.number} of {total}: {phase.name}", s.banner)],
-         [_p(f"Weeks {start} to {end} · about {phase.minutes_per_day} minutes a day",
-             s.banner_small)]],
+        [
+            [_p(f"Step {phase.number} of {total}: {phase.name}", s.banner)],
+            [
+                _p(
+                    f"Weeks {start} to {end} · about {phase.minutes_per_day} minutes a day",
+                    s.banner_small,
+                )
+            ],
+        ],
         colWidths=[width],
     )
-    band.setStyle(_style([
-        ("BACKGROUND", (0, 0), (-1, -1), BLUE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
+    band.setStyle(
+        _style(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), BLUE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
     parts: list = [band, Spacer(1, s.size * 0.4), _p(f"Goal: {phase.goal}", s.strong)]
     for item in (*phase.exercises, phase.aerobic):
         parts.append(Spacer(1, s.size * 0.5))
         parts += _exercise_card(item, painful, s, width)
     last = phase.number == total
-    parts.append(_p("You are doing well when:" if last else
-                    f"Move on to Step {phase.number + 1} when:", s.h2))
+    parts.append(
+        _p(
+            "You are doing well when:" if last else f"Move on to Step {phase.number + 1} when:",
+            s.h2,
+        )
+    )
     parts += [_p(f"☐  {line}", s.body) for line in phase.progress_when]
     parts.append(KeepTogether(_log(phase, s, width)))
     return parts
@@ -374,13 +463,19 @@ def _log(phase, s: Styles, width: float) -> list:
         colWidths=[label] + [(width - label) / 7] * 7,
         rowHeights=[s.size * 1.8] + [s.size * 2.2] * (len(rows) - 1),
     )
-    table.setStyle(_style([
-        ("GRID", (0, 0), (-1, -1), 0.6, GREY),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]))
-    return [_p(f"Your log for Step {phase.number}: tick a box each day you do your exercises",
-               s.h2), table]
+    table.setStyle(
+        _style(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.6, GREY),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F6")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return [
+        _p(f"Your log for Step {phase.number}: tick a box each day you do your exercises", s.h2),
+        table,
+    ]
 
 
 def _side_name(side: str) -> str:
@@ -400,8 +495,9 @@ def _clinic_header(clinic: Clinic, s: Styles, width: float | None = None) -> lis
     if not lines:
         return [logo]
     table = Table([[logo, lines]], colWidths=[logo.drawWidth + 6, None], hAlign="LEFT")
-    table.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    table.setStyle(
+        _style([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
     return [table]
 
 
@@ -414,18 +510,26 @@ def _safety_box(clinic: Clinic, s: Styles) -> Table:
         [_p(text.block("handout.j2", "safety_title"), s.h2)],
         [_p(text.block("handout.j2", "safety_intro"), s.body)],
         [_bullets(signs, s)],
-        [_p(text.block("handout.j2", "safety_action",
-                       emergency_number=clinic.emergency_number), s.strong)],
+        [
+            _p(
+                text.block("handout.j2", "safety_action", emergency_number=clinic.emergency_number),
+                s.strong,
+            )
+        ],
     ]
     if clinic.phone:
         rows.append([_p(f"For other worries, call the clinic: {clinic.phone}", s.body)])
     table = Table(rows, colWidths=["100%"])
-    table.setStyle(_style([
-        ("BOX", (0, 0), (-1, -1), 2, RED),
-        ("BACKGROUND", (0, 0), (-1, -1), PALE_RED),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    table.setStyle(
+        _style(
+            [
+                ("BOX", (0, 0), (-1, -1), 2, RED),
+                ("BACKGROUND", (0, 0), (-1, -1), PALE_RED),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     return table
 
 
@@ -438,13 +542,17 @@ def _traffic_light(clinic: Clinic, s: Styles) -> Table:
         [_p("RED", s.strong), _p(text.block("handout.j2", "pain_red", **ctx), s.body)],
     ]
     table = Table(rows, colWidths=[s.size * 6, None])
-    table.setStyle(_style([
-        ("BACKGROUND", (0, 0), (0, 0), colors.HexColor("#D8F0DF")),
-        ("BACKGROUND", (0, 1), (0, 1), colors.HexColor("#FFE9C2")),
-        ("BACKGROUND", (0, 2), (0, 2), colors.HexColor("#F9D0D0")),
-        ("GRID", (0, 0), (-1, -1), 0.5, GREY),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]))
+    table.setStyle(
+        _style(
+            [
+                ("BACKGROUND", (0, 0), (0, 0), colors.HexColor("#D8F0DF")),
+                ("BACKGROUND", (0, 1), (0, 1), colors.HexColor("#FFE9C2")),
+                ("BACKGROUND", (0, 2), (0, 2), colors.HexColor("#F9D0D0")),
+                ("GRID", (0, 0), (-1, -1), 0.5, GREY),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
     return table
 
 
@@ -465,10 +573,11 @@ class _Card(Flowable):
         self.picture, self.words, self.width = picture, words, width
         self.pic_w = width * 0.38
 
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+    def wrap(self, availWidth, availHeight):
         text_w = self.width - self.pic_w - 2 * self.PAD
-        self._heights = [w.wrapOn(self.canv, text_w, availHeight)[1] + w.getSpaceAfter()
-                         for w in self.words]
+        self._heights = [
+            w.wrapOn(self.canv, text_w, availHeight)[1] + w.getSpaceAfter() for w in self.words
+        ]
         pic_h = self.picture.wrapOn(self.canv, self.pic_w, availHeight)[1] if self.picture else 0
         self.height = max(pic_h, sum(self._heights)) + 2 * self.PAD
         return self.width, self.height
@@ -484,7 +593,7 @@ class _Card(Flowable):
         if self.picture:
             self.picture.drawOn(canvas, self.PAD, top - self.picture.height)
         y = top
-        for flowable, height in zip(self.words, self._heights):
+        for flowable, height in zip(self.words, self._heights, strict=False):
             y -= height
             flowable.drawOn(canvas, self.pic_w + self.PAD, y + flowable.getSpaceAfter())
 
@@ -505,8 +614,11 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
     if s.size >= 16:  # large print: a full-width picture above the words, split between steps
         rule = HRFlowable(width="100%", thickness=1.2, color=CARD_EDGE, spaceAfter=s.size * 0.4)
         first = len(words) - len(steps) - 3  # name, dose, side and step 1 stay with the picture
-        return [KeepTogether([rule, picture, *words[:first + 1]]), *words[first + 1:-4],
-                KeepTogether(words[-4:])]  # the last step with "feel", "stop if" and "why"
+        return [
+            KeepTogether([rule, picture, *words[: first + 1]]),
+            *words[first + 1 : -4],
+            KeepTogether(words[-4:]),
+        ]  # the last step with "feel", "stop if" and "why"
     return [_Card(picture, words, width)]
 
 
@@ -543,9 +655,13 @@ def _clinician_page(profile: Profile, decision: Decision, clinic: Clinic, s: Sty
     if profile.medical_clearance:
         story.append(_p("Medical clearances", s.h2))
         for entry in profile.medical_clearance:
-            story.append(_p(
-                f"{entry.flag}: cleared by {entry.cleared_by} on {entry.date.isoformat()}"
-                + (f". {entry.note}" if entry.note else ""), s.small))
+            story.append(
+                _p(
+                    f"{entry.flag}: cleared by {entry.cleared_by} on {entry.date.isoformat()}"
+                    + (f". {entry.note}" if entry.note else ""),
+                    s.small,
+                )
+            )
     if decision.clinician_notes:
         story.append(_p("Withheld", s.h2))
         story += [_p(note, s.small) for note in decision.clinician_notes]
@@ -561,8 +677,9 @@ def _grade(value: float | None) -> str:
 # --- the redirect -----------------------------------------------------------------------------
 
 
-def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
-                    *, large_print: bool = False) -> bytes:
+def render_redirect(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> bytes:
     """The document a refused patient takes away instead of a program. It holds no exercise."""
     if not decision.refused:
         raise ValueError("only a refused decision has a redirect document")
@@ -577,11 +694,15 @@ def render_redirect(profile: Profile, decision: Decision, clinic: Clinic,
     if emergency:
         banner_rows.append([_p(f"Emergency number: {clinic.emergency_number}", s.big_number)])
     banner = Table(banner_rows, colWidths=["100%"])
-    banner.setStyle(_style([
-        ("BACKGROUND", (0, 0), (-1, -1), colour),
-        ("TOPPADDING", (0, 0), (-1, -1), 10),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
-    ]))
+    banner.setStyle(
+        _style(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colour),
+                ("TOPPADDING", (0, 0), (-1, -1), 10),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+            ]
+        )
+    )
     story += [banner, Spacer(1, s.size)]
     story.append(_p(text.block("redirect.j2", "how", **ctx), s.strong))
     if not emergency:
@@ -639,15 +760,23 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
     cell_w = width / 2 - 4
     cells = []
     for exercise in exercises:
-        cells.append([_p(f"{exercise.name} ({exercise.id})", s.small),
-                      draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT)])
+        cells.append(
+            [
+                _p(f"{exercise.name} ({exercise.id})", s.small),
+                draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT),
+            ]
+        )
     if len(cells) % 2:
         cells.append([Spacer(1, 1)])
-    rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+    rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
     table = Table(rows, colWidths=[cell_w + 4, cell_w + 4])
-    table.setStyle(_style([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#DDDDDD")),
-    ]))
+    table.setStyle(
+        _style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#DDDDDD")),
+            ]
+        )
+    )
     story = [_p(title, s.h1), table]
     return build_pdf(story, clinic, title, (title, ""))

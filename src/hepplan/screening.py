@@ -111,8 +111,10 @@ def screen(profile: Profile) -> Screening:
         status = "incomplete"
         trace.append(f"RF-MISSING: unanswered questions: {', '.join(missing)}")
         if disposition not in PRESCRIBE:
-            trace.append(f"RF-MISSING: the answers given already need {disposition.word} care "
-                         f"({', '.join(triggered)}); do not wait for the rest to act on them")
+            trace.append(
+                f"RF-MISSING: the answers given already need {disposition.word} care "
+                f"({', '.join(triggered)}); do not wait for the rest to act on them"
+            )
     elif disposition not in PRESCRIBE:
         status = "refused"
     else:

@@ -6,10 +6,10 @@ case-insensitively by the models that use these enums.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Word(str, Enum):
+class Word(StrEnum):
     """A vocabulary word: compares and prints as its value."""
 
     def __str__(self) -> str:
