@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,8 +11,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from hepplan import clock
 from hepplan.library import load_library
 from hepplan.profile import parse_profile
+
+#: The date every in-process command takes as today, whatever the machine's clock says, so a
+#: run that crosses midnight (or a later year) sees the same dates as the expectations.
+TODAY = dt.date(2026, 11, 30)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "profiles"
@@ -80,6 +86,12 @@ def write_profile(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    return TODAY
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,8 @@ from hepplan.loading import decode_document
 from hepplan.profile import load_profile, parse_profile
 from hepplan.redflags import RED_FLAGS
 
-from .conftest import EXAMPLES, RED_FLAG_KEYS, profile_data
+from .conftest import EXAMPLES, RED_FLAG_KEYS, TODAY, profile_data
 
-TODAY = dt.date.today()
 EOF_ERROR = "error: input ended before every question was answered; nothing was written\n"
 
 #: The questions before the red flags, in the order they are asked.

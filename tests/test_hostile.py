@@ -4,7 +4,6 @@ traceback, and nothing written. Odd but valid inputs give a sound PDF."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -16,10 +15,11 @@ from pypdf import PdfReader
 from hepplan.cli import cli
 
 from .conftest import EXAMPLES, REPO
+from .conftest import TODAY as CLOCK_TODAY
 
 CORPUS = Path(__file__).parent / "corpus"
 VALID = EXAMPLES / "tight-piriformis.yaml"
-TODAY = dt.date.today().isoformat()
+TODAY = CLOCK_TODAY.isoformat()
 
 #: corpus file → the problems reported for it, one per line ({f} is the file's path)
 BAD = {
@@ -221,6 +221,22 @@ def test_a_file_of_tens_of_megabytes_is_refused_before_parsing(runner, workdir):
         f"error: {path}: the file is {path.stat().st_size:,} bytes; at most 1,048,576 are read\n"
     )
     assert listing(workdir) == ["huge.yaml"]
+
+
+@pytest.mark.parametrize("brackets", [51, 899, 900, 1000, 1200, 100_000])
+@pytest.mark.parametrize("opener", ["[", "{"])
+def test_deep_flow_nesting_is_refused_by_hepplan_whatever_the_parser(brackets, opener):
+    """libyaml stops at its own limit (1000 levels); hepplan's check must speak first, with
+    its line and column, for every document, so the message never depends on PyYAML's version.
+    """
+    from hepplan.errors import InputError
+    from hepplan.loading import parse_document
+
+    with pytest.raises(InputError) as refused:
+        parse_document("format: " + opener * brackets, "deep.yaml")
+    assert str(refused.value) == (
+        "deep.yaml: line 1, column 58: nested too deeply (more than 50 levels)"
+    )
 
 
 @pytest.mark.parametrize("name", ["billion-laughs.yaml", "deep-flow.yaml", "deep.json"])

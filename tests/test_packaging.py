@@ -34,6 +34,17 @@ def test_the_wheel_ships_exercises_templates_and_fonts(wheel):
     assert "hepplan/fonts/DejaVuSans.ttf" in names
 
 
+def test_the_wheel_carries_the_licence_it_declares_and_its_type_marker(wheel):
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+    assert "License-Expression: MIT" in archive.read(metadata).decode()
+    [licence] = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert archive.read(licence) == (REPO / "LICENSE").read_bytes()
+    assert archive.read(licence).startswith(b"MIT License")
+    assert "hepplan/py.typed" in names
+
+
 def test_the_installed_package_plans_from_another_folder(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -25,7 +25,7 @@ import click
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import redflags
+from . import clock, redflags
 from .errors import InputError
 from .library import load_library
 from .loading import _StrictLoader, decode_document
@@ -701,7 +701,7 @@ def assess(
     Every check that could refuse the command runs before the first question, so no answers
     are typed in vain. Nothing is written unless every question was answered.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     check_output_path(output)
     refuse_existing(output, force)
     previous = load_profile(previous_path, today=today) if previous_path else None

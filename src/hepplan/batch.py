@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__
+from . import __version__, clock
 from .clinic import Clinic
 from .errors import HepplanError, InputError, LibraryError, OutputError
 from .library import Library
@@ -84,7 +84,7 @@ class Inputs:
 
         self.library_dir = library_dir or default_library_dir()
         self.clinic, self.large_print = clinic, large_print
-        self.today = today or dt.date.today()
+        self.today = today or clock.today()
         self.context = context_digest(clinic, large_print)
         self.fingerprint = f"{self.context}:{library_fingerprint(self.library_dir)}"
 
@@ -95,6 +95,24 @@ class Inputs:
         return Settings(
             load_library(self.library_dir), self.clinic, self.large_print, self.context, self.today
         )
+
+
+#: For crash tests: after this many documents are renamed into place, and before the manifest
+#: records the last one, the coordinator stops and waits to be killed. A test then kills the run
+#: at a known point instead of racing it.
+CRASH_AFTER_ENV = "HEPPLAN_TEST_STOP_AFTER_RENAMES"
+_renames = 0
+
+
+def _crash_point() -> None:
+    global _renames
+    limit = os.environ.get(CRASH_AFTER_ENV)
+    if not limit:
+        return
+    _renames += 1
+    if _renames >= int(limit):
+        while True:
+            time.sleep(60)
 
 
 def library_fingerprint(directory: Path) -> str:
@@ -730,6 +748,7 @@ class _Run:
             item.pdf = name
             if result.pdf is not None:
                 write_atomic(self.out / name, result.pdf)
+                _crash_point()
                 new.pdf, new.pdf_sha = name, hashlib.sha256(result.pdf).hexdigest()
                 new.pdf_size = len(result.pdf)
                 item.action = "built"

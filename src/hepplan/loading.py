@@ -25,6 +25,9 @@ from .errors import InputError
 #: Profiles, clinic files and exercises are small; anything larger is refused before parsing.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 50
+#: Nesting at which libyaml (bundled with PyYAML 6.0.2 and later) gives up on its own, less a
+#: margin so that a later release with a slightly lower limit is still covered.
+LIBYAML_NESTING_LIMIT = 900
 
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available
@@ -74,6 +77,19 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+def _event_loader(text: str) -> type:
+    """The parser whose events ``_check_events`` reads: libyaml's unless it could stop first.
+
+    libyaml scans a flow collection ahead and stops at its own nesting limit (1000 levels in
+    PyYAML 6.0.2 and later) before any event reaches the check below, with a message that is
+    not hepplan's. Fewer brackets than that limit cannot reach it, so nearly every file takes
+    the fast parser; a file with more takes the pure-Python one, which has no such limit and
+    yields events lazily. Either way the message is hepplan's, with its line and column."""
+    if text.count("[") + text.count("{") >= LIBYAML_NESTING_LIMIT:
+        return yaml.SafeLoader
+    return _Base
+
+
 def _check_events(text: str) -> None:
     """Before anything is built: refuse what a profile never needs and an attacker would use.
 
@@ -81,7 +97,7 @@ def _check_events(text: str) -> None:
     ``!custom``) ask for objects to be built; deep nesting exhausts the stack. The event
     stream is read lazily, so a hostile file stops at its first offending event."""
     depth = 0
-    for event in yaml.parse(text, Loader=_Base):
+    for event in yaml.parse(text, Loader=_event_loader(text)):
         if isinstance(event, yaml.AliasEvent):
             raise yaml.MarkedYAMLError(
                 None, None, "aliases (*name) are not allowed", event.start_mark

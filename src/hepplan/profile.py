@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from . import redflags
+from . import clock, redflags
 from .errors import InputError
 from .loading import read_document, validation_problems
 from .redflags import Level
@@ -469,7 +469,7 @@ def parse_profile(data: Any, source: str, *, today: dt.date | None = None) -> Pr
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(source, exc, Profile)) from None
-    problems = _semantic_problems(profile, source, today or dt.date.today())
+    problems = _semantic_problems(profile, source, today or clock.today())
     if problems:
         raise InputError(problems)
     return profile
