@@ -73,3 +73,16 @@ def test_the_installed_package_plans_from_another_folder(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "prescribed"
     assert (work / "P-1001.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_library_check_prints_only_its_verdict():
+    """No dependency's deprecation notice reaches the clinician's terminal."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hepplan", "library", "check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert done.stdout.startswith(f"{REPO / 'exercises'}: clean — ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import statistics
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +106,10 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
 
 def reading_grade(texts: list[str]) -> float:
     """Flesch-Kincaid grade of a list of sentences (each given its full stop)."""
-    import textstat
+    with warnings.catch_warnings():
+        # textstat 0.7.4 imports pkg_resources, whose deprecation notice is not the user's.
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import textstat
 
     joined = " ".join(t if t.rstrip()[-1:] in ".!?" else t.rstrip() + "." for t in texts if t)
     return float(textstat.flesch_kincaid_grade(joined))
