@@ -112,6 +112,8 @@ def test_it_is_a_draft_2020_12_schema_with_an_id_and_title(schema):
         "red_flags",
         "medical_clearance",
         "plan",
+        "follow_up",
+        "outcomes",
     ]
     assert schema["required"] == ["format", "patient", "assessment", "red_flags"]
 
@@ -130,7 +132,7 @@ def _properties(node, where="#"):
 
 def test_every_property_has_a_description(schema):
     fields = dict(_properties(schema))
-    assert len(fields) == 6 + 5 + 11 + 2 + 13 + 4 + 3
+    assert len(fields) == 6 + 5 + 11 + 2 + 13 + 4 + 3 + 2 + 6 + 4  # ... follow_up, outcomes
     undocumented = [path for path, field in fields.items() if not field.get("description")]
     assert undocumented == []
 

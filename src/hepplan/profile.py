@@ -27,6 +27,7 @@ from .vocab import (
     DirectionalPreference,
     Equipment,
     Irritability,
+    NextMorning,
     Piriformis,
     RadicularLevel,
     Side,
@@ -366,6 +367,73 @@ class PlanChoices(_Model):
     )
 
 
+class FollowUp(_Model):
+    """How the last step went, at a follow-up visit (CONTRACT.md §5)."""
+
+    step_reached: Annotated[int, _whole(1, 3, "a step")] = Field(
+        description="The step the patient has been doing: 1, 2 or 3."
+    )
+    weeks_on_step: Annotated[int, _whole(0, 52, "a number of weeks")] = Field(
+        description="Whole weeks on that step, 0-52."
+    )
+    days_done_percent: Annotated[int, _whole(0, 100, "a percentage")] = Field(
+        description="The share of prescribed days done, from the log: 0-100."
+    )
+    pain_during: Annotated[int, _whole(0, 10, "a pain score")] = Field(
+        description="The worst pain during the exercises this week, 0-10."
+    )
+    next_morning: Annotated[NextMorning, _canonical(NextMorning)] = Field(
+        description="Were the symptoms back to usual by the next morning? usual or worse."
+    )
+    new_nerve_signs: Annotated[Answer, BeforeValidator(_answer)] = Field(
+        description=(
+            "New or spreading numbness, tingling or weakness since the last visit: yes, no or "
+            "unsure; unsure counts as yes."
+        )
+    )
+
+
+def _activity_scores(value: Any) -> Any:
+    """PSFS: 1-5 activities by name, each scored 0-10 in whole numbers."""
+    if not isinstance(value, dict):
+        return value
+    if not 1 <= len(value) <= 5:
+        raise ValueError(f"lists {len(value)} activities; allowed: 1 to 5")
+    scores = {}
+    for number, (name, score) in enumerate(value.items(), start=1):
+        # Activities are the patient's own words: an error names their number, not the words.
+        label = name.strip() if isinstance(name, str) else name
+        if not isinstance(label, str) or not label or len(label) > 100:
+            raise ValueError(f"activity {number}: name it in at most 100 characters")
+        if any(ord(ch) < 32 for ch in label):
+            raise ValueError(f"activity {number}: its name must be one line")
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+            raise ValueError(
+                f"activity {number}: {score!r} is not a score; allowed: whole numbers 0 to 10"
+            )
+        scores[label] = score
+    return scores
+
+
+class OutcomeVisit(_Model):
+    """The outcome measures taken at one visit; each is optional."""
+
+    date: Date = Field(description="The day of the visit, YYYY-MM-DD; not after the assessment.")
+    nprs: Annotated[int | None, _whole(0, 10, "a pain score")] = Field(
+        None, description="Optional. Pain now on the 0-10 numeric rating scale (NPRS)."
+    )
+    psfs: Annotated[dict[str, int] | None, BeforeValidator(_activity_scores)] = Field(
+        None,
+        description=(
+            "Optional. Patient-Specific Functional Scale: 1-5 activities by name, each 0-10 "
+            "(10 = able to do it as before)."
+        ),
+    )
+    odi: Annotated[int | None, _whole(0, 100, "an Oswestry score")] = Field(
+        None, description="Optional. Oswestry Disability Index, 0-100 (higher is worse)."
+    )
+
+
 class Profile(_Model):
     """One patient's assessed profile (CONTRACT.md §1)."""
 
@@ -393,6 +461,15 @@ class Profile(_Model):
         description=(
             "Optional. The clinician's own choices of exercises and a note for the handout."
         ),
+    )
+
+    follow_up: FollowUp | None = Field(
+        None,
+        description="Optional. At a follow-up visit: how the last step went (CONTRACT §5).",
+    )
+    outcomes: Annotated[tuple[OutcomeVisit, ...], BeforeValidator(_word_list)] = Field(
+        (),
+        description="Optional. Outcome measures at each visit, oldest first (CONTRACT §5).",
     )
 
     @field_validator("format", mode="before")
@@ -450,9 +527,30 @@ def _semantic_problems(profile: Profile, source: str, today: dt.date) -> list[st
         for index, item in enumerate(ids):
             if item in ids[:index]:
                 problems.append(f"{source}: plan.{field}[{index}]: {item!r} is listed twice")
+    problems += _outcome_problems(profile, source)
     both = set(profile.plan.include) & set(profile.plan.exclude)
     for item in sorted(both):
         problems.append(f"{source}: plan: {item!r} is in both include and exclude; choose one")
+    return problems
+
+
+def _outcome_problems(profile: Profile, source: str) -> list[str]:
+    """Visits are oldest first, one per day, and none after this assessment."""
+    problems = []
+    assessed = profile.assessment.date
+    for index, visit in enumerate(profile.outcomes):
+        where = f"{source}: outcomes[{index}].date"
+        if visit.date > assessed:
+            problems.append(
+                f"{where}: {visit.date.isoformat()} is after the assessment "
+                f"({assessed.isoformat()}); outcomes are from this visit or earlier ones"
+            )
+        if index and visit.date <= profile.outcomes[index - 1].date:
+            problems.append(
+                f"{where}: {visit.date.isoformat()} is not after the visit before it "
+                f"({profile.outcomes[index - 1].date.isoformat()}); list visits oldest first, "
+                "one per day"
+            )
     return problems
 
 

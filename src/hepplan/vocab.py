@@ -143,3 +143,10 @@ class LyingSide(Word):
 def words(enum: type[Word]) -> str:
     """The allowed values of a vocabulary, for error messages."""
     return ", ".join(member.value for member in enum)
+
+
+class NextMorning(Word):
+    """At a follow-up: were the symptoms back to usual by the next morning?"""
+
+    USUAL = "usual"
+    WORSE = "worse"
