@@ -365,6 +365,13 @@ class PlanChoices(_Model):
             "characters."
         ),
     )
+    next_visit: Date | None = Field(
+        None,
+        description=(
+            "Optional. The next visit as an ISO date, YYYY-MM-DD, printed on the handout's "
+            "first page; not before the assessment."
+        ),
+    )
 
 
 class FollowUp(_Model):
@@ -528,6 +535,12 @@ def _semantic_problems(profile: Profile, source: str, today: dt.date) -> list[st
             if item in ids[:index]:
                 problems.append(f"{source}: plan.{field}[{index}]: {item!r} is listed twice")
     problems += _outcome_problems(profile, source)
+    next_visit = profile.plan.next_visit
+    if next_visit is not None and next_visit < profile.assessment.date:
+        problems.append(
+            f"{source}: plan.next_visit: {next_visit.isoformat()} is before the assessment "
+            f"({profile.assessment.date.isoformat()}); the next visit comes after it"
+        )
     both = set(profile.plan.include) & set(profile.plan.exclude)
     for item in sorted(both):
         problems.append(f"{source}: plan: {item!r} is in both include and exclude; choose one")

@@ -1,0 +1,311 @@
+"""The clinician record (CLINICAL.md §3): everything the chart needs, for every decision.
+
+Findings, every screening answer, clearances, the follow-up decision with its outcome charts,
+the program summary with doses, what was withheld, the full decision trace with rule ids, and
+the versions and digests. Nothing here ever reaches a patient-facing page; the record is its
+own PDF, never attached to the patient's e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Table
+
+from . import __version__, redflags
+from .clinic import Clinic
+from .decision import Decision
+from .profile import Profile
+from .progress import MeasureChange, Progress
+from .render import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
+from .text import dose_words
+
+BAND = colors.HexColor("#E3ECF5")
+LINE = colors.HexColor("#1F4E79")
+RULE = colors.HexColor("#DDDDDD")
+
+#: The follow-up flags, in words for the chart.
+FLAG_WORDS = {
+    "review_diagnosis": (
+        "Review the diagnosis: an outcome measure is worse by at least its minimal clinically "
+        "important difference."
+    ),
+    "review_plan": (
+        "Review the plan or refer: no outcome measure has improved by its minimal clinically "
+        "important difference in six weeks or more (NICE NG59)."
+    ),
+    "reexamine_nerve": (
+        "Re-examine the nerve: the patient reported new or spreading neurological symptoms or "
+        "pain that calls for a step back."
+    ),
+}
+STATUS_WORDS = {
+    "prescribed": "Program prescribed",
+    "refused": "Program refused: referred for medical care",
+    "incomplete": "Screening incomplete: no program until every question is answered",
+}
+
+
+def render_record(
+    profile: Profile,
+    decision: Decision,
+    clinic: Clinic,
+    progress: Progress | None = None,
+) -> bytes:
+    """The clinician record as PDF bytes, for a prescribed, refused or incomplete decision."""
+    s = styles(False)
+    width = _frame_width(clinic)
+    story = _heading(profile, decision, clinic, s)
+    if progress is not None:
+        story += _follow_up(progress, s, width)
+    if decision.prescribed:
+        story += _program(decision, s, width)
+    story += _findings(profile, s, width)
+    story += _screening(profile, decision, s, width)
+    if decision.clinician_notes:
+        notes = [_p(note, s.small) for note in decision.clinician_notes]
+        story += [_p("Withheld or adjusted", s.h2), *notes]
+    story += [_p("Decision trace", s.h2), *(_p(line, s.small) for line in decision.trace)]
+    story += _versions(decision, s)
+    left = f"Clinician record · {profile.patient.id} · {profile.assessment.date.isoformat()}"
+    return build_pdf(story, clinic, "Clinician record", (left, ""))
+
+
+def _frame_width(clinic: Clinic) -> float:
+    from .render import _page_size
+
+    page_width, _ = _page_size(clinic)
+    return page_width - 36 * mm  # the margins build_pdf uses: 18 mm each side
+
+
+def _heading(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
+    patient, a = profile.patient, profile.assessment
+    who = f"{patient.name} ({patient.id})" + (
+        f", age {patient.age}" if patient.age is not None else ""
+    )
+    lines = [
+        _p("Clinician record", s.title),
+        _p(who, s.strong),
+        _p(
+            f"Assessed {a.date.isoformat()} by {a.clinician}"
+            + (f" · {clinic.name}" if clinic.name else ""),
+            s.body,
+        ),
+        _p(f"{STATUS_WORDS[decision.status]} (disposition: {decision.disposition})", s.strong),
+    ]
+    if decision.triggered:
+        lines.append(_p("Counted red flags: " + ", ".join(decision.triggered), s.body))
+    if decision.missing:
+        lines.append(_p("Not yet asked: " + ", ".join(decision.missing), s.body))
+    return lines
+
+
+def _rows(rows: list[tuple[str, str]], s: Styles, width: float, first: float = 0.32) -> Table:
+    table = Table(
+        [[_p(key, s.small), _p(value, s.body)] for key, value in rows],
+        colWidths=[width * first, width * (1 - first)],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        _style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _grade(value: float | None) -> str:
+    return "not graded" if value is None else f"{value:g}/5"
+
+
+def _findings(profile: Profile, s: Styles, width: float) -> list:
+    a = profile.assessment
+    rows = [
+        ("Painful side", a.side.value),
+        ("Piriformis", a.piriformis.value),
+        (
+            "Gluteus medius / maximus",
+            f"{_grade(a.glute_strength.medius)} / {_grade(a.glute_strength.maximus)}",
+        ),
+        ("Radicular level", a.radicular_level.value),
+        ("Irritability", a.irritability.value),
+        ("Pain now", "not recorded" if a.pain_now is None else f"{a.pain_now}/10"),
+        ("Directional preference", a.directional_preference.value),
+        ("Conditions", ", ".join(c.value for c in a.conditions) or "none"),
+        ("Equipment", ", ".join(e.value for e in a.equipment) or "none beyond chair, wall, mat"),
+    ]
+    plan = profile.plan
+    if plan.include or plan.exclude:
+        rows.append(
+            (
+                "Clinician's includes / excludes",
+                " / ".join(", ".join(ids) or "-" for ids in (plan.include, plan.exclude)),
+            )
+        )
+    return [_p("Findings", s.h2), _rows(rows, s, width)]
+
+
+def _screening(profile: Profile, decision: Decision, s: Styles, width: float) -> list:
+    cleared = profile.cleared
+    rows = []
+    for flag in redflags.RED_FLAGS:
+        answer = profile.red_flags.answer(flag.key)
+        shown = "not asked" if answer is None else answer.value
+        if flag.key in cleared:
+            shown += " (medically cleared)"
+        rows.append((f"{flag.question} [{flag.key}, {flag.level.word}]", shown))
+    story = [_p("Red-flag screening", s.h2), _rows(rows, s, width, first=0.75)]
+    if profile.medical_clearance:
+        story.append(_p("Medical clearances", s.h2))
+        for entry in profile.medical_clearance:
+            note = f". {entry.note}" if entry.note else ""
+            story.append(
+                _p(
+                    f"{entry.flag}: cleared by {entry.cleared_by} on "
+                    f"{entry.date.isoformat()}{note}",
+                    s.body,
+                )
+            )
+    return story
+
+
+def _follow_up(progress: Progress, s: Styles, width: float) -> list:
+    story = [
+        _p("Follow-up", s.h2),
+        _p(
+            f"Decision: {progress.decision} (step {progress.from_step} → step {progress.to_step})",
+            s.strong,
+        ),
+        *(_p(reason, s.body) for reason in progress.reasons),
+        *(_p(FLAG_WORDS[flag], s.strong) for flag in progress.flags),
+    ]
+    for change in progress.outcomes.values():
+        story.append(
+            KeepTogether([_p(_measure_line(change), s.body), outcome_chart(change, width * 0.7)])
+        )
+    return story
+
+
+def _measure_line(change: MeasureChange) -> str:
+    verdict = "meaningful" if change.meaningful else "not meaningful"
+    return (
+        f"{change.measure.name}: first {change.first:g}, now {change.last:g}, change "
+        f"{change.change:+g} ({change.direction}; {verdict}, MCID {change.measure.mcid:g})"
+    )
+
+
+def _scale_top(change: MeasureChange) -> float:
+    return 100.0 if change.measure.key == "odi" else 10.0
+
+
+def outcome_chart(change: MeasureChange, width: float, height: float = 110) -> Drawing:
+    """Points joined by a line across visits, the band within one MCID of the first visit
+    shaded (a change inside it is not meaningful), dates on the x axis."""
+    drawing = Drawing(width, height)
+    left, bottom, right, top = 34, 22, width - 10, height - 8
+    top_value = _scale_top(change)
+    days = [(day - change.points[0][0]).days for day, _ in change.points]
+    span = max(days[-1], 1)
+
+    def x(day: int) -> float:
+        return left + (right - left) * day / span
+
+    def y(value: float) -> float:
+        return bottom + (top - bottom) * value / top_value
+
+    low = max(0.0, change.first - change.measure.mcid)
+    high = min(top_value, change.first + change.measure.mcid)
+    drawing.add(
+        Rect(left, y(low), right - left, y(high) - y(low), fillColor=BAND, strokeColor=None)
+    )
+    drawing.add(Line(left, bottom, right, bottom, strokeColor=GREY, strokeWidth=0.6))
+    drawing.add(Line(left, bottom, left, top, strokeColor=GREY, strokeWidth=0.6))
+    for value in (0.0, top_value / 2, top_value):
+        drawing.add(
+            String(
+                left - 6,
+                y(value) - 3,
+                f"{value:g}",
+                fontName=FONT,
+                fontSize=9,
+                fillColor=GREY,
+                textAnchor="end",
+            )
+        )
+    points = [(x(day), y(value)) for day, (_, value) in zip(days, change.points, strict=True)]
+    drawing.add(PolyLine([c for point in points for c in point], strokeColor=LINE, strokeWidth=1.6))
+    for (px, py), (day, value) in zip(points, change.points, strict=True):
+        drawing.add(Circle(px, py, 3, fillColor=LINE, strokeColor=colors.white, strokeWidth=0.8))
+        drawing.add(
+            String(
+                px,
+                py + 6,
+                f"{value:g}",
+                fontName=BOLD,
+                fontSize=9,
+                fillColor=INK,
+                textAnchor="middle",
+            )
+        )
+        drawing.add(
+            String(
+                px,
+                bottom - 12,
+                _short_date(day),
+                fontName=FONT,
+                fontSize=9,
+                fillColor=GREY,
+                textAnchor="middle",
+            )
+        )
+    drawing.add(
+        String(
+            right,
+            top - 2,
+            f"shaded: within {change.measure.mcid:g} (MCID) of the first visit",
+            fontName=FONT,
+            fontSize=9,
+            fillColor=GREY,
+            textAnchor="end",
+        )
+    )
+    return drawing
+
+
+def _short_date(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%b')}"
+
+
+def _program(decision: Decision, s: Styles, width: float) -> list:
+    story = [_p("Program summary", s.h2)]
+    for phase in decision.phases:
+        start, end = phase.weeks
+        story.append(
+            _p(
+                f"Step {phase.number}: {phase.name} (weeks {start}-{end}, "
+                f"about {phase.minutes_per_day} min/day)",
+                s.strong,
+            )
+        )
+        rows = [
+            (item.name, dose_words(item) + (f"; side: {item.side}" if item.side else ""))
+            for item in (*phase.exercises, phase.aerobic)
+        ]
+        story.append(_rows(rows, s, width))
+        criteria = "; ".join(line.rstrip(".") for line in phase.progress_when)
+        story.append(_p(f"Move on when: {criteria}.", s.small))
+    return story
+
+
+def _versions(decision: Decision, s: Styles) -> list:
+    lines = [f"hepplan {__version__}", f"library version {decision.library_version}"]
+    if decision.prescribed:
+        lines.append(f"content digest {decision.content_version} (the exercises of this program)")
+    return [_p("Versions", s.h2), _p(" · ".join(lines), s.small)]
