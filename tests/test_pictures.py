@@ -8,7 +8,7 @@ import pypdf
 import pytest
 
 from hepplan.clinic import Clinic
-from hepplan.drawing import _scene
+from hepplan.drawing import scene
 from hepplan.pose import Frame, Pose, skeleton
 from hepplan.render import render_pictures
 
@@ -29,10 +29,10 @@ def test_far_limbs_copy_near_ones_unless_given():
 @pytest.mark.parametrize("frame", ["start", "end"])
 def test_every_pose_rests_on_the_floor(library, frame):
     for exercise in library:
-        scene = _scene(getattr(exercise.pose, frame), exercise.pose.props)
-        _, bottom, _, top = scene.bounds()
-        assert bottom >= scene.floor - 1e-6, exercise.id
-        assert top - scene.floor < 120, exercise.id
+        drawn = scene(exercise.pose, frame)
+        _, bottom, _, top = drawn.bounds()
+        assert bottom >= drawn.floor - 1e-6, exercise.id
+        assert top - drawn.floor < 120, exercise.id
 
 
 def test_start_and_end_differ(library):
