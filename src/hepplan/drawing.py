@@ -74,13 +74,26 @@ class Scene:
         xs, ys = [], []
         for shape in self.shapes:
             pad = 0.0 if shape.kind == "poly" else shape.width
-            for x, y in shape.pts:
+            for x, y in _outline(shape):
                 xs += [x - pad, x + pad]
                 ys += [y - pad, y + pad]
         return min(xs), min(ys), max(xs), max(ys)
 
     def tags(self) -> set[str]:
         return {shape.tag for shape in self.shapes}
+
+
+def _outline(shape: Shape) -> list[XY]:
+    """Points on a shape's path (a curve is sampled; its control point is not on it)."""
+    if shape.kind not in ("curve", "arrow"):
+        return shape.pts
+    (x0, y0), (cx, cy), (x1, y1) = shape.pts
+    out = []
+    for i in range(9):
+        t = i / 8
+        a, b, c = (1 - t) ** 2, 2 * t * (1 - t), t**2
+        out.append((a * x0 + b * cx + c * x1, a * y0 + b * cy + c * y1))
+    return out
 
 
 # --- the body -----------------------------------------------------------------------------------
@@ -140,10 +153,10 @@ def _trunk(scene: Scene, p, frame: Frame, lit: set[str]) -> None:
         scene.add("poly", _widen(corners, 1.4), 0, OUTLINE, colour)
         return
     hip, shoulder = p["hip"], p["shoulder"]
-    back = math.radians(face_angle(frame) + 180)
+    front = math.radians(face_angle(frame))
     bend = frame.spine * 0.35
     mid = ((hip[0] + shoulder[0]) / 2, (hip[1] + shoulder[1]) / 2)
-    control = (mid[0] + bend * math.cos(back) * 2, mid[1] + bend * math.sin(back) * 2)
+    control = (mid[0] + bend * math.cos(front) * 2, mid[1] + bend * math.sin(front) * 2)
     scene.add("curve", [hip, control, shoulder], TRUNK_HALF + LINE, OUTLINE)
     scene.add("curve", [hip, control, shoulder], TRUNK_HALF, colour)
 
@@ -175,6 +188,9 @@ def _head(scene: Scene, p, frame: Frame, view: str, lit: set[str]) -> None:
         scene.add("circle", [_at(_at(head, face, r * 0.5), up, r * 0.2)], 0.7, None, OUTLINE)
         nose = [_at(head, face - 25, r * 0.9), _at(head, face, r * 1.3), _at(head, face + 25, r)]
         scene.add("poly", nose, 0, OUTLINE, SKIN)
+        return
+    if view == "back":  # the back of the head: hair
+        scene.add("circle", [head], r, OUTLINE, HAIR, "hair")
         return
     cap = [_at(head, up + a, r) for a in range(-62, 63, 8)]
     scene.add("poly", cap, 0, None, HAIR, "hair")
@@ -257,11 +273,11 @@ def _bike(scene: Scene, p, floor: float) -> float:
     scene.add("circle", [wheel], 9, BIKE, PROP_FILL, "bike")
     scene.add("circle", [wheel], 2, BIKE, BIKE, "bike")
     frame_lines = [
-        [(cx - 16, base + 1), (cx + 24, base + 1)],  # the base on the floor
-        [(cx - 4, base + 1), (hx - 2, hy - 5)],  # seat post
+        [(cx - 16, base + 1.6), (cx + 24, base + 1.6)],  # the base on the floor
+        [(cx - 4, base + 1.6), (hx - 2, hy - 5)],  # seat post
         [(cx, cy), (hand[0] - 1, hand[1] - 2)],  # front post to the handlebars
-        [(cx + 14, base + 1), (cx + 6, cy + 8)],
-        [(cx - 4, base + 1), (cx, cy)],
+        [(cx + 14, base + 1.6), (cx + 6, cy + 8)],
+        [(cx - 4, base + 1.6), (cx, cy)],
     ]
     for line in frame_lines:
         scene.add("line", line, 1.6, BIKE, None, "bike")
@@ -323,6 +339,14 @@ def _support(scene: Scene, p, view: str, floor: float) -> None:
 
 
 def _wall(scene: Scene, p, props: Props, floor: float) -> None:
+    if props.wall == "beside":  # a wall along the figure: a panel behind it
+        xs = [x for x, _ in p.values()]
+        left, right = min(xs) - 10, max(xs) + 10
+        box = [(left, floor + 30), (right, floor + 30), (right, floor + 60), (left, floor + 60)]
+        scene.add("poly", box, 0, PROP, PROP_FILL, "wall")
+        for x in range(int(left) + 4, int(right), 6):
+            scene.add("line", [(x, floor + 30), (x + 3, floor + 60)], 0.2, PROP, None, "wall")
+        return
     xs = [x for name, (x, _) in p.items() if name != "head"] + [p["head"][0] + HEAD_RADIUS]
     xs.append(p["head"][0] - HEAD_RADIUS)
     x = max(xs) + 3 if props.wall == "front" else min(xs) - 3.5
@@ -403,25 +427,25 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
 
 
 def _frame_scene(pose: Pose, frame: Frame, lit: set[str]) -> Scene:
-    view, props = pose.view, pose.frame_props(frame)
+    view, props = pose.body_view, pose.frame_props(frame)
     p = skeleton(frame, view)
-    body = Scene(ground=view != "above")
+    body = Scene()
     _body(body, p, frame, view, lit)
     floor = body_floor(body)
     before = Scene()
     floor = _props_before(before, p, frame, props, view, floor)
-    out = Scene(shapes=before.shapes + body.shapes, floor=floor, ground=view != "above")
+    out = Scene(shapes=before.shapes + body.shapes, floor=floor, ground=pose.view != "above")
     if props.band:
         _band(out, p, props, floor)
         out.floor = floor = min(floor, out.bounds()[1])
     if props.mat:
-        out.floor = _mat(out, view, floor)
+        out.floor = _mat(out, pose.view, floor)
     return out
 
 
 def _offset(pose: Pose) -> XY:
     """How far the start frame's coordinates are from the end frame's (by the fixed point)."""
-    start, end = skeleton(pose.start, pose.view), skeleton(pose.end, pose.view)
+    start, end = skeleton(pose.start, pose.body_view), skeleton(pose.end, pose.body_view)
     s_floor = _frame_scene(pose, pose.start, set()).floor
     e_floor = _frame_scene(pose, pose.end, set()).floor
     name = pose.anchor or _anchor(start, end, s_floor, e_floor)
@@ -442,8 +466,8 @@ def _anchor(start, end, s_floor: float, e_floor: float) -> str:
 def _extras(out: Scene, pose: Pose) -> None:
     """The end frame's shadow of the start and its arrows."""
     dx, dy = _offset(pose)
-    start = {k: (x + dx, y + dy) for k, (x, y) in skeleton(pose.start, pose.view).items()}
-    end = skeleton(pose.end, pose.view)
+    start = {k: (x + dx, y + dy) for k, (x, y) in skeleton(pose.start, pose.body_view).items()}
+    end = skeleton(pose.end, pose.body_view)
     moving = [s for s in pose.moving() if s != "trunk"]
     if pose.ghost and moving:
         ghost = []
@@ -476,7 +500,7 @@ def _default_arrows(pose: Pose, moving: list[str]) -> tuple[Arrow, ...]:
 
 def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
     if arrow.by is None:
-        a, b = start[arrow.at], end[arrow.at]
+        a, b = _moved(start[arrow.at], arrow.off), _moved(end[arrow.at], arrow.off)
         pivot = _pivot(arrow.at, pose, end)
         if math.hypot(b[0] - a[0], b[1] - a[1]) < 2:
             return
@@ -486,7 +510,15 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         control = (mid[0] - arrow.by[1] * arrow.bend, mid[1] + arrow.by[0] * arrow.bend)
-    out.add("arrow", [a, control, b], 1.1, ARROW, ARROW, "arrow")
+    shape = Shape("arrow", [a, control, b], 1.1, ARROW, ARROW, "arrow")
+    lift = out.floor + 1.6 - min(y for _, y in _outline(shape))
+    if lift > 0:  # an arrow by the feet stays above the floor
+        shape.pts = [(x, y + lift) for x, y in shape.pts]
+    out.shapes.append(shape)
+
+
+def _moved(point: XY, by: tuple[float, float]) -> XY:
+    return point[0] + by[0], point[1] + by[1]
 
 
 def _pivot(point: str, pose: Pose, end) -> XY | None:
@@ -537,26 +569,32 @@ class PoseDrawing(Flowable):
     def wrap(self, availWidth, availHeight):
         return self.width, self.height
 
-    def layout(self) -> list[tuple[Scene, float, float, float, float]]:
-        """Each frame with its scale and its origin on the drawing, and its panel."""
-        width, height = self.width, self.height
-        label = self.label_size()
-        gap = width * 0.07
-        frame_w = (width - gap) / 2
-        frame_h = height - label * 1.5
+    def layout(self) -> list[Panel]:
+        """Start and end side by side, or one above the other when that draws them bigger
+        (a patient lying down is wide and low)."""
         scenes = [scene(self.pose, w, mirror=self.mirror) for w in ("start", "end")]
-        boxes = [s.bounds() for s in scenes]
+        boxes = [(*s.bounds()[:3], s.bounds()[3]) for s in scenes]
+        boxes = [(b[0], min(b[1], s.floor), b[2], b[3]) for b, s in zip(boxes, scenes, strict=True)]
         span_w = max(b[2] - b[0] for b in boxes) + 2
-        span_h = max(b[3] - min(b[1], s.floor) for b, s in zip(boxes, scenes, strict=True)) + 2
-        scale = min(frame_w / span_w, frame_h / span_h)
-        placed = []
+        span_h = max(b[3] - b[1] for b in boxes) + 2
+        label = self.label_size()
+        gap = self.width * 0.07
+        beside = ((self.width - gap) / 2, self.height - label * 1.5)
+        above = (self.width - label * 3.2, (self.height - label * 0.6) / 2)
+        scale_beside = min(beside[0] / span_w, beside[1] / span_h)
+        scale_above = min(above[0] / span_w, above[1] / span_h)
+        panels = []
         for index, (sc, box) in enumerate(zip(scenes, boxes, strict=True)):
-            left = index * (frame_w + gap)
+            if scale_beside >= scale_above:
+                scale, (frame_w, frame_h) = scale_beside, beside
+                left, bottom = index * (frame_w + gap), label * 1.5
+            else:
+                scale, (frame_w, frame_h) = scale_above, above
+                left, bottom = label * 3.2, (1 - index) * (frame_h + label * 0.6)
             ox = left + (frame_w - (box[2] - box[0]) * scale) / 2 - box[0] * scale
-            bottom = min(box[1], sc.floor)
-            oy = label * 1.5 - bottom * scale + (frame_h - span_h * scale) * 0.3
-            placed.append((sc, scale, ox, oy, left))
-        return placed
+            oy = bottom - box[1] * scale + (frame_h - (box[3] - box[1]) * scale) * 0.4
+            panels.append(Panel(sc, scale, ox, oy, left, bottom, frame_w, frame_h))
+        return panels
 
     def label_size(self) -> float:
         return max(6.5, min(10.0, self.height * 0.07))
@@ -564,36 +602,63 @@ class PoseDrawing(Flowable):
     def draw(self) -> None:
         canvas = self.canv
         label = self.label_size()
-        gap = self.width * 0.07
-        frame_w = (self.width - gap) / 2
         canvas.saveState()
         canvas.setLineCap(1)
         canvas.setLineJoin(1)
-        for index, (sc, scale, ox, oy, left) in enumerate(self.layout()):
-            _draw_scene(canvas, sc, scale, ox, oy, left, frame_w)
+        panels = self.layout()
+        for index, panel in enumerate(panels):
+            _draw_scene(canvas, panel)
             canvas.setFillColor(LABEL)
             canvas.setFont(self.font, label)
-            canvas.drawCentredString(left + frame_w / 2, label * 0.3, self.labels[index])
-        x, y = frame_w + gap / 2, self.height / 2
+            if panel.left > 0 and panels[0].left == panel.left:  # one above the other
+                canvas.drawString(
+                    0, panel.bottom + panel.height / 2 - label / 3, self.labels[index]
+                )
+            else:
+                mid = panel.left + panel.width / 2
+                canvas.drawCentredString(mid, label * 0.3, self.labels[index])
         canvas.setStrokeColor(LABEL)
         canvas.setLineWidth(1.5)
-        canvas.line(x - gap * 0.3, y, x + gap * 0.3, y)
-        canvas.line(x + gap * 0.1, y + gap * 0.18, x + gap * 0.3, y)
-        canvas.line(x + gap * 0.3, y, x + gap * 0.1, y - gap * 0.18)
+        if panels[0].left == panels[1].left:  # a downward arrow between the rows
+            x, y, size = label * 1.2, panels[0].bottom - label * 0.3, label * 0.7
+            canvas.line(x, y + size, x, y - size)
+            canvas.line(x - size * 0.5, y - size * 0.4, x, y - size)
+            canvas.line(x, y - size, x + size * 0.5, y - size * 0.4)
+        else:
+            gap = panels[1].left - panels[0].width
+            x, y = panels[0].width + gap / 2, self.height / 2
+            canvas.line(x - gap * 0.3, y, x + gap * 0.3, y)
+            canvas.line(x + gap * 0.1, y + gap * 0.18, x + gap * 0.3, y)
+            canvas.line(x + gap * 0.3, y, x + gap * 0.1, y - gap * 0.18)
         canvas.restoreState()
 
 
-def _draw_scene(canvas, sc: Scene, scale: float, ox: float, oy: float, left, frame_w) -> None:
+@dataclass
+class Panel:
+    """Where a frame goes: its scale, the page point of its body origin, and its box."""
+
+    scene: Scene
+    scale: float
+    ox: float
+    oy: float
+    left: float
+    bottom: float
+    width: float
+    height: float
+
+
+def _draw_scene(canvas, panel: Panel) -> None:
     """Emit one frame: the floor, then every shape in order, in page units."""
+    sc, scale = panel.scene, panel.scale
 
     def at(point: XY) -> XY:
-        return ox + point[0] * scale, oy + point[1] * scale
+        return panel.ox + point[0] * scale, panel.oy + point[1] * scale
 
     if sc.ground:
         canvas.setStrokeColor(PROP)
         canvas.setLineWidth(1.0)
         y = at((0, sc.floor))[1]
-        canvas.line(left, y, left + frame_w, y)
+        canvas.line(panel.left, y, panel.left + panel.width, y)
     for shape in sc.shapes:
         _emit(canvas, shape, at, scale)
 

@@ -12,8 +12,10 @@ placed by its lowest point on the floor; props are drawn around it.
 - ``front``: the viewer faces the front of the body, so sideways moves show (side steps, hip
   abduction, a clamshell seen from in front of a patient lying on their side). The limbs join
   the ends of a pelvis and shoulders that are as wide as the body.
-- ``above``: the same as ``front`` for a patient lying on their back, seen from the ceiling; the
-  mat is drawn under the whole body (crossed legs in a figure-4 stretch).
+- ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
+- ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
+  the back is built as in ``front`` (crossed legs in a figure-4 stretch); with ``lying: side``
+  as in ``side`` (a thigh moving back while lying on the side).
 
 Every picture is drawn for the patient's left side: "near" limbs are the left ones (the side
 that works). The handout mirrors the drawing when the patient's side is the right.
@@ -50,8 +52,8 @@ Offset = Annotated[float, Field(ge=-80, le=80)]
 BONES = {
     "trunk": 30.0,
     "head": 9.0,  # shoulder to the head's centre
-    "upper_arm": 14.0,
-    "forearm": 13.0,
+    "upper_arm": 16.0,
+    "forearm": 15.0,
     "thigh": 21.0,
     "shin": 20.0,
     "foot": 7.0,
@@ -61,7 +63,7 @@ LINE_HALF_WIDTH = 3.0  # the thickest limb's half width; the body rests on the f
 HIP_HALF_WIDTH = 5.5  # front and above views: where the legs join the pelvis
 SHOULDER_HALF_WIDTH = 7.5
 
-View = Literal["side", "front", "above"]
+View = Literal["side", "front", "back", "above"]
 Point = Literal[
     "hip",
     "shoulder",
@@ -118,7 +120,8 @@ class Props(BaseModel):
 
     mat: bool = False
     chair: Literal["seat", "support"] | None = None  # sit on it, or hold its back
-    wall: Literal["front", "behind"] | None = None  # beside the figure, by where it faces
+    # a wall in front of the figure, behind it, or beside it (a panel in the background)
+    wall: Literal["front", "behind", "beside"] | None = None
     step: Literal["near_foot", "far_foot", "both_feet"] | None = None
     band: tuple[Point | Literal["table"], Point] | None = None  # a loop between two places
     ball: Point | None = None  # a massage ball at this point
@@ -172,6 +175,7 @@ class Pose(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     view: View = "side"
+    lying: Literal["back", "side"] = "back"  # for the view from above
     props: Props = Props()
     start: Frame
     end: Frame
@@ -179,6 +183,14 @@ class Pose(BaseModel):
     arrows: tuple[Arrow, ...] | None = None
     anchor: Point | None = None  # the point that stays put from start to end
     ghost: bool = True  # show the start position of the moving part in the end picture
+
+    @property
+    def body_view(self) -> str:
+        """How the body is built: ``side`` (limbs from one point) or ``front`` (from the ends
+        of the pelvis and shoulders). From above, a patient lying on the side shows a side."""
+        if self.view in ("front", "back"):
+            return self.view
+        return "front" if self.view == "above" and self.lying == "back" else "side"
 
     def frame_props(self, frame: Frame) -> Props:
         return frame.props if frame.props is not None else self.props
@@ -191,8 +203,8 @@ class Pose(BaseModel):
 
 
 def _turn(pose: Pose, segment: str) -> float:
-    a = angle(pose.start, segment, pose.view)
-    b = angle(pose.end, segment, pose.view)
+    a = angle(pose.start, segment, pose.body_view)
+    b = angle(pose.end, segment, pose.body_view)
     return abs((a - b + 180) % 360 - 180)
 
 
@@ -229,7 +241,8 @@ def skeleton(frame: Frame, view: str = "side") -> dict[str, tuple[float, float]]
     p: dict[str, tuple[float, float]] = {"hip": (0.0, 0.0)}
     p["shoulder"] = _walk(p["hip"], frame.trunk, _length(frame, "trunk"))
     p["head"] = _walk(p["shoulder"], frame.angle("head"), _length(frame, "head"))
-    for side, sign in (("near", -1), ("far", 1)):
+    flip = -1 if view == "back" else 1  # seen from behind, the left side is on the left
+    for side, sign in (("near", -flip), ("far", flip)):
         hip, shoulder = p["hip"], p["shoulder"]
         if view != "side":
             across = frame.trunk + 90 * sign
