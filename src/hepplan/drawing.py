@@ -41,7 +41,7 @@ TRUNK_HALF = 5.0
 HAND_RADIUS = 2.3
 LINE = 0.8  # outline width
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
-STEP_HEIGHT, STEP_WIDTH = 8.0, 16.0
+STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
 
 XY = tuple[float, float]
 
@@ -229,6 +229,10 @@ def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor:
         _wall(scene, p, props, floor)
     if props.ball:
         _ball(scene, p, props, floor)
+    if props.pillow:
+        x, y = p["head"]
+        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
+        scene.add("poly", _widen(box, 0.8), 0, PROP, colors.white, "pillow")
     return floor
 
 
@@ -254,10 +258,11 @@ def _roller(scene, at: XY, view: str, floor: float) -> float:
         scene.add("circle", [(x, cy)], radius, PROP, ROLLER, "roller")
         scene.add("circle", [(x, cy)], radius * 0.35, PROP, colors.white, "roller")
     else:
-        box = [(x - 12, cy - radius), (x + 12, cy - radius), (x + 12, cy + radius)]
-        scene.add("poly", [*box, (x - 12, cy + radius)], 0, PROP, ROLLER, "roller")
-        for ex in (x - 12, x + 12):
-            scene.add("line", [(ex, cy - radius), (ex, cy + radius)], 0.8, PROP, None, "roller")
+        half = 17
+        box = [(x - half, cy - radius), (x + half, cy - radius), (x + half, cy + radius)]
+        scene.add("poly", [*box, (x - half, cy + radius)], 0, PROP, ROLLER, "roller")
+        for ex in (x - half, x + half):
+            scene.add("line", [(ex, cy - radius), (ex, cy + radius)], 0.6, PROP, None, "roller")
     return min(floor, cy - radius)
 
 
@@ -318,9 +323,8 @@ def _seat(scene: Scene, p, frame: Frame, view: str, floor: float) -> float:
 def _support(scene: Scene, p, view: str, floor: float) -> None:
     """A chair held by its back: in front of the figure, facing away."""
     hx, hy = p["near_hand"]
-    if view != "side":
-        fx = p["far_hand"][0]
-        left, right = min(hx, fx) - 3, max(hx, fx) + 3
+    if view != "side":  # seen from behind: the chair's back, about as wide as the hips
+        left, right = p["hip"][0] - 11, p["hip"][0] + 11
         top = hy - 1
         for x in (left, right):
             scene.add("line", [(x, top), (x, floor + 1.1)], 1.1, PROP, None, "chair")
@@ -339,20 +343,22 @@ def _support(scene: Scene, p, view: str, floor: float) -> None:
 
 
 def _wall(scene: Scene, p, props: Props, floor: float) -> None:
-    if props.wall == "beside":  # a wall along the figure: a panel behind it
+    if props.wall == "beside":  # a kitchen counter along the figure, behind it
         xs = [x for x, _ in p.values()]
-        left, right = min(xs) - 10, max(xs) + 10
-        box = [(left, floor + 30), (right, floor + 30), (right, floor + 60), (left, floor + 60)]
+        left, right = min(xs) - 12, max(xs) + 12
+        top = floor + 36
+        box = [(left, floor), (right, floor), (right, top), (left, top)]
         scene.add("poly", box, 0, PROP, PROP_FILL, "wall")
-        for x in range(int(left) + 4, int(right), 6):
-            scene.add("line", [(x, floor + 30), (x + 3, floor + 60)], 0.2, PROP, None, "wall")
+        scene.add("line", [(left - 1, top), (right + 1, top)], 1.4, PROP, None, "wall")
+        for x in (left + (right - left) / 3, left + 2 * (right - left) / 3):
+            scene.add("line", [(x, floor + 2), (x, top - 3)], 0.3, PROP, None, "wall")
         return
-    xs = [x for name, (x, _) in p.items() if name != "head"] + [p["head"][0] + HEAD_RADIUS]
-    xs.append(p["head"][0] - HEAD_RADIUS)
-    x = max(xs) + 3 if props.wall == "front" else min(xs) - 3.5
-    if props.ball:
+    xs = [x for name, (x, _) in p.items() if name != "head"]
+    xs += [p["head"][0] - HEAD_RADIUS, p["head"][0] + HEAD_RADIUS]
+    x = max(xs) + TRUNK_HALF if props.wall == "front" else min(xs) - TRUNK_HALF
+    if props.ball:  # the ball is between the body and the wall
         bx = p[props.ball][0]
-        x = bx - 10 if props.wall == "behind" else bx + 10
+        x = bx - 12.5 if props.wall == "behind" else bx + 12.5
     width = 5.0
     left = x - width if props.wall == "behind" else x
     box = [(left, floor), (left + width, floor), (left + width, floor + 64), (left, floor + 64)]
@@ -365,9 +371,9 @@ def _wall(scene: Scene, p, props: Props, floor: float) -> None:
 def _ball(scene: Scene, p, props: Props, floor: float) -> None:
     x, y = p[props.ball]
     if props.wall == "behind":
-        centre = (x - 6.5, y + 2)
+        centre = (x - 8.7, y + 2)
     elif props.wall == "front":
-        centre = (x + 6.5, y + 2)
+        centre = (x + 8.7, y + 2)
     else:
         centre = (x, y - 6.5)
     scene.add("circle", [centre], 3.5, PROP, BALL, "ball")
@@ -472,6 +478,9 @@ def _extras(out: Scene, pose: Pose) -> None:
     if pose.ghost and moving:
         ghost = []
         for segment in moving:
+            if segment == "head":
+                ghost.append(Shape("circle", [start["head"]], HEAD_RADIUS, None, GHOST, "ghost"))
+                continue
             a, b = SEGMENT_ENDS[segment]
             side = segment.split("_")[0]
             a = _joint(start, side, a)
@@ -505,6 +514,11 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         if math.hypot(b[0] - a[0], b[1] - a[1]) < 2:
             return
         a, b, control = _arc(a, b, pivot)
+        if pivot is None and arrow.bend:
+            control = (
+                control[0] - (b[1] - a[1]) * arrow.bend,
+                control[1] + (b[0] - a[0]) * arrow.bend,
+            )
     else:
         a = (end[arrow.at][0] + arrow.off[0], end[arrow.at][1] + arrow.off[1])
         b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
@@ -746,3 +760,46 @@ def draw_pose(
     """Start and end frames side by side, as a ``width`` × ``height`` flowable (points). The
     drawing shows the left side working; for ``side="right"`` it is mirrored."""
     return PoseDrawing(pose, width, height, font, labels, mirror=side == "right")
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+#: The prop that draws each piece of equipment.
+EQUIPMENT_PROPS = {
+    "resistance_band": "band",
+    "foam_roller": "roller",
+    "massage_ball": "ball",
+    "step": "step",
+    "chair": "chair",
+    "wall": "wall",
+    "mat": "mat",
+}
+MIN_MOVEMENT = 4.0  # body units: a fifth of a shin
+
+
+def movement(pose: Pose) -> float:
+    """How far the body moves from start to end: the largest shift of a joint or of the middle
+    of the back, in body units, with the start placed by the point that stays put."""
+    dx, dy = _offset(pose)
+    start, end = skeleton(pose.start, pose.body_view), skeleton(pose.end, pose.body_view)
+    start["spine"], end["spine"] = _spine_middle(pose.start, start), _spine_middle(pose.end, end)
+    return max(math.hypot(end[k][0] - start[k][0] - dx, end[k][1] - start[k][1] - dy) for k in end)
+
+
+def _spine_middle(frame: Frame, p) -> XY:
+    (x0, y0), (x1, y1) = p["hip"], p["shoulder"]
+    front = math.radians(face_angle(frame))
+    bend = frame.spine * 0.35  # the curve passes half way to its control point
+    return (x0 + x1) / 2 + bend * math.cos(front), (y0 + y1) / 2 + bend * math.sin(front)
+
+
+def missing_props(pose: Pose, equipment) -> list[str]:
+    """Equipment the exercise needs that a frame of its picture does not draw."""
+    missing = []
+    for which in ("start", "end"):
+        tags = scene(pose, which).tags()
+        for item in equipment:
+            name = getattr(item, "value", item)
+            if EQUIPMENT_PROPS.get(name, name) not in tags and name not in missing:
+                missing.append(name)
+    return missing

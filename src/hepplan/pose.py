@@ -56,7 +56,7 @@ BONES = {
     "forearm": 15.0,
     "thigh": 21.0,
     "shin": 20.0,
-    "foot": 7.0,
+    "foot": 8.0,
 }
 HEAD_RADIUS = 5.0
 LINE_HALF_WIDTH = 3.0  # the thickest limb's half width; the body rests on the floor
@@ -127,6 +127,7 @@ class Props(BaseModel):
     ball: Point | None = None  # a massage ball at this point
     roller: Point | None = None  # a foam roller under this point
     bike: bool = False  # an exercise bike: seat under the hip, pedals under the feet
+    pillow: bool = False  # under the head
 
 
 class Frame(BaseModel):
