@@ -29,6 +29,7 @@ PROP = colors.HexColor("#56636F")
 PROP_FILL = colors.HexColor("#D9DEE3")
 WOOD = colors.HexColor("#C9A27E")
 MAT = colors.HexColor("#8CC7B5")
+MAT_SHEET = colors.HexColor("#D3ECE4")  # a mat seen from above, under the whole body
 BAND = colors.HexColor("#1E9E4A")
 BALL = colors.HexColor("#8E44AD")
 ROLLER = colors.HexColor("#6FB7E3")
@@ -38,6 +39,7 @@ LABEL = colors.HexColor("#555555")
 #: Half widths of the body's parts, in body units.
 THICK = {"upper_arm": 2.2, "forearm": 1.9, "thigh": 3.3, "shin": 2.5, "foot": 1.7, "head": 1.6}
 TRUNK_HALF = 5.0
+FAR_THINNER = 0.82  # side view: the far limbs' width
 HAND_RADIUS = 2.3
 LINE = 0.8  # outline width
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
@@ -136,7 +138,8 @@ def _limb(scene, p, chain, fill, line, lit) -> None:
         start_name, end_name = SEGMENT_ENDS[f"{side}_{bone}"]
         a, b = p[_joint(p, side, start_name)], p[end_name]
         colour = MOVE_FILL if f"{side}_{bone}" in lit else fill
-        segments.append((a, b, THICK[bone], colour))
+        thin = FAR_THINNER if line is FAR_OUTLINE else 1.0  # further away, a little smaller
+        segments.append((a, b, THICK[bone] * thin, colour))
     for a, b, half, _ in segments:
         scene.add("line", [a, b], half + LINE, line)
     for a, b, half, colour in segments:
@@ -409,7 +412,7 @@ def _mat(scene: Scene, view: str, floor: float) -> float:
     x0, y0, x1, y1 = scene.bounds()
     if view == "above":
         box = [(x0 - 3, y0 - 3), (x1 + 3, y0 - 3), (x1 + 3, y1 + 3), (x0 - 3, y1 + 3)]
-        scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT, "mat"))
+        scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT_SHEET, "mat"))
         return y0 - 3
     box = [(x0 - 2, floor - 2.5), (x1 + 2, floor - 2.5), (x1 + 2, floor), (x0 - 2, floor)]
     scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT, "mat"))
@@ -611,7 +614,7 @@ class PoseDrawing(Flowable):
         return panels
 
     def label_size(self) -> float:
-        return max(6.5, min(10.0, self.height * 0.07))
+        return max(6.5, min(14.0, self.height * 0.07))
 
     def draw(self) -> None:
         canvas = self.canv
