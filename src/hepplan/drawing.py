@@ -261,11 +261,11 @@ def _roller(scene, at: XY, view: str, floor: float) -> float:
         scene.add("circle", [(x, cy)], radius, PROP, ROLLER, "roller")
         scene.add("circle", [(x, cy)], radius * 0.35, PROP, colors.white, "roller")
     else:
-        half = 17
-        box = [(x - half, cy - radius), (x + half, cy - radius), (x + half, cy + radius)]
-        scene.add("poly", [*box, (x - half, cy + radius)], 0, PROP, ROLLER, "roller")
-        for ex in (x - half, x + half):
-            scene.add("line", [(ex, cy - radius), (ex, cy + radius)], 0.6, PROP, None, "roller")
+        half = 20  # seen along its length: a long tube with a shine and round ends
+        scene.add("line", [(x - half, cy), (x + half, cy)], radius + 0.6, PROP, None, "roller")
+        scene.add("line", [(x - half, cy), (x + half, cy)], radius, ROLLER, None, "roller")
+        shine = [(x - half + 1, cy + radius * 0.45), (x + half - 1, cy + radius * 0.45)]
+        scene.add("line", shine, 0.7, colors.white, None, "roller")
     return min(floor, cy - radius)
 
 
@@ -516,7 +516,7 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         pivot = _pivot(arrow.at, pose, end)
         if math.hypot(b[0] - a[0], b[1] - a[1]) < 2:
             return
-        a, b, control = _arc(a, b, pivot)
+        a, b, control = _arc(a, b, pivot, HEAD_RADIUS + 2.5 if arrow.at == "head" else 5.0)
         if pivot is None and arrow.bend:
             control = (
                 control[0] - (b[1] - a[1]) * arrow.bend,
@@ -540,6 +540,8 @@ def _moved(point: XY, by: tuple[float, float]) -> XY:
 
 def _pivot(point: str, pose: Pose, end) -> XY | None:
     """The joint a moving tip turns about: the root of the first moving segment of its limb."""
+    if point in ("head", "shoulder"):  # a nod turns about the neck, a bend about the hip
+        return end["hip"] if "trunk" in pose.moving() or point == "shoulder" else end["shoulder"]
     side = point.split("_")[0]
     if side not in ("near", "far"):
         return None
@@ -551,7 +553,7 @@ def _pivot(point: str, pose: Pose, end) -> XY | None:
     return None
 
 
-def _arc(a: XY, b: XY, pivot: XY | None) -> tuple[XY, XY, XY]:
+def _arc(a: XY, b: XY, pivot: XY | None, grow: float = 5.0) -> tuple[XY, XY, XY]:
     """Endpoints pushed a little out from the limb and a control point for a curved path."""
     if pivot is None:
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
@@ -560,7 +562,6 @@ def _arc(a: XY, b: XY, pivot: XY | None) -> tuple[XY, XY, XY]:
     ra, rb = math.hypot(a[0] - px, a[1] - py), math.hypot(b[0] - px, b[1] - py)
     if ra < 1 or rb < 1:
         return a, b, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-    grow = 5.0
     a = (px + (a[0] - px) * (ra + grow) / ra, py + (a[1] - py) * (ra + grow) / ra)
     b = (px + (b[0] - px) * (rb + grow) / rb, py + (b[1] - py) * (rb + grow) / rb)
     mx, my = (a[0] + b[0]) / 2 - px, (a[1] + b[1]) / 2 - py
