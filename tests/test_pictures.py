@@ -260,5 +260,22 @@ def test_library_check_finds_a_picture_that_does_not_move(runner, copy):
     code, lines = _check(runner, copy)
     assert code == 1
     assert lines[:-1] == [
-        f"{path}: pose: start and end look the same (the body moves 0.0 units; at least 4)"
+        f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)",
+        f"{path}: pose: start and end look the same (the body moves 0.0 units; at least 4)",
     ]
+
+
+def test_library_check_finds_a_picture_without_an_arrow(runner, copy):
+    path = copy / "clamshell.yaml"
+    _edit(path, "  arrows: [{at: near_knee}]", "  arrows: []")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)"
+    ]
+
+
+def test_a_pose_cannot_ask_for_endless_arrows():
+    arrows = [{"at": "near_toe"}] * 7
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"arrows": arrows, "start": {}, "end": {}})

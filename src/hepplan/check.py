@@ -93,7 +93,7 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
     """The picture draws for either side, shows every piece of equipment, and moves."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from .drawing import MIN_MOVEMENT, draw_pose, missing_props, movement
+    from .drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
 
     try:
         canvas = Canvas(io.BytesIO())
@@ -103,6 +103,7 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
             drawing.drawOn(canvas, 0, 0)
         missing = missing_props(exercise.pose, exercise.equipment)
         moved = movement(exercise.pose)
+        arrow = "arrow" in scene(exercise.pose, "end").tags()
     except Exception as exc:  # any failure to draw is a broken picture
         return [f"{path}: pose: cannot be drawn: {type(exc).__name__}: {exc}"]
     problems = [
@@ -110,6 +111,10 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
         "(in both start and end)"
         for name in missing
     ]
+    if not arrow:
+        problems.append(
+            f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)"
+        )
     if moved < MIN_MOVEMENT:
         problems.append(
             f"{path}: pose: start and end look the same (the body moves {moved:.1f} units; "

@@ -180,8 +180,8 @@ class Pose(BaseModel):
     props: Props = Props()
     start: Frame
     end: Frame
-    move: tuple[Segment, ...] | None = None
-    arrows: tuple[Arrow, ...] | None = None
+    move: Annotated[tuple[Segment, ...], Field(max_length=12)] | None = None
+    arrows: Annotated[tuple[Arrow, ...], Field(max_length=6)] | None = None
     anchor: Point | None = None  # the point that stays put from start to end
     ghost: bool = True  # show the start position of the moving part in the end picture
 
