@@ -26,6 +26,7 @@ pose:
   props: {mat: true}
   start: {trunk: 180, near_thigh: 45, near_shin: 315}      # lying on the back, knees bent
   end:   {trunk: 160, near_thigh: 20, near_shin: 300}      # hips lifted (a bridge)
+  arrows: [{at: hip}]                                      # from where the hip was
 ```
 
 ``far_*`` segments copy their ``near_*`` twin unless given (in the front and above views, as
@@ -34,8 +35,10 @@ looks in the side view (default: forwards, ``head`` - 90). ``spine`` bends the b
 arches it (the belly side long), negative rounds it. A frame's own ``props`` replace the pose's.
 
 The end picture colours the segments that move (``move``, default: those that turn by 10
-degrees or more), shows where they were as a dashed outline, and draws ``arrows``: by default
-one along the path of the moving part's tip.
+degrees or more), shows where they were as a pale shadow, and draws ``arrows``: by default one
+along the path of the moving part's tip (an arc about the joint it turns on). The start frame
+is placed on the end frame by ``anchor``, the point that stays put (default: the hip when its
+height stays, else a foot on the floor); ``ghost: false`` leaves the shadow out.
 """
 
 from __future__ import annotations
