@@ -682,56 +682,36 @@ def _draw_scene(canvas, panel: Panel) -> None:
 
 
 def _emit(canvas, shape: Shape, at, scale: float) -> None:
+    """Draw one shape in page units."""
     pts = [at(p) for p in shape.pts]
-    if shape.kind == "line":
+    stroke, fill = int(shape.stroke is not None), int(shape.fill is not None)
+    if shape.stroke is not None:
         canvas.setStrokeColor(shape.stroke)
+    if shape.fill is not None:
+        canvas.setFillColor(shape.fill)
+    if shape.kind in ("line", "curve", "arrow"):
         canvas.setLineWidth(2 * shape.width * scale)
-        path = canvas.beginPath()
-        path.moveTo(*pts[0])
-        for point in pts[1:]:
-            path.lineTo(*point)
-        canvas.drawPath(path, stroke=1, fill=0)
-    elif shape.kind == "circle":
-        canvas.setStrokeColor(shape.stroke or OUTLINE)
+    else:
         canvas.setLineWidth(LINE * scale * 0.8)
-        if shape.fill is not None:
-            canvas.setFillColor(shape.fill)
-        canvas.circle(
-            *pts[0],
-            shape.width * scale,
-            stroke=int(shape.stroke is not None),
-            fill=int(shape.fill is not None),
-        )
-    elif shape.kind == "poly":
-        path = canvas.beginPath()
-        path.moveTo(*pts[0])
-        for point in pts[1:]:
-            path.lineTo(*point)
-        path.close()
-        if shape.stroke is not None:
-            canvas.setStrokeColor(shape.stroke)
-            canvas.setLineWidth(LINE * scale * 0.8)
-        if shape.fill is not None:
-            canvas.setFillColor(shape.fill)
-        canvas.drawPath(
-            path, stroke=int(shape.stroke is not None), fill=int(shape.fill is not None)
-        )
-    elif shape.kind in ("curve", "arrow"):
-        canvas.setStrokeColor(shape.stroke)
-        canvas.setLineWidth(2 * shape.width * scale)
-        (x0, y0), (cx, cy), (x1, y1) = pts
-        path = canvas.beginPath()
-        path.moveTo(x0, y0)
-        path.curveTo(
-            x0 + (cx - x0) * 2 / 3,
-            y0 + (cy - y0) * 2 / 3,
-            x1 + (cx - x1) * 2 / 3,
-            y1 + (cy - y1) * 2 / 3,
-            x1,
-            y1,
-        )
+    if shape.kind == "circle":
+        canvas.circle(*pts[0], shape.width * scale, stroke=stroke, fill=fill)
+        return
+    path = canvas.beginPath()
+    path.moveTo(*pts[0])
+    if shape.kind in ("curve", "arrow"):
+        (x0, y0), (cx, cy), (x1, y1) = pts  # a quadratic curve as reportlab's cubic
+        c1 = (x0 + (cx - x0) * 2 / 3, y0 + (cy - y0) * 2 / 3)
+        path.curveTo(*c1, x1 + (cx - x1) * 2 / 3, y1 + (cy - y1) * 2 / 3, x1, y1)
         if shape.kind == "arrow":
             _head_path(canvas, (cx, cy), (x1, y1), shape.width * scale)
+        canvas.drawPath(path, stroke=1, fill=0)
+        return
+    for point in pts[1:]:
+        path.lineTo(*point)
+    if shape.kind == "poly":
+        path.close()
+        canvas.drawPath(path, stroke=stroke, fill=fill)
+    else:
         canvas.drawPath(path, stroke=1, fill=0)
 
 
