@@ -166,10 +166,10 @@ def test_hard_reading(runner, broken):
 
 def test_a_pose_that_cannot_be_drawn(runner, broken):
     folder, edit = broken
-    edit("clamshell", "pose:", "pose:\n  view: front")
+    edit("clamshell", "pose:", "pose:\n  camera: front")
     assert check(runner, folder) == [
-        f"{folder / 'clamshell.yaml'}: pose.view: is not a known key; allowed here: props, "
-        "start, end"
+        f"{folder / 'clamshell.yaml'}: pose.camera: is not a known key; allowed here: view, lying, "
+        "props, start, end, move, arrows, anchor, ghost"
     ]
 
 

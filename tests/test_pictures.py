@@ -1,16 +1,28 @@
-"""Every exercise has a picture, drawn from its pose data, in one style."""
+"""Every exercise has a picture a patient can read at a glance, drawn from its pose data.
+
+The checks here are the ones a reviewer makes by eye: start and end differ, no two exercises
+look alike, the equipment is in the picture, the picture fills its box, the side is right."""
 
 from __future__ import annotations
 
 import io
+import itertools
+import math
 
 import pypdf
 import pytest
+from pydantic import ValidationError
 
+from hepplan.cli import cli
 from hepplan.clinic import Clinic
-from hepplan.drawing import _scene
+from hepplan.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
 from hepplan.pose import Frame, Pose, skeleton
-from hepplan.render import render_pictures
+from hepplan.render import _picture, render_pictures, styles
+
+#: Two exercises look alike when, in the same view with the same props, no joint of either
+#: frame is further apart than this (body units; a shin is 20).
+NEAR_DUPLICATE = 5.0
+NOT_PROPS = {"body", "hair", "ghost", "arrow"}
 
 
 def test_the_default_frame_stands_upright():
@@ -26,18 +38,128 @@ def test_far_limbs_copy_near_ones_unless_given():
     assert Frame(trunk=180).angle("head") == 180
 
 
+def test_seen_from_the_front_a_far_limb_mirrors_the_near_one():
+    points = skeleton(Frame(near_thigh=290), "front")
+    assert points["near_hip"][0] == pytest.approx(-points["far_hip"][0])
+    assert points["near_ankle"][0] == pytest.approx(-points["far_ankle"][0])
+    assert points["near_ankle"][0] > points["near_hip"][0]  # the leg goes out to the side
+
+
+def test_seen_from_behind_the_left_leg_is_on_the_left():
+    front, back = skeleton(Frame(), "front"), skeleton(Frame(), "back")
+    assert front["near_hip"][0] > 0 > back["near_hip"][0]
+
+
 @pytest.mark.parametrize("frame", ["start", "end"])
-def test_every_pose_rests_on_the_floor(library, frame):
+@pytest.mark.parametrize("mirror", [False, True])
+def test_every_pose_rests_on_the_floor(library, frame, mirror):
     for exercise in library:
-        scene = _scene(getattr(exercise.pose, frame), exercise.pose.props)
-        _, bottom, _, top = scene.bounds()
-        assert bottom >= scene.floor - 1e-6, exercise.id
-        assert top - scene.floor < 120, exercise.id
+        drawn = scene(exercise.pose, frame, mirror=mirror)
+        _, bottom, _, top = drawn.bounds()
+        assert bottom >= drawn.floor - 1e-6, exercise.id
+        assert top - drawn.floor < 120, exercise.id
 
 
-def test_start_and_end_differ(library):
+def test_start_and_end_differ_by_a_real_amount(library):
     for exercise in library:
-        assert exercise.pose.start != exercise.pose.end, exercise.id
+        assert movement(exercise.pose) >= MIN_MOVEMENT, exercise.id
+
+
+def test_the_end_picture_shows_what_moves_and_which_way(library):
+    for exercise in library:
+        end = scene(exercise.pose, "end")
+        assert "arrow" in end.tags(), exercise.id
+        assert exercise.pose.moving(), exercise.id
+        assert "arrow" not in scene(exercise.pose, "start").tags(), exercise.id
+
+
+def _look(pose: Pose):
+    props = tuple(sorted(scene(pose, w).tags() - NOT_PROPS) for w in ("start", "end"))
+    return pose.view, props
+
+
+def _difference(a: Pose, b: Pose) -> float:
+    """The largest distance between the same joint of two poses, over both frames."""
+    gaps = []
+    for which in ("start", "end"):
+        pa = skeleton(getattr(a, which), a.body_view)
+        pb = skeleton(getattr(b, which), b.body_view)
+        gaps.append(max(math.dist(pa[k], pb[k]) for k in pa))
+    return max(gaps)
+
+
+def test_no_two_exercises_look_alike(library):
+    for a, b in itertools.combinations(library, 2):
+        if _look(a.pose) == _look(b.pose):
+            assert _difference(a.pose, b.pose) >= NEAR_DUPLICATE, (a.id, b.id)
+
+
+def test_the_check_for_look_alikes_can_fail(library):
+    clamshell = library["clamshell"]
+    twin = clamshell.pose.model_copy(update={"end": clamshell.pose.end.model_copy()})
+    assert _look(twin) == _look(clamshell.pose)
+    assert _difference(twin, clamshell.pose) < NEAR_DUPLICATE
+
+
+def test_every_prop_an_exercise_needs_is_drawn(library):
+    for exercise in library:
+        assert missing_props(exercise.pose, exercise.equipment) == [], exercise.id
+
+
+def test_cycling_is_drawn_on_an_exercise_bike(library):
+    bikes = [e for e in library if "exercise bike" in " ".join(e.steps)]
+    assert bikes
+    for exercise in bikes:
+        assert "bike" in scene(exercise.pose, "start").tags(), exercise.id
+
+
+def test_a_missing_band_is_found():
+    pose = Pose.model_validate({"props": {"mat": True}, "start": {}, "end": {"near_thigh": 300}})
+    assert missing_props(pose, ["resistance_band", "mat"]) == ["resistance_band"]
+
+
+def test_a_tied_band_is_drawn_to_the_table(library):
+    exercise = library["banded_dorsiflexion"]
+    assert {"band", "table", "chair"} <= scene(exercise.pose, "start").tags()
+
+
+def _fill(drawing) -> float:
+    """How much of its box the bigger frame fills: the larger of width and height share."""
+    best = 0.0
+    for panel in drawing.layout():
+        x0, y0, x1, y1 = panel.scene.bounds()
+        y0 = min(y0, panel.scene.floor)
+        best = max(
+            best,
+            (x1 - x0) * panel.scale / panel.width,
+            (y1 - y0) * panel.scale / panel.height,
+        )
+    return best
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_picture_fills_its_box_on_a_card(library, large):
+    s = styles(large)
+    for exercise in library:
+        assert _fill(_picture(exercise, s, 480)) >= 0.6, exercise.id
+
+
+def test_in_large_print_the_picture_is_full_width(library):
+    picture = _picture(library["bridge"], styles(True), 480)
+    assert picture.width == 480
+
+
+def test_the_picture_shows_the_patients_side(library):
+    clamshell = library["clamshell"]
+    s = styles(False)
+    assert not _picture(clamshell, s, 480, "left").mirror
+    assert _picture(clamshell, s, 480, "right").mirror
+    assert not _picture(clamshell, s, 480, "both").mirror  # both sides start with the left
+    left = scene(clamshell.pose, "end")
+    right = scene(clamshell.pose, "end", mirror=True)
+    for a, b in zip(left.shapes, right.shapes, strict=True):
+        mirrored = [c for x, y in a.pts for c in (-x, y)]
+        assert mirrored == pytest.approx([c for point in b.pts for c in point])
 
 
 def test_the_picture_sheet_draws_every_exercise(library):
@@ -50,8 +172,110 @@ def test_the_picture_sheet_draws_every_exercise(library):
     assert text.count("End") == len(library)
 
 
-def test_a_pose_with_a_bad_key_is_refused():
-    from pydantic import ValidationError
+def test_a_drawing_is_the_same_every_time(library):
+    from reportlab.pdfgen.canvas import Canvas
 
+    def draw() -> bytes:
+        out = io.BytesIO()
+        canvas = Canvas(out, invariant=1)
+        for exercise in library:
+            drawing = draw_pose(exercise.pose, 200, 110, side="right")
+            drawing.wrapOn(canvas, 200, 110)
+            drawing.drawOn(canvas, 0, 0)
+            canvas.showPage()
+        canvas.save()
+        return out.getvalue()
+
+    assert draw() == draw()
+
+
+def test_a_pose_with_a_bad_key_is_refused():
     with pytest.raises(ValidationError):
         Pose.model_validate({"start": {"trunk": 90, "tail": 10}, "end": {}})
+
+
+@pytest.mark.parametrize(
+    "pose",
+    [
+        {"view": "sideways", "start": {}, "end": {}},
+        {"start": {"short": {"near_thigh": 0}}, "end": {}},
+        {"props": {"band": ["near_knee", "elbow"]}, "start": {}, "end": {}},
+        {"move": ["tail"], "start": {}, "end": {}},
+        {"arrows": [{"at": "near_toe", "by": [500, 0]}], "start": {}, "end": {}},
+    ],
+)
+def test_a_bad_pose_is_refused(pose):
+    with pytest.raises(ValidationError):
+        Pose.model_validate(pose)
+
+
+@pytest.fixture
+def copy(tmp_path):
+    import shutil
+
+    from tests.test_library import LIBRARY
+
+    folder = tmp_path / "exercises"
+    shutil.copytree(LIBRARY, folder)
+    return folder
+
+
+def _check(runner, folder):
+    result = runner.invoke(cli, ["library", "check", "--library", str(folder)])
+    return result.exit_code, [line.removeprefix("error: ") for line in result.stderr.splitlines()]
+
+
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_library_check_refuses_an_unknown_view(runner, copy):
+    path = copy / "clamshell.yaml"
+    _edit(path, "  view: front", "  view: sideways")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[0].startswith(f"{path}: pose.view: ")
+    assert "side" in lines[0] and "front" in lines[0] and "above" in lines[0]
+
+
+def test_library_check_finds_a_band_the_picture_leaves_out(runner, copy):
+    path = copy / "banded_clamshell.yaml"
+    _edit(path, ", band: [near_knee, far_knee]", "")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose.props: the picture does not draw the resistance_band the exercise needs "
+        "(in both start and end)"
+    ]
+
+
+def test_library_check_finds_a_picture_that_does_not_move(runner, copy):
+    path = copy / "bridge.yaml"
+    text = path.read_text()
+    start = text[text.index("  start: ") :].splitlines()[0]
+    end = text[text.index("  end: ") :].splitlines()[0]
+    path.write_text(text.replace(end, "  end:" + start.removeprefix("  start:")))
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)",
+        f"{path}: pose: start and end look the same (the body moves 0.0 units; at least 4)",
+    ]
+
+
+def test_library_check_finds_a_picture_without_an_arrow(runner, copy):
+    path = copy / "clamshell.yaml"
+    _edit(path, "  arrows: [{at: near_knee}]", "  arrows: []")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)"
+    ]
+
+
+def test_a_pose_cannot_ask_for_endless_arrows():
+    arrows = [{"at": "near_toe"}] * 7
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"arrows": arrows, "start": {}, "end": {}})

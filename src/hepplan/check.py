@@ -1,7 +1,8 @@
 """``hepplan library check``: is a library fit to print for patients?
 
 Beyond what loading already refuses (schema, vocabularies, unique ids, links, loops), it renders
-every text for every side, draws every picture, and measures reading level with textstat's
+every text for every side, draws every picture for either side (with the equipment the exercise
+needs, and a start and end that differ), and measures reading level with textstat's
 Flesch-Kincaid grade: at most 9 for any exercise, and a library median of at most 7.
 """
 
@@ -90,18 +91,37 @@ def _rendered_texts(exercise: Exercise, path: Path) -> tuple[list[str], list[str
 
 
 def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
+    """The picture draws for either side, shows every piece of equipment, and moves."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from .drawing import draw_pose
+    from .drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
 
     try:
         canvas = Canvas(io.BytesIO())
-        drawing = draw_pose(exercise.pose, 200, 100)
-        drawing.wrapOn(canvas, 200, 100)
-        drawing.drawOn(canvas, 0, 0)
+        for side in ("left", "right"):
+            drawing = draw_pose(exercise.pose, 200, 100, side=side)
+            drawing.wrapOn(canvas, 200, 100)
+            drawing.drawOn(canvas, 0, 0)
+        missing = missing_props(exercise.pose, exercise.equipment)
+        moved = movement(exercise.pose)
+        arrow = "arrow" in scene(exercise.pose, "end").tags()
     except Exception as exc:  # any failure to draw is a broken picture
         return [f"{path}: pose: cannot be drawn: {type(exc).__name__}: {exc}"]
-    return []
+    problems = [
+        f"{path}: pose.props: the picture does not draw the {name} the exercise needs "
+        "(in both start and end)"
+        for name in missing
+    ]
+    if not arrow:
+        problems.append(
+            f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)"
+        )
+    if moved < MIN_MOVEMENT:
+        problems.append(
+            f"{path}: pose: start and end look the same (the body moves {moved:.1f} units; "
+            f"at least {MIN_MOVEMENT:g})"
+        )
+    return problems
 
 
 def reading_grade(texts: list[str]) -> float:

@@ -1,227 +1,735 @@
-"""Line drawings of poses with reportlab graphics: start and end side by side, one style for all."""
+"""Pictures of poses with reportlab: start and end side by side, one style for all.
+
+A frame becomes a list of shapes in body units (see :mod:`hepplan.pose`): props, then the body
+as filled limbs with outlines and round joints, far limbs behind and paler, a torso, a head with
+hair and a face, hands and feet. The end frame colours the moving part, shows its start as a
+pale shadow and adds arrows. Both frames share one scale and fill their half of the box.
+"""
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
 from reportlab.lib import colors
 from reportlab.platypus import Flowable
 
-from .pose import HEAD_RADIUS, Frame, Pose, Props, lowest, skeleton
+from .pose import HEAD_RADIUS, SEGMENT_ENDS, Arrow, Frame, Pose, Props, face_angle, skeleton
 
-NEAR = colors.HexColor("#1A1A1A")
-FAR = colors.HexColor("#9A9A9A")
-PROP = colors.HexColor("#6B7B8C")
-PROP_FILL = colors.HexColor("#E6EBF0")
-BAND = colors.HexColor("#D2691E")
+OUTLINE = colors.HexColor("#22303C")
+NEAR_FILL = colors.HexColor("#6F9FD0")
+FAR_FILL = colors.HexColor("#CCDBEA")
+FAR_OUTLINE = colors.HexColor("#7D8FA3")
+SKIN = colors.HexColor("#F2D4B7")
+HAIR = colors.HexColor("#4A3B32")
+MOVE_FILL = colors.HexColor("#F28C28")
+GHOST = colors.HexColor("#F8D9BA")
+ARROW = colors.HexColor("#C4410C")
+PROP = colors.HexColor("#56636F")
+PROP_FILL = colors.HexColor("#D9DEE3")
+WOOD = colors.HexColor("#C9A27E")
+MAT = colors.HexColor("#8CC7B5")
+MAT_SHEET = colors.HexColor("#D3ECE4")  # a mat seen from above, under the whole body
+BAND = colors.HexColor("#1E9E4A")
+BALL = colors.HexColor("#8E44AD")
+ROLLER = colors.HexColor("#6FB7E3")
+BIKE = colors.HexColor("#4F5B66")
 LABEL = colors.HexColor("#555555")
 
-LIMB_WIDTH = 3.2  # in drawing units, before scaling
+#: Half widths of the body's parts, in body units.
+THICK = {"upper_arm": 2.2, "forearm": 1.9, "thigh": 3.3, "shin": 2.5, "foot": 1.7, "head": 1.6}
+TRUNK_HALF = 5.0
+FAR_THINNER = 0.82  # side view: the far limbs' width
+HAND_RADIUS = 2.3
+LINE = 0.8  # outline width
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
-STEP_HEIGHT, STEP_WIDTH = 8.0, 16.0
+STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
+
+XY = tuple[float, float]
 
 
 @dataclass
-class _Scene:
-    """A frame's shapes in body units, with its bounds, before scaling."""
+class Shape:
+    """One thing to draw. ``kind``: line (a round-capped stroke of ``width``), poly, circle
+    (radius ``width``), curve (quadratic through three points) or arrow (a curve with a head)."""
 
-    points: dict[str, tuple[float, float]]
-    lines: list[tuple[tuple[float, float], tuple[float, float], object, float]] = field(
-        default_factory=list
-    )
-    rects: list[tuple[float, float, float, float]] = field(default_factory=list)
-    circles: list[tuple[float, float, float, object]] = field(default_factory=list)
+    kind: str
+    pts: list[XY]
+    width: float = 0.0
+    stroke: object = None
+    fill: object = None
+    tag: str = "body"
+
+
+@dataclass
+class Scene:
+    """A frame's shapes in body units, with its floor."""
+
+    shapes: list[Shape] = field(default_factory=list)
     floor: float = 0.0
+    ground: bool = True  # draw a floor line (not in the view from above)
+
+    def add(self, kind: str, pts: list[XY], width=0.0, stroke=None, fill=None, tag="body"):
+        self.shapes.append(Shape(kind, list(pts), width, stroke, fill, tag))
 
     def bounds(self) -> tuple[float, float, float, float]:
         xs, ys = [], []
-        for (x1, y1), (x2, y2), _, _ in self.lines:
-            xs += [x1, x2]
-            ys += [y1, y2]
-        for x, y, w, h in self.rects:
-            xs += [x, x + w]
-            ys += [y, y + h]
-        for x, y, r, _ in self.circles:
-            xs += [x - r, x + r]
-            ys += [y - r, y + r]
+        for shape in self.shapes:
+            pad = 0.0 if shape.kind == "poly" else shape.width
+            for x, y in _outline(shape):
+                xs += [x - pad, x + pad]
+                ys += [y - pad, y + pad]
         return min(xs), min(ys), max(xs), max(ys)
 
+    def tags(self) -> set[str]:
+        return {shape.tag for shape in self.shapes}
 
-def _scene(frame: Frame, props: Props) -> _Scene:
-    p = skeleton(frame)
-    floor = lowest(p)
-    scene = _Scene(points=p)
 
+def _outline(shape: Shape) -> list[XY]:
+    """Points on a shape's path (a curve is sampled; its control point is not on it)."""
+    if shape.kind not in ("curve", "arrow"):
+        return shape.pts
+    (x0, y0), (cx, cy), (x1, y1) = shape.pts
+    out = []
+    for i in range(9):
+        t = i / 8
+        a, b, c = (1 - t) ** 2, 2 * t * (1 - t), t**2
+        out.append((a * x0 + b * cx + c * x1, a * y0 + b * cy + c * y1))
+    return out
+
+
+# --- the body -----------------------------------------------------------------------------------
+
+
+def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str]) -> None:
+    side_view = view == "side"
+    far_fill, far_line = (FAR_FILL, FAR_OUTLINE) if side_view else (NEAR_FILL, OUTLINE)
+    far = [("far", "thigh", "shin", "foot"), ("far", "upper_arm", "forearm")]
+    near = [("near", "thigh", "shin", "foot"), ("near", "upper_arm", "forearm")]
+    if side_view:
+        for chain in far:
+            _limb(scene, p, chain, far_fill, far_line, lit)
+        _trunk(scene, p, frame, lit)
+        _limb(scene, p, near[0], NEAR_FILL, OUTLINE, lit)
+        _head(scene, p, frame, view, lit)
+        _limb(scene, p, near[1], NEAR_FILL, OUTLINE, lit)
+        return
+    for chain in (far[0], near[0]):
+        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
+    _trunk(scene, p, frame, lit)
+    _head(scene, p, frame, view, lit)
+    for chain in (far[1], near[1]):
+        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
+
+
+def _joint(p: dict[str, XY], side: str, name: str) -> str:
+    """A segment's joint by its name in SEGMENT_ENDS; in the front views the hip and shoulder
+    of a side are the ends of the pelvis and the shoulders."""
+    if name in ("hip", "shoulder") and f"{side}_{name}" in p:
+        return f"{side}_{name}"
+    return name
+
+
+def _limb(scene, p, chain, fill, line, lit) -> None:
+    """A leg or an arm: outlines first, then fills, so the joints are seamless and round."""
+    side, *bones = chain
+    segments = []
+    for bone in bones:
+        start_name, end_name = SEGMENT_ENDS[f"{side}_{bone}"]
+        a, b = p[_joint(p, side, start_name)], p[end_name]
+        colour = MOVE_FILL if f"{side}_{bone}" in lit else fill
+        thin = FAR_THINNER if line is FAR_OUTLINE else 1.0  # further away, a little smaller
+        segments.append((a, b, THICK[bone] * thin, colour))
+    for a, b, half, _ in segments:
+        scene.add("line", [a, b], half + LINE, line)
+    for a, b, half, colour in segments:
+        scene.add("line", [a, b], half, colour)
+    if "upper_arm" in bones:
+        hand_fill = MOVE_FILL if f"{side}_forearm" in lit else SKIN
+        scene.add("circle", [p[f"{side}_hand"]], HAND_RADIUS, line, hand_fill)
+
+
+def _trunk(scene: Scene, p, frame: Frame, lit: set[str]) -> None:
+    colour = MOVE_FILL if "trunk" in lit else NEAR_FILL
+    if "near_hip" in p:  # front views: a torso as wide as the hips and shoulders
+        corners = [p["near_hip"], p["far_hip"], p["far_shoulder"], p["near_shoulder"]]
+        scene.add("poly", _widen(corners, 1.4), 0, OUTLINE, colour)
+        return
+    hip, shoulder = p["hip"], p["shoulder"]
+    front = math.radians(face_angle(frame))
+    bend = frame.spine * 0.35
+    mid = ((hip[0] + shoulder[0]) / 2, (hip[1] + shoulder[1]) / 2)
+    control = (mid[0] + bend * math.cos(front) * 2, mid[1] + bend * math.sin(front) * 2)
+    scene.add("curve", [hip, control, shoulder], TRUNK_HALF + LINE, OUTLINE)
+    scene.add("curve", [hip, control, shoulder], TRUNK_HALF, colour)
+
+
+def _widen(corners: list[XY], by: float) -> list[XY]:
+    cx = sum(x for x, _ in corners) / len(corners)
+    cy = sum(y for _, y in corners) / len(corners)
+    out = []
+    for x, y in corners:
+        d = math.hypot(x - cx, y - cy) or 1.0
+        out.append((x + (x - cx) / d * by, y + (y - cy) / d * by))
+    return out
+
+
+def _head(scene: Scene, p, frame: Frame, view: str, lit: set[str]) -> None:
+    shoulder, head = p["shoulder"], p["head"]
+    neck_colour = MOVE_FILL if "head" in lit else SKIN
+    scene.add("line", [shoulder, head], THICK["head"] + LINE, OUTLINE)
+    scene.add("line", [shoulder, head], THICK["head"], neck_colour)
+    scene.add("circle", [head], HEAD_RADIUS, OUTLINE, MOVE_FILL if "head" in lit else SKIN)
+    up = frame.angle("head")
+    r = HEAD_RADIUS
+    if view == "side":
+        face = face_angle(frame)
+        turn = (face - up + 180) % 360 - 180  # about +-90: which way round the face is
+        arc = [up + turn * 0.25 + (-turn * 1.45) * i / 12 for i in range(13)]
+        hair = [_at(head, a, r) for a in arc]
+        scene.add("poly", [head, *hair], 0, None, HAIR, "hair")
+        scene.add("circle", [_at(_at(head, face, r * 0.5), up, r * 0.2)], 0.7, None, OUTLINE)
+        nose = [_at(head, face - 25, r * 0.9), _at(head, face, r * 1.3), _at(head, face + 25, r)]
+        scene.add("poly", nose, 0, OUTLINE, SKIN)
+        return
+    if view == "back":  # the back of the head: hair
+        scene.add("circle", [head], r, OUTLINE, HAIR, "hair")
+        return
+    cap = [_at(head, up + a, r) for a in range(-62, 63, 8)]
+    scene.add("poly", cap, 0, None, HAIR, "hair")
+    for sign in (-1, 1):
+        scene.add("circle", [_at(_at(head, up, r * 0.05), up + 90 * sign, r * 0.38)], 0.65)
+        scene.shapes[-1].fill = OUTLINE
+    mouth = [_at(_at(head, up, -r * 0.45), up + 90 * s, r * 0.28) for s in (-1, 1)]
+    scene.add("line", mouth, 0.3, OUTLINE)
+
+
+def _at(origin: XY, angle: float, length: float) -> XY:
+    rad = math.radians(angle)
+    return origin[0] + length * math.cos(rad), origin[1] + length * math.sin(rad)
+
+
+def body_floor(scene: Scene) -> float:
+    return scene.bounds()[1]
+
+
+# --- props --------------------------------------------------------------------------------------
+
+
+def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor: float) -> float:
+    """Props drawn behind the body; returns the floor (lowered by what the body stands on)."""
     if props.step:
-        feet = ["near", "far"] if props.step == "both_feet" else [props.step.split("_")[0]]
-        top = min(min(p[f"{f}_ankle"][1], p[f"{f}_toe"][1]) for f in feet)
-        xs = [x for f in feet for x in (p[f"{f}_ankle"][0], p[f"{f}_toe"][0])]
-        left = min(xs) - 4
-        width = max(STEP_WIDTH, max(xs) - min(xs) + 8)
-        scene.rects.append((left, top - STEP_HEIGHT, width, STEP_HEIGHT))
-        floor = min(floor, top - STEP_HEIGHT)
+        floor = _step(scene, p, props, floor)
     if props.roller:
-        x, y = p[props.roller]
-        scene.circles.append((x, y - 5.5, 5.0, PROP_FILL))
-        floor = min(floor, y - 10.5)
+        floor = _roller(scene, p[props.roller], view, floor)
+    if props.bike:
+        floor = _bike(scene, p, floor)
     if props.chair == "seat":
-        hx, hy = p["hip"]
-        thigh = frame.angle("near_thigh") % 360
-        sitting = thigh <= 50 or thigh >= 310 or 130 <= thigh <= 230
-        # sitting: the seat is under the hip; standing up: the chair stays behind, at its height
-        seat = hy - 3 if sitting else floor + CHAIR_SEAT - 1.4
-        floor = min(floor, seat - CHAIR_SEAT)
-        back = hx - 9 if sitting else hx - 9 - CHAIR_DEPTH * 0.6
-        scene.lines += [
-            ((back, seat), (back + CHAIR_DEPTH, seat), PROP, 2.4),
-            ((back, seat), (back, seat + CHAIR_BACK - CHAIR_SEAT), PROP, 2.4),
-            ((back, seat), (back, floor), PROP, 1.8),
-            ((back + CHAIR_DEPTH, seat), (back + CHAIR_DEPTH, floor), PROP, 1.8),
-        ]
-
-    body_xs = [x for x, _ in p.values()]
+        floor = _seat(scene, p, frame, view, floor)
     if props.chair == "support":
-        hx, hy = p["near_hand"]
-        x = hx + 1.5
-        scene.lines += [
-            ((x, hy), (x, floor), PROP, 2.4),
-            ((x, floor + CHAIR_SEAT), (x + CHAIR_DEPTH, floor + CHAIR_SEAT), PROP, 2.4),
-            ((x + CHAIR_DEPTH, floor + CHAIR_SEAT), (x + CHAIR_DEPTH, floor), PROP, 1.8),
-        ]
+        _support(scene, p, view, floor)
     if props.wall:
-        x = max(body_xs) + 3 if props.wall == "front" else min(body_xs) - 3
-        if props.ball:
-            bx = p[props.ball][0]
-            x = bx - 6 if props.wall == "behind" else bx + 6
-        scene.lines.append(((x, floor), (x, floor + 62), PROP, 2.6))
+        _wall(scene, p, props, floor)
     if props.ball:
-        x, y = p[props.ball]
-        if props.wall == "behind":
-            scene.circles.append((x - 3, y, 3.0, BAND))
-        elif props.wall == "front":
-            scene.circles.append((x + 3, y, 3.0, BAND))
+        _ball(scene, p, props, floor)
+    if props.pillow:
+        x, y = p["head"]
+        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
+        scene.add("poly", _widen(box, 0.8), 0, PROP, colors.white, "pillow")
+    return floor
+
+
+def _step(scene, p, props, floor) -> float:
+    feet = ["near", "far"] if props.step == "both_feet" else [props.step.split("_")[0]]
+    top = min(min(p[f"{f}_ankle"][1], p[f"{f}_toe"][1]) for f in feet) - THICK["foot"] - LINE
+    xs = [x for f in feet for x in (p[f"{f}_ankle"][0], p[f"{f}_toe"][0])]
+    left = min(xs) - 5
+    width = max(STEP_WIDTH, max(xs) - min(xs) + 10)
+    bottom = min(floor, top - STEP_HEIGHT)
+    box = [(left, bottom), (left + width, bottom), (left + width, top), (left, top)]
+    scene.add("poly", box, 0, PROP, WOOD, "step")
+    scene.add("line", [(left, top), (left + width, top)], 0.6, PROP, None, "step")
+    return bottom
+
+
+def _roller(scene, at: XY, view: str, floor: float) -> float:
+    x, y = at
+    radius = 5.0
+    top = y - 3.0
+    cy = top - radius
+    if view == "side":
+        scene.add("circle", [(x, cy)], radius, PROP, ROLLER, "roller")
+        scene.add("circle", [(x, cy)], radius * 0.35, PROP, colors.white, "roller")
+    else:
+        half = 20  # seen along its length: a long tube with a shine and round ends
+        scene.add("line", [(x - half, cy), (x + half, cy)], radius + 0.6, PROP, None, "roller")
+        scene.add("line", [(x - half, cy), (x + half, cy)], radius, ROLLER, None, "roller")
+        shine = [(x - half + 1, cy + radius * 0.45), (x + half - 1, cy + radius * 0.45)]
+        scene.add("line", shine, 0.7, colors.white, None, "roller")
+    return min(floor, cy - radius)
+
+
+def _bike(scene: Scene, p, floor: float) -> float:
+    """An exercise bike: saddle under the hip, the pedals' circle through both feet."""
+    (ax, ay), (bx, by) = p["near_ankle"], p["far_ankle"]
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    crank = max(4.0, math.hypot(ax - bx, ay - by) / 2)
+    hx, hy = p["hip"]
+    base = min(floor, cy - crank - 7)
+    hand = p["near_hand"]
+    wheel = (cx + 14, cy + 2)
+    scene.add("circle", [wheel], 9, BIKE, PROP_FILL, "bike")
+    scene.add("circle", [wheel], 2, BIKE, BIKE, "bike")
+    frame_lines = [
+        [(cx - 16, base + 1.6), (cx + 24, base + 1.6)],  # the base on the floor
+        [(cx - 4, base + 1.6), (hx - 2, hy - 5)],  # seat post
+        [(cx, cy), (hand[0] - 1, hand[1] - 2)],  # front post to the handlebars
+        [(cx + 14, base + 1.6), (cx + 6, cy + 8)],
+        [(cx - 4, base + 1.6), (cx, cy)],
+    ]
+    for line in frame_lines:
+        scene.add("line", line, 1.6, BIKE, None, "bike")
+    scene.add("line", [(hx - 6, hy - 4.5), (hx + 4, hy - 4.5)], 1.8, BIKE, None, "bike")
+    scene.add("line", [(hand[0] - 4, hand[1] - 1), (hand[0] + 2, hand[1] - 1)], 1.2, BIKE, None)
+    scene.shapes[-1].tag = "bike"
+    scene.add("circle", [(cx, cy)], crank, BIKE, None, "bike")
+    return base
+
+
+def _seat(scene: Scene, p, frame: Frame, view: str, floor: float) -> float:
+    hx, hy = p["hip"]
+    thigh = frame.angle("near_thigh") % 360
+    sitting = thigh <= 60 or thigh >= 300 or view != "side"
+    seat = hy - 4 if sitting else floor + CHAIR_SEAT
+    floor = min(floor, seat - CHAIR_SEAT)
+    if view != "side":
+        width = 2 * CHAIR_DEPTH * 0.7
+        left = hx - width / 2
+        back = [(left + 2, seat), (left + width - 2, seat), (left + width - 2, seat + 24)]
+        scene.add("poly", [*back, (left + 2, seat + 24)], 0, PROP, WOOD, "chair")
+        for x in (left + 1.5, left + width - 1.5):
+            scene.add("line", [(x, seat), (x, floor + 1.2)], 1.2, PROP, WOOD, "chair")
+        slab = [(left, seat - 2.5), (left + width, seat - 2.5), (left + width, seat)]
+        scene.add("poly", [*slab, (left, seat)], 0, PROP, WOOD, "chair")
+        return floor
+    back = hx - 10 if sitting else hx - 12 - CHAIR_DEPTH
+    top = seat + CHAIR_BACK - CHAIR_SEAT
+    scene.add("line", [(back, seat), (back, top)], 1.6, PROP, None, "chair")
+    scene.add("line", [(back, seat), (back, top)], 0.9, WOOD, None, "chair")
+    slab = [(back - 1, seat - 2.5), (back + CHAIR_DEPTH, seat - 2.5), (back + CHAIR_DEPTH, seat)]
+    scene.add("poly", [*slab, (back - 1, seat)], 0, PROP, WOOD, "chair")
+    for x in (back + 0.5, back + CHAIR_DEPTH - 1.5):
+        scene.add("line", [(x, seat - 2.5), (x, floor + 1)], 1.0, PROP, None, "chair")
+    return floor
+
+
+def _support(scene: Scene, p, view: str, floor: float) -> None:
+    """A chair held by its back: in front of the figure, facing away."""
+    hx, hy = p["near_hand"]
+    if view != "side":  # seen from behind: the chair's back, about as wide as the hips
+        left, right = p["hip"][0] - 11, p["hip"][0] + 11
+        top = hy - 1
+        for x in (left, right):
+            scene.add("line", [(x, top), (x, floor + 1.1)], 1.1, PROP, None, "chair")
+        scene.add("line", [(left, top), (right, top)], 1.6, PROP, None, "chair")
+        scene.add("line", [(left, floor + CHAIR_SEAT), (right, floor + CHAIR_SEAT)], 1.2, PROP)
+        scene.shapes[-1].tag = "chair"
+        return
+    x = hx + 2
+    seat = floor + CHAIR_SEAT
+    scene.add("line", [(x, hy), (x, floor + 1.6)], 1.6, PROP, None, "chair")
+    scene.add("line", [(x, hy), (x, floor + 1.6)], 0.9, WOOD, None, "chair")
+    slab = [(x, seat - 2.5), (x + CHAIR_DEPTH, seat - 2.5), (x + CHAIR_DEPTH, seat), (x, seat)]
+    scene.add("poly", slab, 0, PROP, WOOD, "chair")
+    scene.add("line", [(x + CHAIR_DEPTH - 1, seat), (x + CHAIR_DEPTH - 1, floor + 1)], 1.0, PROP)
+    scene.shapes[-1].tag = "chair"
+
+
+def _wall(scene: Scene, p, props: Props, floor: float) -> None:
+    if props.wall == "beside":  # a kitchen counter along the figure, behind it
+        xs = [x for x, _ in p.values()]
+        left, right = min(xs) - 12, max(xs) + 12
+        top = floor + 36
+        box = [(left, floor), (right, floor), (right, top), (left, top)]
+        scene.add("poly", box, 0, PROP, PROP_FILL, "wall")
+        scene.add("line", [(left - 1, top), (right + 1, top)], 1.4, PROP, None, "wall")
+        for x in (left + (right - left) / 3, left + 2 * (right - left) / 3):
+            scene.add("line", [(x, floor + 2), (x, top - 3)], 0.3, PROP, None, "wall")
+        return
+    xs = [x for name, (x, _) in p.items() if name != "head"]
+    xs += [p["head"][0] - HEAD_RADIUS, p["head"][0] + HEAD_RADIUS]
+    x = max(xs) + TRUNK_HALF if props.wall == "front" else min(xs) - TRUNK_HALF
+    if props.ball:  # the ball is between the body and the wall
+        bx = p[props.ball][0]
+        x = bx - 12.5 if props.wall == "behind" else bx + 12.5
+    width = 5.0
+    left = x - width if props.wall == "behind" else x
+    box = [(left, floor), (left + width, floor), (left + width, floor + 64), (left, floor + 64)]
+    scene.add("poly", box, 0, PROP, PROP_FILL, "wall")
+    for i in range(1, 9):
+        y = floor + i * 7
+        scene.add("line", [(left, y), (left + width, y + 3)], 0.25, PROP, None, "wall")
+
+
+def _ball(scene: Scene, p, props: Props, floor: float) -> None:
+    x, y = p[props.ball]
+    if props.wall == "behind":
+        centre = (x - 8.7, y + 2)
+    elif props.wall == "front":
+        centre = (x + 8.7, y + 2)
+    else:
+        centre = (x, y - 6.5)
+    scene.add("circle", [centre], 3.5, PROP, BALL, "ball")
+
+
+def _band(scene: Scene, p, props: Props, floor: float) -> None:
+    """A loop of band between its two ends, with a ring where it goes round each."""
+    first, second = props.band
+    ends = []
+    for end in (first, second):
+        if end == "table":
+            toe = p["near_toe"]
+            x = toe[0] + 16
+            scene.add("line", [(x, floor + 1.8), (x, floor + 42)], 1.8, PROP, WOOD, "table")
+            scene.add("line", [(x - 2, floor + 42), (x + 26, floor + 42)], 2.2, PROP, None)
+            scene.shapes[-1].tag = "table"
+            ends.append((x, floor + 4))
         else:
-            scene.circles.append((x, y - 3, 3.0, BAND))
-    if props.mat:
-        left, right = min(body_xs) - 6, max(body_xs) + 6
-        scene.rects.append((left, floor - 1.5, right - left, 1.5))
-        floor -= 1.5
-
-    # body: far limbs first, in a lighter tone, then trunk and near limbs
-    for side, colour in (("far", FAR), ("near", NEAR)):
-        chains = [
-            ("shoulder", f"{side}_elbow", f"{side}_hand"),
-            ("hip", f"{side}_knee", f"{side}_ankle", f"{side}_toe"),
-        ]
-        if side == "near":
-            scene.lines.append((p["hip"], p["shoulder"], NEAR, LIMB_WIDTH + 1.2))
-        for chain in chains:
-            for a, b in itertools.pairwise(chain):
-                scene.lines.append((p[a], p[b], colour, LIMB_WIDTH))
-    neck_end = _towards(p["shoulder"], p["head"], HEAD_RADIUS)
-    scene.lines.append((p["shoulder"], neck_end, NEAR, LIMB_WIDTH))
-    scene.circles.append((*p["head"], HEAD_RADIUS, None))
-    if props.band:
-        a, b = props.band
-        scene.lines.append((p[a], p[b], BAND, 1.6))
-
-    scene.floor = floor
-    return scene
-
-
-def _towards(a, b, stop_short):
-    dx, dy = b[0] - a[0], b[1] - a[1]
+            ends.append(p[end])
+    (x1, y1), (x2, y2) = ends
+    dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
-    keep = max(0.0, length - stop_short) / length
-    return a[0] + dx * keep, a[1] + dy * keep
+    nx, ny = -dy / length * 1.2, dx / length * 1.2
+    scene.add("line", [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny)], 0.9, BAND, None, "band")
+    scene.add("line", [(x1 - nx, y1 - ny), (x2 - nx, y2 - ny)], 0.9, BAND, None, "band")
+    for end, (x, y) in zip((first, second), ends, strict=True):
+        radius = 2.0 if end == "table" else 3.6
+        scene.add("circle", [(x, y)], radius, BAND, None, "band")
+
+
+def _mat(scene: Scene, view: str, floor: float) -> float:
+    """A mat under the body: a slab on the floor, or (from above) a sheet behind the body."""
+    x0, y0, x1, y1 = scene.bounds()
+    if view == "above":
+        box = [(x0 - 3, y0 - 3), (x1 + 3, y0 - 3), (x1 + 3, y1 + 3), (x0 - 3, y1 + 3)]
+        scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT_SHEET, "mat"))
+        return y0 - 3
+    box = [(x0 - 2, floor - 2.5), (x1 + 2, floor - 2.5), (x1 + 2, floor), (x0 - 2, floor)]
+    scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT, "mat"))
+    return floor - 2.5
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+
+def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
+    """The start or end frame of a pose, as shapes (the end with its highlights and arrows)."""
+    frame = getattr(pose, which)
+    lit = set(pose.moving()) if which == "end" else set()
+    out = _frame_scene(pose, frame, lit)
+    if which == "end":
+        _extras(out, pose)
+    if mirror:
+        for shape in out.shapes:
+            shape.pts = [(-x, y) for x, y in shape.pts]
+    return out
+
+
+def _frame_scene(pose: Pose, frame: Frame, lit: set[str]) -> Scene:
+    view, props = pose.body_view, pose.frame_props(frame)
+    p = skeleton(frame, view)
+    body = Scene()
+    _body(body, p, frame, view, lit)
+    floor = body_floor(body)
+    before = Scene()
+    floor = _props_before(before, p, frame, props, view, floor)
+    out = Scene(shapes=before.shapes + body.shapes, floor=floor, ground=pose.view != "above")
+    if props.band:
+        _band(out, p, props, floor)
+        out.floor = floor = min(floor, out.bounds()[1])
+    if props.mat:
+        out.floor = _mat(out, pose.view, floor)
+    return out
+
+
+def _offset(pose: Pose) -> XY:
+    """How far the start frame's coordinates are from the end frame's (by the fixed point)."""
+    start, end = skeleton(pose.start, pose.body_view), skeleton(pose.end, pose.body_view)
+    s_floor = _frame_scene(pose, pose.start, set()).floor
+    e_floor = _frame_scene(pose, pose.end, set()).floor
+    name = pose.anchor or _anchor(start, end, s_floor, e_floor)
+    if pose.anchor is None and name == "hip":
+        return 0.0, (e_floor - s_floor)
+    return end[name][0] - start[name][0], end[name][1] - start[name][1]
+
+
+def _anchor(start, end, s_floor: float, e_floor: float) -> str:
+    if abs((start["hip"][1] - s_floor) - (end["hip"][1] - e_floor)) < 3:
+        return "hip"
+    for name in ("far_toe", "near_toe", "far_knee", "near_hand"):
+        if abs(start[name][1] - s_floor) < 6 and abs(end[name][1] - e_floor) < 6:
+            return name
+    return "hip"
+
+
+def _extras(out: Scene, pose: Pose) -> None:
+    """The end frame's shadow of the start and its arrows."""
+    dx, dy = _offset(pose)
+    start = {k: (x + dx, y + dy) for k, (x, y) in skeleton(pose.start, pose.body_view).items()}
+    end = skeleton(pose.end, pose.body_view)
+    moving = [s for s in pose.moving() if s != "trunk"]
+    if pose.ghost and moving:
+        ghost = []
+        for segment in moving:
+            if segment == "head":
+                ghost.append(Shape("circle", [start["head"]], HEAD_RADIUS, None, GHOST, "ghost"))
+                continue
+            a, b = SEGMENT_ENDS[segment]
+            side = segment.split("_")[0]
+            a = _joint(start, side, a)
+            half = THICK.get(segment.removeprefix("near_").removeprefix("far_"), 2.0)
+            ghost.append(Shape("line", [start[a], start[b]], half, GHOST, None, "ghost"))
+        out.shapes[:0] = ghost
+    arrows = pose.arrows if pose.arrows is not None else _default_arrows(pose, moving)
+    for arrow in arrows:
+        _arrow(out, arrow, start, end, pose)
+
+
+def _default_arrows(pose: Pose, moving: list[str]) -> tuple[Arrow, ...]:
+    if not moving:
+        return ()
+    order = ["foot", "shin", "thigh", "forearm", "upper_arm", "head"]
+    tips = {"foot": "toe", "shin": "ankle", "thigh": "knee", "forearm": "hand"}
+    tips |= {"upper_arm": "elbow", "head": "head"}
+    for bone in order:
+        for segment in moving:
+            if segment.endswith(bone):
+                side = segment.split("_")[0]
+                point = "head" if bone == "head" else f"{side}_{tips[bone]}"
+                return (Arrow(at=point),)
+    return ()
+
+
+def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
+    if arrow.by is None:
+        a, b = _moved(start[arrow.at], arrow.off), _moved(end[arrow.at], arrow.off)
+        pivot = _pivot(arrow.at, pose, end)
+        if math.hypot(b[0] - a[0], b[1] - a[1]) < 2:
+            return
+        a, b, control = _arc(a, b, pivot, HEAD_RADIUS + 2.5 if arrow.at == "head" else 5.0)
+        if pivot is None and arrow.bend:
+            control = (
+                control[0] - (b[1] - a[1]) * arrow.bend,
+                control[1] + (b[0] - a[0]) * arrow.bend,
+            )
+    else:
+        a = (end[arrow.at][0] + arrow.off[0], end[arrow.at][1] + arrow.off[1])
+        b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        control = (mid[0] - arrow.by[1] * arrow.bend, mid[1] + arrow.by[0] * arrow.bend)
+    shape = Shape("arrow", [a, control, b], 1.1, ARROW, ARROW, "arrow")
+    lift = out.floor + 1.6 - min(y for _, y in _outline(shape))
+    if lift > 0:  # an arrow by the feet stays above the floor
+        shape.pts = [(x, y + lift) for x, y in shape.pts]
+    out.shapes.append(shape)
+
+
+def _moved(point: XY, by: tuple[float, float]) -> XY:
+    return point[0] + by[0], point[1] + by[1]
+
+
+def _pivot(point: str, pose: Pose, end) -> XY | None:
+    """The joint a moving tip turns about: the root of the first moving segment of its limb."""
+    if point in ("head", "shoulder"):  # a nod turns about the neck, a bend about the hip
+        return end["hip"] if "trunk" in pose.moving() or point == "shoulder" else end["shoulder"]
+    side = point.split("_")[0]
+    if side not in ("near", "far"):
+        return None
+    leg = point.endswith(("knee", "ankle", "toe"))
+    moving = pose.moving()
+    for bone in ("thigh", "shin", "foot") if leg else ("upper_arm", "forearm"):
+        if f"{side}_{bone}" in moving:
+            return end[_joint(end, side, SEGMENT_ENDS[f"{side}_{bone}"][0])]
+    return None
+
+
+def _arc(a: XY, b: XY, pivot: XY | None, grow: float = 5.0) -> tuple[XY, XY, XY]:
+    """Endpoints pushed a little out from the limb and a control point for a curved path."""
+    if pivot is None:
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        return a, b, mid
+    px, py = pivot
+    ra, rb = math.hypot(a[0] - px, a[1] - py), math.hypot(b[0] - px, b[1] - py)
+    if ra < 1 or rb < 1:
+        return a, b, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    a = (px + (a[0] - px) * (ra + grow) / ra, py + (a[1] - py) * (ra + grow) / ra)
+    b = (px + (b[0] - px) * (rb + grow) / rb, py + (b[1] - py) * (rb + grow) / rb)
+    mx, my = (a[0] + b[0]) / 2 - px, (a[1] + b[1]) / 2 - py
+    radius = (ra + rb) / 2 + grow
+    d = math.hypot(mx, my) or 1.0
+    on_arc = (px + mx / d * radius, py + my / d * radius)
+    control = (2 * on_arc[0] - (a[0] + b[0]) / 2, 2 * on_arc[1] - (a[1] + b[1]) / 2)
+    return a, b, control
+
+
+# --- on the page --------------------------------------------------------------------------------
 
 
 class PoseDrawing(Flowable):
     """Start and end frames side by side, drawn straight onto the canvas (no graphics tree:
     a handout holds a dozen of these, and direct canvas calls cost a fraction)."""
 
-    def __init__(
-        self,
-        pose: Pose,
-        width: float,
-        height: float,
-        font: str,
-        labels: tuple[str, str] = ("Start", "End"),
-    ):
+    def __init__(self, pose: Pose, width, height, font: str, labels, mirror: bool = False):
         super().__init__()
         self.pose, self.width, self.height = pose, width, height
-        self.font, self.labels = font, labels
+        self.font, self.labels, self.mirror = font, labels, mirror
 
     def wrap(self, availWidth, availHeight):
         return self.width, self.height
 
+    def layout(self) -> list[Panel]:
+        """Start and end side by side, or one above the other when that draws them bigger
+        (a patient lying down is wide and low)."""
+        scenes = [scene(self.pose, w, mirror=self.mirror) for w in ("start", "end")]
+        boxes = [(*s.bounds()[:3], s.bounds()[3]) for s in scenes]
+        boxes = [(b[0], min(b[1], s.floor), b[2], b[3]) for b, s in zip(boxes, scenes, strict=True)]
+        span_w = max(b[2] - b[0] for b in boxes) + 2
+        span_h = max(b[3] - b[1] for b in boxes) + 2
+        label = self.label_size()
+        gap = self.width * 0.07
+        beside = ((self.width - gap) / 2, self.height - label * 1.5)
+        above = (self.width - label * 3.2, (self.height - label * 0.6) / 2)
+        scale_beside = min(beside[0] / span_w, beside[1] / span_h)
+        scale_above = min(above[0] / span_w, above[1] / span_h)
+        panels = []
+        for index, (sc, box) in enumerate(zip(scenes, boxes, strict=True)):
+            if scale_beside >= scale_above:
+                scale, (frame_w, frame_h) = scale_beside, beside
+                left, bottom = index * (frame_w + gap), label * 1.5
+            else:
+                scale, (frame_w, frame_h) = scale_above, above
+                left, bottom = label * 3.2, (1 - index) * (frame_h + label * 0.6)
+            ox = left + (frame_w - (box[2] - box[0]) * scale) / 2 - box[0] * scale
+            oy = bottom - box[1] * scale + (frame_h - (box[3] - box[1]) * scale) * 0.4
+            panels.append(Panel(sc, scale, ox, oy, left, bottom, frame_w, frame_h))
+        return panels
+
+    def label_size(self) -> float:
+        return max(6.5, min(14.0, self.height * 0.07))
+
     def draw(self) -> None:
         canvas = self.canv
-        width, height = self.width, self.height
-        label_size = max(7.0, height * 0.075)
-        gap = width * 0.08
-        frame_w = (width - gap) / 2
-        frame_h = height - label_size * 1.8
-        scenes = [_scene(self.pose.start, self.pose.props), _scene(self.pose.end, self.pose.props)]
-        boxes = [scene.bounds() for scene in scenes]
-        span_w = max(b[2] - b[0] for b in boxes) + 6
-        span_h = max(b[3] - s.floor for b, s in zip(boxes, scenes, strict=False)) + 4
-        scale = min(frame_w / span_w, frame_h / span_h)
+        label = self.label_size()
         canvas.saveState()
         canvas.setLineCap(1)
         canvas.setLineJoin(1)
-        for index, (scene, box) in enumerate(zip(scenes, boxes, strict=False)):
-            left = index * (frame_w + gap)
-            content_w = (box[2] - box[0]) * scale
-            dx = -box[0] + (frame_w - content_w) / 2 / scale
-            dy = -scene.floor + label_size * 1.8 / scale
-            _draw_scene(canvas, scene, scale, left + dx * scale, dy * scale, left, frame_w)
+        panels = self.layout()
+        for index, panel in enumerate(panels):
+            _draw_scene(canvas, panel)
             canvas.setFillColor(LABEL)
-            canvas.setFont(self.font, label_size)
-            canvas.drawCentredString(left + frame_w / 2, label_size * 0.4, self.labels[index])
-        x, y = frame_w + gap / 2, height / 2
+            canvas.setFont(self.font, label)
+            if panel.left > 0 and panels[0].left == panel.left:  # one above the other
+                canvas.drawString(
+                    0, panel.bottom + panel.height / 2 - label / 3, self.labels[index]
+                )
+            else:
+                mid = panel.left + panel.width / 2
+                canvas.drawCentredString(mid, label * 0.3, self.labels[index])
         canvas.setStrokeColor(LABEL)
         canvas.setLineWidth(1.5)
-        canvas.line(x - gap * 0.3, y, x + gap * 0.3, y)
-        canvas.line(x + gap * 0.1, y + gap * 0.18, x + gap * 0.3, y)
-        canvas.line(x + gap * 0.3, y, x + gap * 0.1, y - gap * 0.18)
+        if panels[0].left == panels[1].left:  # a downward arrow between the rows
+            x, y, size = label * 1.2, panels[0].bottom - label * 0.3, label * 0.7
+            canvas.line(x, y + size, x, y - size)
+            canvas.line(x - size * 0.5, y - size * 0.4, x, y - size)
+            canvas.line(x, y - size, x + size * 0.5, y - size * 0.4)
+        else:
+            gap = panels[1].left - panels[0].width
+            x, y = panels[0].width + gap / 2, self.height / 2
+            canvas.line(x - gap * 0.3, y, x + gap * 0.3, y)
+            canvas.line(x + gap * 0.1, y + gap * 0.18, x + gap * 0.3, y)
+            canvas.line(x + gap * 0.3, y, x + gap * 0.1, y - gap * 0.18)
         canvas.restoreState()
 
 
-def _draw_scene(
-    canvas, scene: _Scene, scale: float, ox: float, oy: float, left: float, frame_w: float
-) -> None:
-    """Emit one frame: the floor, props, then the body, in page units."""
+@dataclass
+class Panel:
+    """Where a frame goes: its scale, the page point of its body origin, and its box."""
 
-    def at(x: float, y: float) -> tuple[float, float]:
-        return ox + x * scale, oy + y * scale
+    scene: Scene
+    scale: float
+    ox: float
+    oy: float
+    left: float
+    bottom: float
+    width: float
+    height: float
 
-    floor_y = at(0, scene.floor)[1]
-    canvas.setStrokeColor(PROP)
-    canvas.setLineWidth(1.2)
-    canvas.line(left, floor_y, left + frame_w, floor_y)
-    canvas.setFillColor(PROP_FILL)
-    canvas.setLineWidth(1)
-    for x, y, w, h in scene.rects:
-        px, py = at(x, y)
-        canvas.rect(px, py, w * scale, h * scale, stroke=1, fill=1)
-    for (x1, y1), (x2, y2), colour, width in scene.lines:
-        canvas.setStrokeColor(colour)
-        canvas.setLineWidth(width * scale)
-        canvas.line(*at(x1, y1), *at(x2, y2))
-    for x, y, r, fill in scene.circles:
-        px, py = at(x, y)
-        if fill is None:  # the head
-            canvas.setStrokeColor(NEAR)
-            canvas.setFillColor(colors.white)
-            canvas.setLineWidth(LIMB_WIDTH * scale * 0.8)
-        else:
-            canvas.setStrokeColor(PROP)
-            canvas.setFillColor(fill)
-            canvas.setLineWidth(0.8)
-        canvas.circle(px, py, r * scale, stroke=1, fill=1)
+
+def _draw_scene(canvas, panel: Panel) -> None:
+    """Emit one frame: the floor, then every shape in order, in page units."""
+    sc, scale = panel.scene, panel.scale
+
+    def at(point: XY) -> XY:
+        return panel.ox + point[0] * scale, panel.oy + point[1] * scale
+
+    if sc.ground:
+        canvas.setStrokeColor(PROP)
+        canvas.setLineWidth(1.0)
+        y = at((0, sc.floor))[1]
+        canvas.line(panel.left, y, panel.left + panel.width, y)
+    for shape in sc.shapes:
+        _emit(canvas, shape, at, scale)
+
+
+def _emit(canvas, shape: Shape, at, scale: float) -> None:
+    """Draw one shape in page units."""
+    pts = [at(p) for p in shape.pts]
+    stroke, fill = int(shape.stroke is not None), int(shape.fill is not None)
+    if shape.stroke is not None:
+        canvas.setStrokeColor(shape.stroke)
+    if shape.fill is not None:
+        canvas.setFillColor(shape.fill)
+    if shape.kind in ("line", "curve", "arrow"):
+        canvas.setLineWidth(2 * shape.width * scale)
+    else:
+        canvas.setLineWidth(LINE * scale * 0.8)
+    if shape.kind == "circle":
+        canvas.circle(*pts[0], shape.width * scale, stroke=stroke, fill=fill)
+        return
+    path = canvas.beginPath()
+    path.moveTo(*pts[0])
+    if shape.kind in ("curve", "arrow"):
+        (x0, y0), (cx, cy), (x1, y1) = pts  # a quadratic curve as reportlab's cubic
+        c1 = (x0 + (cx - x0) * 2 / 3, y0 + (cy - y0) * 2 / 3)
+        path.curveTo(*c1, x1 + (cx - x1) * 2 / 3, y1 + (cy - y1) * 2 / 3, x1, y1)
+        if shape.kind == "arrow":
+            _head_path(canvas, (cx, cy), (x1, y1), shape.width * scale)
+        canvas.drawPath(path, stroke=1, fill=0)
+        return
+    for point in pts[1:]:
+        path.lineTo(*point)
+    if shape.kind == "poly":
+        path.close()
+        canvas.drawPath(path, stroke=stroke, fill=fill)
+    else:
+        canvas.drawPath(path, stroke=1, fill=0)
+
+
+def _head_path(canvas, control: XY, tip: XY, width: float) -> None:
+    dx, dy = tip[0] - control[0], tip[1] - control[1]
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    size = width * 4.5
+    base = (tip[0] - ux * size, tip[1] - uy * size)
+    left = (base[0] - uy * size * 0.6, base[1] + ux * size * 0.6)
+    right = (base[0] + uy * size * 0.6, base[1] - ux * size * 0.6)
+    head = canvas.beginPath()
+    head.moveTo(*tip)
+    head.lineTo(*left)
+    head.lineTo(*right)
+    head.close()
+    canvas.setFillColor(ARROW)
+    canvas.drawPath(head, stroke=0, fill=1)
 
 
 def draw_pose(
@@ -231,6 +739,51 @@ def draw_pose(
     *,
     font: str = "Helvetica",
     labels: tuple[str, str] = ("Start", "End"),
+    side: str | None = None,
 ) -> PoseDrawing:
-    """Start and end frames side by side, as a ``width`` × ``height`` flowable (points)."""
-    return PoseDrawing(pose, width, height, font, labels)
+    """Start and end frames side by side, as a ``width`` × ``height`` flowable (points). The
+    drawing shows the left side working; for ``side="right"`` it is mirrored."""
+    return PoseDrawing(pose, width, height, font, labels, mirror=side == "right")
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+#: The prop that draws each piece of equipment.
+EQUIPMENT_PROPS = {
+    "resistance_band": "band",
+    "foam_roller": "roller",
+    "massage_ball": "ball",
+    "step": "step",
+    "chair": "chair",
+    "wall": "wall",
+    "mat": "mat",
+}
+MIN_MOVEMENT = 4.0  # body units: a fifth of a shin
+
+
+def movement(pose: Pose) -> float:
+    """How far the body moves from start to end: the largest shift of a joint or of the middle
+    of the back, in body units, with the start placed by the point that stays put."""
+    dx, dy = _offset(pose)
+    start, end = skeleton(pose.start, pose.body_view), skeleton(pose.end, pose.body_view)
+    start["spine"], end["spine"] = _spine_middle(pose.start, start), _spine_middle(pose.end, end)
+    return max(math.hypot(end[k][0] - start[k][0] - dx, end[k][1] - start[k][1] - dy) for k in end)
+
+
+def _spine_middle(frame: Frame, p) -> XY:
+    (x0, y0), (x1, y1) = p["hip"], p["shoulder"]
+    front = math.radians(face_angle(frame))
+    bend = frame.spine * 0.35  # the curve passes half way to its control point
+    return (x0 + x1) / 2 + bend * math.cos(front), (y0 + y1) / 2 + bend * math.sin(front)
+
+
+def missing_props(pose: Pose, equipment) -> list[str]:
+    """Equipment the exercise needs that a frame of its picture does not draw."""
+    missing = []
+    for which in ("start", "end"):
+        tags = scene(pose, which).tags()
+        for item in equipment:
+            name = getattr(item, "value", item)
+            if EQUIPMENT_PROPS.get(name, name) not in tags and name not in missing:
+                missing.append(name)
+    return missing

@@ -1,19 +1,44 @@
 """Poses: a small, data-only format for an exercise's start and end pictures.
 
-A pose gives each body segment an absolute angle in degrees, seen from the side: 0 points the
-way the patient faces (right on the page), 90 points up, 180 left, 270 down. Bone lengths are
-fixed, so every figure has the same proportions. The figure is placed by its lowest point on the
-floor; props (mat, chair, wall, step, band, ball, roller) are drawn around it.
+A pose gives each body segment an absolute angle in degrees in the plane of the picture: 0
+points right on the page, 90 up, 180 left, 270 down. Bone lengths are fixed, so every figure has
+the same proportions; ``short`` shortens a segment that points towards the viewer. The figure is
+placed by its lowest point on the floor; props are drawn around it.
+
+``view`` says where the viewer stands:
+
+- ``side``: the movement is forwards and back (a bridge, a squat). Near and far limbs join the
+  body at the same point; the near limbs are drawn in front.
+- ``front``: the viewer faces the front of the body, so sideways moves show (side steps, hip
+  abduction, a clamshell seen from in front of a patient lying on their side). The limbs join
+  the ends of a pelvis and shoulders that are as wide as the body.
+- ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
+- ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
+  the back is built as in ``front`` (crossed legs in a figure-4 stretch); with ``lying: side``
+  as in ``side`` (a thigh moving back while lying on the side).
+
+Every picture is drawn for the patient's left side: "near" limbs are the left ones (the side
+that works). The handout mirrors the drawing when the patient's side is the right.
 
 ```yaml
 pose:
+  view: side
   props: {mat: true}
   start: {trunk: 180, near_thigh: 45, near_shin: 315}      # lying on the back, knees bent
   end:   {trunk: 160, near_thigh: 20, near_shin: 300}      # hips lifted (a bridge)
+  arrows: [{at: hip}]                                      # from where the hip was
 ```
 
-``far_*`` segments copy their ``near_*`` twin unless given; ``head`` copies ``trunk``. The far
-limbs are drawn in a lighter tone behind the near ones.
+``far_*`` segments copy their ``near_*`` twin unless given (in the front and above views, as
+its mirror image across the trunk); ``head`` copies ``trunk``. ``face`` is the way the face
+looks in the side view (default: forwards, ``head`` - 90). ``spine`` bends the back: positive
+arches it (the belly side long), negative rounds it. A frame's own ``props`` replace the pose's.
+
+The end picture colours the segments that move (``move``, default: those that turn by 10
+degrees or more), shows where they were as a pale shadow, and draws ``arrows``: by default one
+along the path of the moving part's tip (an arc about the joint it turns on). The start frame
+is placed on the end frame by ``anchor``, the point that stays put (default: the hip when its
+height stays, else a foot on the floor); ``ghost: false`` leaves the shadow out.
 """
 
 from __future__ import annotations
@@ -24,35 +49,24 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Angle = Annotated[float, Field(ge=-360, le=360)]
+Offset = Annotated[float, Field(ge=-80, le=80)]
 
 #: Segment lengths (drawing units), from the root at the hip.
 BONES = {
     "trunk": 30.0,
     "head": 9.0,  # shoulder to the head's centre
-    "upper_arm": 14.0,
-    "forearm": 13.0,
+    "upper_arm": 16.0,
+    "forearm": 15.0,
     "thigh": 21.0,
     "shin": 20.0,
-    "foot": 7.0,
+    "foot": 8.0,
 }
 HEAD_RADIUS = 5.0
-LINE_HALF_WIDTH = 1.6  # limbs are drawn this thick on each side; they rest on the floor
+LINE_HALF_WIDTH = 3.0  # the thickest limb's half width; the body rests on the floor
+HIP_HALF_WIDTH = 5.5  # front and above views: where the legs join the pelvis
+SHOULDER_HALF_WIDTH = 7.5
 
-POINTS = (
-    "hip",
-    "shoulder",
-    "head",
-    "near_elbow",
-    "near_hand",
-    "far_elbow",
-    "far_hand",
-    "near_knee",
-    "near_ankle",
-    "near_toe",
-    "far_knee",
-    "far_ankle",
-    "far_toe",
-)
+View = Literal["side", "front", "back", "above"]
 Point = Literal[
     "hip",
     "shoulder",
@@ -68,6 +82,55 @@ Point = Literal[
     "far_ankle",
     "far_toe",
 ]
+POINTS: tuple[str, ...] = Point.__args__  # type: ignore[attr-defined]
+Segment = Literal[
+    "trunk",
+    "head",
+    "near_upper_arm",
+    "near_forearm",
+    "far_upper_arm",
+    "far_forearm",
+    "near_thigh",
+    "near_shin",
+    "near_foot",
+    "far_thigh",
+    "far_shin",
+    "far_foot",
+]
+SEGMENTS: tuple[str, ...] = Segment.__args__  # type: ignore[attr-defined]
+#: Each segment as (from, to) joints.
+SEGMENT_ENDS = {
+    "trunk": ("hip", "shoulder"),
+    "head": ("shoulder", "head"),
+    **{
+        f"{side}_{bone}": (a if a in ("hip", "shoulder") else f"{side}_{a}", f"{side}_{b}")
+        for side in ("near", "far")
+        for bone, a, b in (
+            ("upper_arm", "shoulder", "elbow"),
+            ("forearm", "elbow", "hand"),
+            ("thigh", "hip", "knee"),
+            ("shin", "knee", "ankle"),
+            ("foot", "ankle", "toe"),
+        )
+    },
+}
+
+
+class Props(BaseModel):
+    """What is drawn around the figure. Points name where a prop touches the body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mat: bool = False
+    chair: Literal["seat", "support"] | None = None  # sit on it, or hold its back
+    # a wall in front of the figure, behind it, or beside it (a panel in the background)
+    wall: Literal["front", "behind", "beside"] | None = None
+    step: Literal["near_foot", "far_foot", "both_feet"] | None = None
+    band: tuple[Point | Literal["table"], Point] | None = None  # a loop between two places
+    ball: Point | None = None  # a massage ball at this point
+    roller: Point | None = None  # a foam roller under this point
+    bike: bool = False  # an exercise bike: seat under the hip, pedals under the feet
+    pillow: bool = False  # under the head
 
 
 class Frame(BaseModel):
@@ -77,6 +140,8 @@ class Frame(BaseModel):
 
     trunk: Angle = 90
     head: Angle | None = None
+    face: Angle | None = None
+    spine: Annotated[float, Field(ge=-40, le=40)] = 0
     near_upper_arm: Angle = 270
     near_forearm: Angle = 270
     far_upper_arm: Angle | None = None
@@ -87,6 +152,8 @@ class Frame(BaseModel):
     far_thigh: Angle | None = None
     far_shin: Angle | None = None
     far_foot: Angle | None = None
+    short: dict[Segment, Annotated[float, Field(ge=0.1, le=1)]] = {}
+    props: Props | None = None
 
     def angle(self, name: str) -> float:
         value = getattr(self, name)
@@ -95,26 +162,69 @@ class Frame(BaseModel):
         return float(value)
 
 
-class Props(BaseModel):
-    """What is drawn around the figure. Points name where a prop touches the body."""
+class Arrow(BaseModel):
+    """An arrow in the end picture. Without ``by``: from where ``at`` was at the start to where
+    it is at the end. With ``by``: a straight (or, with ``bend``, curved) arrow of that length,
+    starting ``off`` away from ``at``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mat: bool = False
-    chair: Literal["seat", "support"] | None = None  # sit on it, or hold its back
-    wall: Literal["front", "behind"] | None = None  # beside the figure, by where it faces
-    step: Literal["near_foot", "far_foot", "both_feet"] | None = None
-    band: tuple[Point, Point] | None = None
-    ball: Point | None = None  # a massage ball at this point
-    roller: Point | None = None  # a foam roller under this point
+    at: Point
+    by: tuple[Offset, Offset] | None = None
+    off: tuple[Offset, Offset] = (0.0, 0.0)
+    bend: Annotated[float, Field(ge=-1, le=1)] = 0.0
 
 
 class Pose(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    view: View = "side"
+    lying: Literal["back", "side"] = "back"  # for the view from above
     props: Props = Props()
     start: Frame
     end: Frame
+    move: Annotated[tuple[Segment, ...], Field(max_length=12)] | None = None
+    arrows: Annotated[tuple[Arrow, ...], Field(max_length=6)] | None = None
+    anchor: Point | None = None  # the point that stays put from start to end
+    ghost: bool = True  # show the start position of the moving part in the end picture
+
+    @property
+    def body_view(self) -> str:
+        """How the body is built: ``side`` (limbs from one point) or ``front`` (from the ends
+        of the pelvis and shoulders). From above, a patient lying on the side shows a side."""
+        if self.view in ("front", "back"):
+            return self.view
+        return "front" if self.view == "above" and self.lying == "back" else "side"
+
+    def frame_props(self, frame: Frame) -> Props:
+        return frame.props if frame.props is not None else self.props
+
+    def moving(self) -> tuple[str, ...]:
+        """The segments coloured in the end picture."""
+        if self.move is not None:
+            return self.move
+        return tuple(s for s in SEGMENTS if _turn(self, s) >= 10 or _shortened(self, s))
+
+
+def _turn(pose: Pose, segment: str) -> float:
+    a = angle(pose.start, segment, pose.body_view)
+    b = angle(pose.end, segment, pose.body_view)
+    return abs((a - b + 180) % 360 - 180)
+
+
+def _shortened(pose: Pose, segment: str) -> bool:
+    return abs(pose.start.short.get(segment, 1) - pose.end.short.get(segment, 1)) > 0.15
+
+
+def angle(frame: Frame, name: str, view: str) -> float:
+    """A segment's angle; in the front views an unset far limb mirrors the near one."""
+    if view != "side" and name.startswith("far_") and getattr(frame, name) is None:
+        return 2 * frame.trunk - frame.angle(name.replace("far_", "near_"))
+    return frame.angle(name)
+
+
+def face_angle(frame: Frame) -> float:
+    return float(frame.face) if frame.face is not None else frame.angle("head") - 90
 
 
 def _walk(origin: tuple[float, float], angle: float, length: float) -> tuple[float, float]:
@@ -122,21 +232,37 @@ def _walk(origin: tuple[float, float], angle: float, length: float) -> tuple[flo
     return origin[0] + length * math.cos(rad), origin[1] + length * math.sin(rad)
 
 
-def skeleton(frame: Frame) -> dict[str, tuple[float, float]]:
-    """Joint positions for a frame, with the hip at the origin."""
+def _length(frame: Frame, segment: str) -> float:
+    bone = segment.removeprefix("near_").removeprefix("far_")
+    return BONES[bone] * frame.short.get(segment, 1.0)
+
+
+def skeleton(frame: Frame, view: str = "side") -> dict[str, tuple[float, float]]:
+    """Joint positions for a frame, with the hip (the middle of the pelvis) at the origin.
+
+    In the front views the limbs start from the ends of the pelvis and shoulders:
+    ``near_hip``, ``far_hip``, ``near_shoulder`` and ``far_shoulder`` are added."""
     p: dict[str, tuple[float, float]] = {"hip": (0.0, 0.0)}
-    p["shoulder"] = _walk(p["hip"], frame.angle("trunk"), BONES["trunk"])
-    p["head"] = _walk(p["shoulder"], frame.angle("head"), BONES["head"])
-    for side in ("near", "far"):
-        p[f"{side}_elbow"] = _walk(
-            p["shoulder"], frame.angle(f"{side}_upper_arm"), BONES["upper_arm"]
-        )
-        p[f"{side}_hand"] = _walk(
-            p[f"{side}_elbow"], frame.angle(f"{side}_forearm"), BONES["forearm"]
-        )
-        p[f"{side}_knee"] = _walk(p["hip"], frame.angle(f"{side}_thigh"), BONES["thigh"])
-        p[f"{side}_ankle"] = _walk(p[f"{side}_knee"], frame.angle(f"{side}_shin"), BONES["shin"])
-        p[f"{side}_toe"] = _walk(p[f"{side}_ankle"], frame.angle(f"{side}_foot"), BONES["foot"])
+    p["shoulder"] = _walk(p["hip"], frame.trunk, _length(frame, "trunk"))
+    p["head"] = _walk(p["shoulder"], frame.angle("head"), _length(frame, "head"))
+    flip = -1 if view == "back" else 1  # seen from behind, the left side is on the left
+    for side, sign in (("near", -flip), ("far", flip)):
+        hip, shoulder = p["hip"], p["shoulder"]
+        if view != "side":
+            across = frame.trunk + 90 * sign
+            hip = p[f"{side}_hip"] = _walk(hip, across, HIP_HALF_WIDTH)
+            shoulder = p[f"{side}_shoulder"] = _walk(shoulder, across, SHOULDER_HALF_WIDTH)
+        origin = {"upper_arm": shoulder, "thigh": hip}
+        for bone, previous, end in (
+            ("upper_arm", None, "elbow"),
+            ("forearm", "elbow", "hand"),
+            ("thigh", None, "knee"),
+            ("shin", "knee", "ankle"),
+            ("foot", "ankle", "toe"),
+        ):
+            root = origin[bone] if previous is None else p[f"{side}_{previous}"]
+            name = f"{side}_{bone}"
+            p[f"{side}_{end}"] = _walk(root, angle(frame, name, view), _length(frame, name))
     return p
 
 

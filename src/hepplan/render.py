@@ -610,7 +610,7 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
     words.append(_p("You should feel: " + text.fill(ex.feel, item.side), s.body))
     words.append(_p("Stop if: " + text.fill(ex.stop_if, item.side), s.stop))
     words.append(_p("Why this one for you: " + item.why, s.body))
-    picture = _picture(ex, s, width)
+    picture = _picture(ex, s, width, item.side)
     if s.size >= 16:  # large print: a full-width picture above the words, split between steps
         rule = HRFlowable(width="100%", thickness=1.2, color=CARD_EDGE, spaceAfter=s.size * 0.4)
         first = len(words) - len(steps) - 3  # name, dose, side and step 1 stay with the picture
@@ -622,14 +622,15 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
     return [_Card(picture, words, width)]
 
 
-def _picture(exercise, s: Styles, width: float):
+def _picture(exercise, s: Styles, width: float, side: str | None = None):
+    """The pose, mirrored when the patient's side is the right; full width in large print."""
     from .drawing import draw_pose
 
     if s.size >= 16:
-        w = width - 12
-        return draw_pose(exercise.pose, w, w * 0.42, font=FONT)
+        w = width
+        return draw_pose(exercise.pose, w, w * 0.42, font=FONT, side=side)
     w = width * 0.38 - 6
-    return draw_pose(exercise.pose, w, w * 0.55, font=FONT)
+    return draw_pose(exercise.pose, w, w * 0.55, font=FONT, side=side)
 
 
 def _clinician_page(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
@@ -763,7 +764,7 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
         cells.append(
             [
                 _p(f"{exercise.name} ({exercise.id})", s.small),
-                draw_pose(exercise.pose, cell_w - 6, cell_w * 0.42, font=FONT),
+                draw_pose(exercise.pose, cell_w - 6, cell_w * 0.5, font=FONT),
             ]
         )
     if len(cells) % 2:
