@@ -696,7 +696,16 @@ def test_every_example_is_written_back_to_an_equal_profile(path, as_json):
     assert again == profile
     assert list(profile_document(profile)) == [
         key
-        for key in ("format", "patient", "assessment", "red_flags", "medical_clearance", "plan")
+        for key in (
+            "format",
+            "patient",
+            "assessment",
+            "red_flags",
+            "medical_clearance",
+            "plan",
+            "follow_up",
+            "outcomes",
+        )
         if key in yaml.safe_load(path.read_text())
     ]
 

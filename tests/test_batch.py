@@ -54,9 +54,10 @@ def edit(path: Path, change) -> None:
 
 @pytest.fixture
 def profiles(tmp_path):
-    """The shipped examples plus ten more patients, some in a sub-folder, one as JSON."""
+    """The shipped first-visit examples plus ten more patients, some in a sub-folder, one as
+    JSON. (The follow-up visits have batch tests of their own.)"""
     folder = tmp_path / "profiles"
-    shutil.copytree(EXAMPLES, folder)
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("follow-up-*"))
     for number, assessment in enumerate(VARIANTS):
         data = profile_data(
             patient={

@@ -17,6 +17,9 @@ EXAMPLE_OUTCOMES = [
     # file, exit code, status, disposition
     ("cauda-equina-emergency.yaml", 3, "refused", "emergency"),
     ("cleared-cancer-history.yaml", 0, "prescribed", "none"),
+    ("follow-up-1.yaml", 0, "prescribed", "none"),
+    ("follow-up-2.yaml", 0, "prescribed", "none"),
+    ("follow-up-3.yaml", 0, "prescribed", "none"),
     ("l5-radiculopathy.yaml", 0, "prescribed", "none"),
     ("overstretched-weak-glutes.yaml", 0, "prescribed", "none"),
     ("screening-incomplete.yaml", 4, "incomplete", "none"),

@@ -621,8 +621,34 @@ def profile_document(profile: Profile) -> dict[str, Any]:
                     "include": list(profile.plan.include),
                     "exclude": list(profile.plan.exclude),
                     "notes": profile.plan.notes,
+                    "next_visit": _iso(profile.plan.next_visit),
                 }
             ),
+            "follow_up": _follow_up_document(profile),
+            "outcomes": [_outcome_document(visit) for visit in profile.outcomes],
+        }
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _follow_up_document(profile: Profile) -> dict[str, Any] | None:
+    if profile.follow_up is None:
+        return None
+    return {
+        key: getattr(value, "value", value) for key, value in profile.follow_up.model_dump().items()
+    }
+
+
+def _outcome_document(visit) -> dict[str, Any]:
+    return _present(
+        {
+            "date": visit.date.isoformat(),
+            "nprs": visit.nprs,
+            "psfs": dict(visit.psfs) if visit.psfs else None,
+            "odi": visit.odi,
         }
     )
 
@@ -815,6 +841,33 @@ def profile_schema() -> dict[str, Any]:
         plan[field]["uniqueItems"] = True
         plan[field]["items"] = {"type": "string", "minLength": 1}
     _refine(plan["notes"], **_text_rule(2000))
+    _refine(plan["next_visit"], pattern=ISO_DATE)
+
+    follow_up = defs["FollowUp"]["properties"]
+    for key, low, high in (
+        ("step_reached", 1, 3),
+        ("weeks_on_step", 0, 52),
+        ("days_done_percent", 0, 100),
+        ("pain_during", 0, 10),
+    ):
+        _refine(follow_up[key], minimum=low, maximum=high)
+    follow_up["new_nerve_signs"] = {
+        "description": follow_up["new_nerve_signs"]["description"],
+        "anyOf": [
+            {"$ref": "#/$defs/Answer"},
+            {"type": "boolean", "description": "true is read as yes, false as no"},
+        ],
+    }
+    visit = defs["OutcomeVisit"]["properties"]
+    _refine(visit["date"], pattern=ISO_DATE)
+    _refine(visit["nprs"], minimum=0, maximum=10)
+    _refine(visit["odi"], minimum=0, maximum=100)
+    _refine(
+        visit["psfs"],
+        minProperties=1,
+        maxProperties=5,
+        additionalProperties={"type": "integer", "minimum": 0, "maximum": 10},
+    )
 
     return {
         "$schema": SCHEMA_DIALECT,
