@@ -226,10 +226,17 @@ def test_flexion_preference_or_stenosis(library, assessment):
     assert has(decision.phases[0], tag="lumbar_flexion")
 
 
-def test_stenosis_prefers_cycling(library):
-    decision = plan(library, assessment={"conditions": ["lumbar_stenosis"]})
+def test_stenosis_prefers_cycling_on_an_exercise_bike(library):
+    decision = plan(
+        library, assessment={"conditions": ["lumbar_stenosis"], "equipment": ["exercise_bike"]}
+    )
     assert all("standing" not in tags(p.aerobic) for p in decision.phases)
     assert decision.phases[0].aerobic.id == "cycling"
+
+
+def test_cycling_needs_an_exercise_bike(library):
+    decision = plan(library, assessment={"conditions": ["lumbar_stenosis"], "equipment": []})
+    assert {p.aerobic.id for p in decision.phases} == {"walking"}
 
 
 def test_spondylolisthesis_has_motor_control_in_every_phase(library):
