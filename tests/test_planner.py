@@ -422,7 +422,13 @@ def test_excluding_every_option_for_a_required_rule_is_an_input_error(library):
 
 def test_excluding_every_aerobic_exercise_is_an_input_error(library):
     with pytest.raises(InputError) as info:
-        plan_program(make_profile(plan={"exclude": ["walking", "cycling"]}), library)
+        plan_program(
+            make_profile(
+                assessment={"equipment": ["exercise_bike"]},
+                plan={"exclude": ["walking", "cycling"]},
+            ),
+            library,
+        )
     assert info.value.problems == [
         "profile: plan.exclude: excluding cycling, walking leaves no aerobic exercise (rule "
         "AEROBIC-EVERY-PHASE: walking or cycling in every phase); keep at least one of them"
