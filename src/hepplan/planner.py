@@ -292,6 +292,16 @@ class _Planner:
         ]
         if not candidates:  # nothing aimed at the muscle: accept work that includes it
             candidates = self._candidates(need.match, phase, chosen)
+        if not candidates:  # rather than a second of a chain: chosen work that includes it
+            done = next((p for p in picks if need.match(p.exercise)), None)
+            if done:
+                done.rules.append(need.id)
+                done.whys.append(need.why)
+                self.trace.append(
+                    f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen "
+                    "(it works that muscle too)"
+                )
+                return
         if not candidates and need.kind == "required":
             candidates = self._clashing(need, phase, chosen)
         substitute = False
@@ -345,13 +355,18 @@ class _Planner:
                 + (f" (forbidden by {blockers})" if blockers else "")
             )
         verb = "withheld" if kind == "withhold" else "not added"
-        reason = f"forbidden by {blockers}" if blockers else "no suitable exercise in the library"
+        reason = f"forbidden by {blockers}" if blockers else self._no_option_reason(need, phase)
         self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
         if kind == "withhold":
             self.notes.append(
                 f"{need.id}: {need.match.describe()} withheld in phase {phase} "
                 f"({need.when.text}): {reason}"
             )
+
+    def _no_option_reason(self, need: Need, phase: int) -> str:
+        if any(need.match(ex) and self.usable(ex, phase) for ex in self.library):
+            return "of the same progression chain as work already chosen (ONE-PER-CHAIN)"
+        return "no suitable exercise in the library"
 
     def _candidates(self, wanted: Match, phase: int, chosen: list[Exercise]) -> list[Exercise]:
         """Usable exercises that match, and are neither chosen nor a second exercise of a chosen

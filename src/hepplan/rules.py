@@ -337,6 +337,30 @@ P12, P23 = frozenset({1, 2}), frozenset({2, 3})
 
 NEEDS: tuple[Need, ...] = (
     Need(
+        "OSTEOPOROSIS-BALANCE",
+        condition(Condition.OSTEOPOROSIS),
+        P23,
+        match(tags=[Tag.BALANCE]),
+        "Good balance helps prevent falls, and so protects your bones.",
+        kind="withhold",
+    ),
+    Need(
+        "AGE-BALANCE",
+        age_at_least(65),
+        P23,
+        match(tags=[Tag.BALANCE]),
+        "Balance work makes falls less likely.",
+        kind="withhold",
+    ),
+    Need(
+        "AGE-SIT-TO-STAND",
+        age_at_least(65),
+        P23,
+        match(Category.STRENGTH, tags=[Tag.SEATED, Tag.STANDING]),
+        "Getting up from a chair with ease keeps you strong and steady on your feet.",
+        kind="withhold",
+    ),
+    Need(
         "PIR-TIGHT-STRETCH",
         piriformis(Piriformis.TIGHT),
         P1,
@@ -494,30 +518,6 @@ NEEDS: tuple[Need, ...] = (
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS], tags=[Tag.ISOMETRIC]),
         "A steady push with no movement strengthens the side of your hip without rubbing "
         "its sore tendons.",
-        kind="withhold",
-    ),
-    Need(
-        "OSTEOPOROSIS-BALANCE",
-        condition(Condition.OSTEOPOROSIS),
-        P23,
-        match(tags=[Tag.BALANCE]),
-        "Good balance helps prevent falls, and so protects your bones.",
-        kind="withhold",
-    ),
-    Need(
-        "AGE-BALANCE",
-        age_at_least(65),
-        P23,
-        match(tags=[Tag.BALANCE]),
-        "Balance work makes falls less likely.",
-        kind="withhold",
-    ),
-    Need(
-        "AGE-SIT-TO-STAND",
-        age_at_least(65),
-        P23,
-        match(Category.STRENGTH, tags=[Tag.SEATED, Tag.STANDING]),
-        "Getting up from a chair with ease keeps you strong and steady on your feet.",
         kind="withhold",
     ),
     Need(
