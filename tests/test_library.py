@@ -275,8 +275,8 @@ MISTAGS = [
     ),
     (
         "walking",
-        "  - \"Stand tall and let your arms swing.\"",
-        "  - \"Stand tall. Jog for a minute now and then.\"",
+        '  - "Stand tall and let your arms swing."',
+        '  - "Stand tall. Jog for a minute now and then."',
         "tags: a step says 'jog': high_impact",
     ),
 ]
