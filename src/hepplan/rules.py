@@ -527,6 +527,8 @@ NEEDS: tuple[Need, ...] = (
         match(Category.STRENGTH, targets=GLUTES, tags=[Tag.SINGLE_LEG]),
         "Getting back to full activity needs strength and control on one leg.",
         kind="withhold",
+        fallback=match(Category.STRENGTH, tags=[Tag.SINGLE_LEG]),  # any one-leg strength work
+        fallback_why="Getting back to full activity needs strength and control on one leg.",
     ),
     Need(
         "PIR-TIGHT-KEEP-STRETCH",
