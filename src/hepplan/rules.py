@@ -546,7 +546,8 @@ NEEDS: tuple[Need, ...] = (
         ),
         P1,
         match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS]),
-        "You have the tool at home. Steady pressure helps your tight piriformis relax.",
+        "You already have what this needs at home. Steady pressure helps your tight "
+        "piriformis relax.",
         kind="prefer",
     ),
     Need(
