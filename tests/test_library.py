@@ -248,6 +248,12 @@ MISTAGS = [
         "tags: the pose shows a hold with no movement, so it must carry isometric",
     ),
     (
+        "single_leg_stance",
+        "high: {sets: 1, reps: 8, hold_s: 10,",
+        "high: {sets: 1, reps: 8,",
+        "dosing: isometric work holds (hold_s) at every irritability",
+    ),
+    (
         "bird_dog",
         "tags: [kneeling]",
         "tags: [kneeling, standing]",
