@@ -321,9 +321,19 @@ _NOT_SHOWN = {
 # --- tags and equipment that the words prove -----------------------------------------------------
 
 #: Words in a step that mean impact: such an exercise must carry high_impact.
-IMPACT_WORDS = ("jump", "hop", "run", "jog", "skip", "bounce on")
+IMPACT_WORDS = tuple(
+    f"{stem}{end}" for stem in ("jump", "hop", "run", "jog") for end in ("", "s", "ing", "ed")
+) + ("hopping", "hopped", "running", "jogging", "jogged")
 #: A library "why" is printed whatever else is in the program: it may not lean on another exercise.
-PROGRAM_WORDS = ("before you stretch", "after you stretch", "instead of", "as well as")
+PROGRAM_WORDS = (
+    "before you stretch",
+    "before your stretch",
+    "after you stretch",
+    "after your stretch",
+    "instead of",
+    "in place of",
+    "as well as",
+)
 PILLOW = "pillow between your knees"
 
 
@@ -362,4 +372,4 @@ def text_problems(exercise: Exercise, path: Path) -> list[str]:
 def _says(text: str, words: tuple[str, ...]) -> str | None:
     import re
 
-    return next((w for w in words if re.search(rf"\b{w}", text)), None)
+    return next((w for w in words if re.search(rf"\b{w}\b", text)), None)
