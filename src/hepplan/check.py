@@ -321,9 +321,10 @@ _NOT_SHOWN = {
 # --- tags and equipment that the words prove -----------------------------------------------------
 
 #: Words in a step that mean impact: such an exercise must carry high_impact.
-IMPACT_WORDS = tuple(
-    f"{stem}{end}" for stem in ("jump", "hop", "run", "jog") for end in ("", "s", "ing", "ed")
-) + ("hopping", "hopped", "running", "jogging", "jogged")
+IMPACT_WORDS = (
+    *(f"{stem}{end}" for stem in ("jump", "hop", "run", "jog") for end in ("", "s", "ing", "ed")),
+    *("hopping", "hopped", "running", "jogging", "jogged"),
+)
 #: A library "why" is printed whatever else is in the program: it may not lean on another exercise.
 PROGRAM_WORDS = (
     "before you stretch",
