@@ -11,16 +11,25 @@ CONDITIONS = [
     "pregnancy",
     "osteoporosis",
 ]
-EQUIPMENT = ["resistance_band", "foam_roller", "massage_ball", "step", "chair", "wall", "mat"]
+EQUIPMENT = [
+    "resistance_band",
+    "foam_roller",
+    "massage_ball",
+    "step",
+    "chair",
+    "wall",
+    "mat",
+    "exercise_bike",
+]
 
 # condition → tags never allowed in any phase
 FORBIDDEN_BY_CONDITION = {
     "lumbar_stenosis": {"lumbar_extension"},
     "spondylolisthesis": {"lumbar_extension"},
     "gtps": {"hip_adduction_end_range"},
-    "hip_labral_fai": {"deep_hip_flexion_adduction"},
+    "hip_labral_fai": {"deep_hip_flexion_adduction", "deep_hip_flexion"},
     "pregnancy": {"prone", "supine"},
-    "osteoporosis": {"loaded_spinal_flexion", "high_impact"},
+    "osteoporosis": {"loaded_spinal_flexion", "spinal_flexion_end_range", "high_impact"},
     "hip_osteoarthritis": {"high_impact"},
 }
 

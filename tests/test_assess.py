@@ -172,7 +172,7 @@ def test_the_prompts_in_order(runner, tmp_path):
     result = run(runner, tmp_path / "p.yaml", answers())
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:25] == [
+    assert lines[:26] == [
         "Enter skips an optional question. Ctrl-C stops without writing anything.",
         "Patient",
         "Patient id: P-2001",
@@ -194,7 +194,8 @@ def test_the_prompts_in_order(runner, tmp_path):
         "  4 gtps, 5 hip_labral_fai, 6 pregnancy, 7 osteoporosis",
         "  Choose any, comma-separated (Enter for none): 4",
         "Equipment (a chair, a wall and floor space are assumed): 1 resistance_band,",
-        "  2 foam_roller, 3 massage_ball, 4 step, 5 chair, 6 wall, 7 mat",
+        "  2 foam_roller, 3 massage_ball, 4 step, 5 chair, 6 wall, 7 mat,",
+        "  8 exercise_bike",
         "  Choose any, comma-separated (Enter for none): resistance_band, 4",
         "Red flags: ask all 13 questions; none can be skipped, and unsure counts as yes.",
         f"[1/13] {RED_FLAGS[0].question}?",
@@ -463,8 +464,9 @@ TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
             "equipment",
             "-1",
             (
-                "'-1' is not one of the choices; type a number 1-7 or a word: "
-                "resistance_band, foam_roller, massage_ball, step, chair, wall, mat"
+                "'-1' is not one of the choices; type a number 1-8 or a word: "
+                "resistance_band, foam_roller, massage_ball, step, chair, wall, mat, "
+                "exercise_bike"
             ),
         ),
     ],

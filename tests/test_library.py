@@ -136,7 +136,7 @@ def test_a_template_that_does_not_render(runner, broken):
     edit("clamshell", "lift your {{ side }} knee up", "lift your {{ sid }} knee up")
     problems = check(runner, folder)
     assert problems == [
-        f"{folder / 'clamshell.yaml'}: steps[2]: does not render for side {side}: "
+        f"{folder / 'clamshell.yaml'}: steps[3]: does not render for side {side}: "
         "'sid' is undefined"
         for side in ("both", "left", "right")
     ]
@@ -161,7 +161,152 @@ def test_hard_reading(runner, broken):
         edit("clamshell", step, HARD + ".")
     [problem] = check(runner, folder)
     assert problem.startswith(f"{folder / 'clamshell.yaml'}: reading level: grade ")
-    assert problem.endswith("; at most 9 (shorter sentences, shorter words)")
+    assert problem.endswith("; at most 7 (shorter sentences, shorter words)")
+
+
+# issue 18: each mis-tag found in review, put back, is caught; the line says what the pose shows
+MISTAGS = [
+    (
+        "standing_hip_abduction",
+        "tags: [standing, single_leg]",
+        "tags: [standing]",
+        "tags: the pose shows standing on one leg, so it must carry single_leg",
+    ),
+    (
+        "standing_femoral_slider",
+        "tags: [nerve_slider, standing, single_leg]",
+        "tags: [nerve_slider, standing]",
+        "tags: the pose shows standing on one leg, so it must carry single_leg",
+    ),
+    (
+        "hamstring_stretch",
+        "tags: [seated, nerve_tensioner, deep_hip_flexion]",
+        "tags: [seated, deep_hip_flexion]",
+        "tags: the pose shows a nerve under tension (hip flexed with the knee straight, or hip "
+        "extended with the knee bent), so it must carry nerve_tensioner or nerve_slider",
+    ),
+    (
+        "kneeling_hip_flexor_stretch",
+        "tags: [kneeling, nerve_tensioner]",
+        "tags: [kneeling]",
+        "tags: the pose shows a nerve under tension (hip flexed with the knee straight, or hip "
+        "extended with the knee bent), so it must carry nerve_tensioner or nerve_slider",
+    ),
+    (
+        "knees_to_chest",
+        "tags: [lumbar_flexion, supine, deep_hip_flexion, spinal_flexion_end_range]",
+        "tags: [lumbar_flexion, supine, spinal_flexion_end_range]",
+        "tags: the pose shows hip flexion past 100°, so it must carry deep_hip_flexion or "
+        "deep_hip_flexion_adduction",
+    ),
+    (
+        "knees_to_chest",
+        "tags: [lumbar_flexion, supine, deep_hip_flexion, spinal_flexion_end_range]",
+        "tags: [lumbar_flexion, supine, deep_hip_flexion]",
+        "tags: the pose shows the spine curled to its end, so it must carry "
+        "spinal_flexion_end_range",
+    ),
+    (
+        "rock_back",
+        "tags: [lumbar_flexion, kneeling, deep_hip_flexion]",
+        "tags: [lumbar_flexion, kneeling]",
+        "tags: the pose shows hip flexion past 100°, so it must carry deep_hip_flexion or "
+        "deep_hip_flexion_adduction",
+    ),
+    *(
+        (
+            name,
+            f"tags: [{before}]",
+            f"tags: [{before.replace(', high_load', '')}]",
+            "tags: the pose shows the body rising or sinking on one leg, so it must carry "
+            "high_load",
+        )
+        for name, before in [
+            ("step_up", "standing, single_leg, high_load"),
+            ("split_squat", "standing, single_leg, high_load"),
+            ("lateral_step_down", "standing, single_leg, high_load, balance"),
+            ("single_leg_heel_raises", "standing, single_leg, high_load, balance"),
+            ("wall_sit", "standing, high_load, isometric"),
+        ]
+    ),
+    (
+        "cycling",
+        "equipment: [exercise_bike]",
+        "equipment: []",
+        "equipment: a step needs a bike: exercise_bike",
+    ),
+    (
+        "seated_core_brace",
+        "tags: [seated, isometric]",
+        "tags: [isometric]",
+        "tags: the pose shows sitting on a chair, so it must carry seated",
+    ),
+    (
+        "seated_core_brace",
+        "tags: [seated, isometric]",
+        "tags: [seated]",
+        "tags: the pose shows a hold with no movement, so it must carry isometric",
+    ),
+    (
+        "single_leg_stance",
+        "high: {sets: 1, reps: 8, hold_s: 10,",
+        "high: {sets: 1, reps: 8,",
+        "dosing: isometric work holds (hold_s) at every irritability",
+    ),
+    (
+        "bird_dog",
+        "tags: [kneeling]",
+        "tags: [kneeling, standing]",
+        "tags: standing does not match the pose (no picture stands)",
+    ),
+    (
+        "clamshell",
+        '  - "Put a pillow between your knees."\n',
+        "",
+        "steps: lying on the other side needs a step that says to put a pillow between your "
+        "knees (it keeps the top hip off its tendons, CLINICAL.md §2 gtps)",
+    ),
+    (
+        "abdominal_bracing",
+        "Tighten your belly all the way around, as if someone is about to poke it.",
+        "Breathe out and gently draw your lower belly in under your fingers.",
+        "steps: the name says brace, but a step draws the belly in",
+    ),
+    (
+        "massage_ball_release",
+        'why: "Steady pressure can help a tight buttock muscle relax."',
+        'why: "Steady pressure can help the tight buttock muscle relax before you stretch."',
+        "why: 'before you stretch' depends on the rest of the program; the planner adds such "
+        "words, the library's why stands alone",
+    ),
+    (
+        "walking",
+        '  - "Stand tall and let your arms swing."',
+        '  - "Stand tall. Jog for a minute now and then."',
+        "tags: a step says 'jog': high_impact",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "problem"),
+    MISTAGS,
+    ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAGS)],
+)
+def test_library_check_catches_each_mistag(runner, broken, name, old, new, problem):
+    folder, edit = broken
+    edit(name, old, new)
+    assert check(runner, folder) == [f"{folder / (name + '.yaml')}: {problem}"]
+
+
+def test_the_tags_follow_the_pictures_not_the_names(library):
+    """The derivation reads the pose only: every standing exercise drawn on one leg is
+    single_leg, whatever it is called."""
+    from hepplan.check import derived_tags
+
+    one_leg = {ex.id for ex in library if "single_leg" in derived_tags(ex)[0]}
+    assert {"standing_hip_abduction", "standing_femoral_slider", "single_leg_stance"} <= one_leg
+    assert not one_leg & {"walking", "side_steps", "heel_walking", "mini_squat"}
 
 
 def test_a_pose_that_cannot_be_drawn(runner, broken):

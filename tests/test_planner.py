@@ -226,10 +226,17 @@ def test_flexion_preference_or_stenosis(library, assessment):
     assert has(decision.phases[0], tag="lumbar_flexion")
 
 
-def test_stenosis_prefers_cycling(library):
-    decision = plan(library, assessment={"conditions": ["lumbar_stenosis"]})
+def test_stenosis_prefers_cycling_on_an_exercise_bike(library):
+    decision = plan(
+        library, assessment={"conditions": ["lumbar_stenosis"], "equipment": ["exercise_bike"]}
+    )
     assert all("standing" not in tags(p.aerobic) for p in decision.phases)
     assert decision.phases[0].aerobic.id == "cycling"
+
+
+def test_cycling_needs_an_exercise_bike(library):
+    decision = plan(library, assessment={"conditions": ["lumbar_stenosis"], "equipment": []})
+    assert {p.aerobic.id for p in decision.phases} == {"walking"}
 
 
 def test_spondylolisthesis_has_motor_control_in_every_phase(library):
@@ -415,8 +422,312 @@ def test_excluding_every_option_for_a_required_rule_is_an_input_error(library):
 
 def test_excluding_every_aerobic_exercise_is_an_input_error(library):
     with pytest.raises(InputError) as info:
-        plan_program(make_profile(plan={"exclude": ["walking", "cycling"]}), library)
+        plan_program(
+            make_profile(
+                assessment={"equipment": ["exercise_bike"]},
+                plan={"exclude": ["walking", "cycling"]},
+            ),
+            library,
+        )
     assert info.value.problems == [
         "profile: plan.exclude: excluding cycling, walking leaves no aerobic exercise (rule "
         "AEROBIC-EVERY-PHASE: walking or cycling in every phase); keep at least one of them"
     ]
+
+
+# --- issue 18: a senior therapist's review, one vignette per finding ---------------------------
+
+
+def ids_in(phase) -> list[str]:
+    return [item.id for item in phase.exercises]
+
+
+def items(decision):
+    return [item for _, item in every_item(decision)]
+
+
+def trace_has(decision, *words) -> bool:
+    return any(all(w in line for w in words) for line in decision.trace)
+
+
+def one_leg_never_in_phase_1_when_irritable(d, lib):
+    assert {"single_leg"} <= {t.value for t in lib["standing_hip_abduction"].tags}
+    assert {"single_leg"} <= {t.value for t in lib["standing_femoral_slider"].tags}
+    assert not any("single_leg" in tags(i) for i in d.phases[0].exercises)
+    assert any("femoral_nerve" in targets(i) for i in d.phases[0].exercises)
+
+
+def nerve_tensioning_stretches_wait_for_low_irritability(d, lib):
+    for name in ("hamstring_stretch", "kneeling_hip_flexor_stretch"):
+        assert "nerve_tensioner" in {t.value for t in lib[name].tags}
+    assert not any("nerve_tensioner" in tags(i) for i in items(d))
+
+
+def fai_has_no_deep_hip_flexion(d, lib):
+    for name in ("knees_to_chest", "rock_back", "knee_to_opposite_shoulder"):
+        assert "deep_hip_flexion" in {t.value for t in lib[name].tags}
+    assert not any(tags(i) & {"deep_hip_flexion", "deep_hip_flexion_adduction"} for i in items(d))
+    assert all(p.aerobic.id == "walking" for p in d.phases)  # cycling bends the hip past 90°
+    assert has(d.phases[0], tag="lumbar_flexion")  # a flexion exercise that stays below 90°
+    assert any(n.startswith("PIR-TIGHT-STRETCH:") for n in d.clinician_notes)
+
+
+def osteoporosis_has_no_end_range_flexion_and_balances(d, lib):
+    assert "spinal_flexion_end_range" in {t.value for t in lib["knees_to_chest"].tags}
+    assert not any(
+        tags(i) & {"spinal_flexion_end_range", "loaded_spinal_flexion"} for i in items(d)
+    )
+    assert has(d.phases[0], tag="lumbar_flexion")  # the gentler pelvic tilt
+    assert all(has(p, tag="balance") for p in d.phases[1:])
+
+
+def high_load_is_tagged_and_kept_out_of_an_irritable_phase_1(d, lib):
+    for name in ("step_up", "split_squat", "lateral_step_down", "wall_sit"):
+        assert "high_load" in {t.value for t in lib[name].tags}, name
+    assert not any(tags(i) & {"high_load", "single_leg"} for i in d.phases[0].exercises)
+
+
+def older_adult_with_stenosis_and_a_chair_walks(d, lib):
+    assert {p.aerobic.id for p in d.phases} == {"walking"}
+    assert all("sit or lean forward to ease it" in p.aerobic.why for p in d.phases)
+    for phase in d.phases[1:]:
+        assert has(phase, tag="balance")
+        assert any({"seated", "standing"} <= tags(i) for i in phase.exercises)
+
+
+def stenosis_with_an_exercise_bike_cycles(d, lib):
+    assert {p.aerobic.id for p in d.phases} == {"cycling"}
+    assert "exercise_bike" in {e.value for e in lib["cycling"].equipment}
+    assert "exercise bike" in " ".join(lib["cycling"].steps)
+    assert all("sit or lean forward" not in p.aerobic.why for p in d.phases)
+
+
+def braces_teach_a_brace(d, lib):
+    for name in ("abdominal_bracing", "seated_core_brace"):
+        steps = " ".join(lib[name].steps)
+        assert "brace" in lib[name].name.lower() and "Tighten your belly" in steps
+        assert "draw" not in steps
+    for phase in d.phases:  # hip OA: never lying and seated bracing side by side
+        assert not {"abdominal_bracing", "seated_core_brace"} <= set(ids_in(phase))
+
+
+def a_release_that_stands_in_does_not_say_before_you_stretch(d, lib):
+    release = next(i for i in d.phases[0].exercises if i.category == "soft_tissue")
+    assert "stretch" not in release.why.replace("in place of a stretch", "")
+    assert "in place of a stretch" in release.why
+    assert trace_has(
+        d, "PIR-TIGHT-STRETCH: phase 1: every", "RAD-HIGH-NO-PIR-STRETCH", "substituted"
+    )
+
+
+def a_release_beside_a_stretch_says_so(d, lib):
+    release = next(i for i in d.phases[0].exercises if i.category == "soft_tissue")
+    assert release.id == "foam_roller_release"  # the tool the patient listed
+    assert "before your stretch" in release.why
+    assert has(d.phases[0], tag="piriformis_stretch")
+
+
+def gtps_side_lying_work_has_a_pillow_between_the_knees(d, lib):
+    side_lying = [i for i in items(d) if "side_lying" in tags(i)]
+    assert side_lying
+    for item in side_lying:
+        assert any("pillow between your knees" in s for s in item.exercise.steps), item.id
+
+
+def sliders_in_phases_1_and_2_and_a_tensioner_in_phase_3(d, lib):
+    for phase in d.phases[:2]:
+        assert any(
+            {"nerve_slider"} <= tags(i) and "sciatic_nerve" in targets(i) for i in phase.exercises
+        )
+    assert any("nerve_tensioner" in tags(i) for i in d.phases[2].exercises)
+
+
+def gtps_starts_with_isometric_abductor_work(d, lib):
+    medius = [
+        i
+        for i in d.phases[0].exercises
+        if i.category == "strength" and i.exercise.targets[0].value == "gluteus_medius"
+    ]
+    assert medius and all("isometric" in tags(i) for i in medius)
+    assert not any(
+        "side_lying" in tags(i) or "resistance_band" in {e.value for e in i.exercise.equipment}
+        for i in medius
+    )
+
+
+def pregnancy_stretches_seated(d, lib):
+    stretches = [i for i in items(d) if "piriformis_stretch" in tags(i)]
+    assert stretches and all("seated" in tags(i) for i in stretches)
+
+
+def phase_3_has_single_leg_strength(d, lib):
+    assert any(i.category == "strength" and "single_leg" in tags(i) for i in d.phases[2].exercises)
+
+
+def never_two_of_one_chain(d, lib):
+    for phase in d.phases:
+        assert not {"clamshell", "banded_clamshell"} <= set(ids_in(phase)), phase.number
+
+
+def fills_add_what_the_phase_lacks(d, lib):
+    first = d.phases[0]
+    assert {i.category for i in first.exercises} >= {"motor_control", "strength"}
+    mains = [i.exercise.targets[0].value for i in first.exercises]
+    assert len(set(mains)) == len(mains), mains  # no muscle twice when the phase is filled
+
+
+VIGNETTES = [
+    # the library: tags that say what the body does
+    (
+        "one-leg standing work",
+        {"radicular_level": "L4", "irritability": "high"},
+        None,
+        one_leg_never_in_phase_1_when_irritable,
+    ),
+    (
+        "nerve-tensioning stretches",
+        {"irritability": "moderate", "radicular_level": "S1"},
+        None,
+        nerve_tensioning_stretches_wait_for_low_irritability,
+    ),
+    (
+        "FAI and deep flexion",
+        {
+            "conditions": ["hip_labral_fai"],
+            "piriformis": "tight",
+            "directional_preference": "flexion",
+            "equipment": ["exercise_bike"],
+        },
+        None,
+        fai_has_no_deep_hip_flexion,
+    ),
+    (
+        "osteoporosis and end-range flexion",
+        {"conditions": ["osteoporosis"], "directional_preference": "flexion"},
+        70,
+        osteoporosis_has_no_end_range_flexion_and_balances,
+    ),
+    (
+        "high load tagged",
+        {"irritability": "high", "piriformis": "overstretched"},
+        None,
+        high_load_is_tagged_and_kept_out_of_an_irritable_phase_1,
+    ),
+    (
+        "71, stenosis, only a chair",
+        {"conditions": ["lumbar_stenosis"], "equipment": []},
+        71,
+        older_adult_with_stenosis_and_a_chair_walks,
+    ),
+    # the content
+    (
+        "braces that brace",
+        {"conditions": ["hip_osteoarthritis"], "piriformis": "overstretched"},
+        None,
+        braces_teach_a_brace,
+    ),
+    (
+        "massage ball standing in",
+        {
+            "piriformis": "tight",
+            "radicular_level": "L5",
+            "irritability": "high",
+            "equipment": ["massage_ball"],
+        },
+        None,
+        a_release_that_stands_in_does_not_say_before_you_stretch,
+    ),
+    (
+        "stationary bike",
+        {"conditions": ["lumbar_stenosis"], "equipment": ["exercise_bike"]},
+        68,
+        stenosis_with_an_exercise_bike_cycles,
+    ),
+    (
+        "GTPS pillow",
+        {
+            "conditions": ["gtps"],
+            "piriformis": "overstretched",
+            "glute_strength": {"medius": 3},
+            "include": ["clamshell", "side_lying_hip_abduction"],
+        },
+        None,
+        gtps_side_lying_work_has_a_pillow_between_the_knees,
+    ),
+    # the planner
+    (
+        "nerve work through the phases",
+        {"radicular_level": "S1", "irritability": "low"},
+        None,
+        sliders_in_phases_1_and_2_and_a_tensioner_in_phase_3,
+    ),
+    (
+        "GTPS isometric first",
+        {"conditions": ["gtps"], "equipment": ["resistance_band"], "glute_strength": {"medius": 3}},
+        None,
+        gtps_starts_with_isometric_abductor_work,
+    ),
+    (
+        "pregnancy stretches seated",
+        {"conditions": ["pregnancy"], "piriformis": "tight"},
+        None,
+        pregnancy_stretches_seated,
+    ),
+    (
+        "phase 3 on one leg",
+        {"piriformis": "tight", "conditions": ["hip_osteoarthritis"]},
+        None,
+        phase_3_has_single_leg_strength,
+    ),
+    (
+        "one per chain",
+        {
+            "piriformis": "overstretched",
+            "glute_strength": {"medius": 2},
+            "equipment": ["resistance_band"],
+        },
+        None,
+        never_two_of_one_chain,
+    ),
+    ("fills add what is lacking", {}, None, fills_add_what_the_phase_lacks),
+    (
+        "the patient's foam roller",
+        {"piriformis": "tight", "equipment": ["foam_roller"]},
+        None,
+        a_release_beside_a_stretch_says_so,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("assessment", "age", "check"),
+    [v[1:] for v in VIGNETTES],
+    ids=[v[0] for v in VIGNETTES],
+)
+def test_issue_18_vignettes(library, assessment, age, check):
+    patient = {"id": "T-0001", "name": "Test Patient", "age": age}
+    assessment = dict(assessment)
+    include = {"include": assessment.pop("include", [])}
+    decision = plan(library, patient=patient, assessment=assessment, plan=include)
+    check(decision, library)
+
+
+def test_gtps_handout_has_a_protect_your_hip_box(library):
+    import io
+
+    import pypdf
+
+    from hepplan.clinic import Clinic
+    from hepplan.render import render_handout
+
+    def text_of(conditions):
+        profile = make_profile(assessment={"conditions": conditions})
+        pdf = render_handout(profile, plan_program(profile, library), Clinic())
+        pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+        return " ".join(" ".join(p.extract_text().split()) for p in pages[:2])
+
+    words = text_of(["gtps"])
+    assert "Protect your hip" in words
+    assert "Do not cross your legs when you sit." in words
+    assert "Sleep with a pillow between your knees." in words
+    assert "Protect your hip" not in text_of(["hip_osteoarthritis"])

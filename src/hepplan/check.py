@@ -3,7 +3,9 @@
 Beyond what loading already refuses (schema, vocabularies, unique ids, links, loops), it renders
 every text for every side, draws every picture for either side (with the equipment the exercise
 needs, and a start and end that differ), and measures reading level with textstat's
-Flesch-Kincaid grade: at most 9 for any exercise, and a library median of at most 7.
+Flesch-Kincaid grade: at most 7 for any exercise (CLINICAL.md §3), and so a median of at most 7.
+It also derives from each exercise's pictures and words the tags it must carry (``tag_problems``,
+``text_problems``), so a mis-tag that would switch a safety rule off cannot go unnoticed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from .library import Exercise, read_library
 
-MAX_GRADE = 9.0
+MAX_GRADE = 7.0
 MAX_MEDIAN_GRADE = 7.0
 SIDES = ("left", "right", "both")
 
@@ -44,6 +46,8 @@ def check_library(directory: Path) -> CheckResult:
         texts, template_problems = _rendered_texts(exercise, path)
         problems += template_problems
         problems += _picture_problems(exercise, path)
+        problems += tag_problems(exercise, path)
+        problems += text_problems(exercise, path)
         if texts:
             grade = reading_grade(texts)
             grades[ex_id] = grade
@@ -133,3 +137,264 @@ def reading_grade(texts: list[str]) -> float:
 
     joined = " ".join(t if t.rstrip()[-1:] in ".!?" else t.rstrip() + "." for t in texts if t)
     return float(textstat.flesch_kincaid_grade(joined))
+
+
+# --- tags that the pictures prove ----------------------------------------------------------------
+#
+# A tag says what the body does. The pose data shows what the body does, so `library check`
+# derives from it the tags an exercise must carry (and the position tags it may carry). Angles
+# are read from the side view of pose.py; side-lying pictures are drawn from above or in front
+# and are not read for hip or knee angles. A prone figure faces the floor: its angles mirror.
+
+#: Drawing units (pose.BONES: thigh 21, shin 20).
+FOOT_OFF_GROUND = 4.0  # one ankle this much higher than the other: standing on one leg
+STANDING_HIP = 28.0  # the hip at least this high above the floor: standing
+LYING_HIP = 18.0  # the hip at most this high (a bridge lifts it), trunk near level: lying
+KNEE_ON_FLOOR = 2.5  # a knee this close to the floor: kneeling
+BODY_MOVES = 3.0  # the hip rises or sinks this much on one leg: body-weight work on one leg
+STRAIGHT_KNEE = 20.0  # knee bent less than this: straight
+DEEP_HIP = 100.0  # past 90° is deep (CLINICAL.md §2); 10° allowed for the drawing
+NERVE_HIP_FLEXION = 60.0  # straight-knee hip flexion past this tensions the sciatic nerve
+NERVE_HIP_EXTENSION = 10.0  # hip extension past this with the knee bent: the femoral nerve
+BENT_KNEE = 45.0
+KNEES_TO_CHEST = 110.0  # both hips past this while lying: the spine curls to its end
+HEAD_CURLED = 60.0  # head bowed this far from the trunk with the hips flexed: a curled spine
+LUNGE_FRONT_HIP = 60.0  # from standing, the front hip flexed this far ...
+LUNGE_BACK_KNEE = 60.0  # ... and the back knee bent this far: a lunge
+STILL = 10.0  # no leg or trunk segment moves more than this: an isometric hold
+
+LEGS = ("near", "far")
+POSITION_TAGS = ("prone", "supine", "side_lying", "kneeling", "seated", "standing")
+
+
+def _wrap(angle: float) -> float:
+    """An angle in (-180, 180]."""
+    angle = angle % 360
+    return angle - 360 if angle > 180 else angle
+
+
+@dataclass(frozen=True)
+class _Body:
+    """What one picture shows: joint heights above the floor and the joint angles."""
+
+    heights: dict[str, float]
+    hip_flexion: dict[str, float]  # per leg: + flexion, - extension
+    knee_flexion: dict[str, float]
+    head_bow: float  # + head bowed toward the chest
+    trunk: float  # degrees from level (0 lying, 90 upright)
+
+
+def _body(frame, mirrored: bool) -> _Body:
+    from .pose import LINE_HALF_WIDTH, lowest, skeleton
+
+    points = skeleton(frame)
+    floor = lowest(points) + LINE_HALF_WIDTH
+    heights = {name: y - floor for name, (_, y) in points.items()}
+    sign = -1.0 if mirrored else 1.0
+    trunk = frame.angle("trunk")
+    hip = {leg: sign * _wrap(frame.angle(f"{leg}_thigh") - trunk - 180) for leg in LEGS}
+    knee = {
+        leg: sign * _wrap(frame.angle(f"{leg}_thigh") - frame.angle(f"{leg}_shin")) for leg in LEGS
+    }
+    bow = sign * _wrap(trunk - frame.angle("head"))
+    level = abs(_wrap(trunk))
+    return _Body(heights, hip, knee, bow, min(level, 180 - level))
+
+
+def _standing(body: _Body, seat: bool) -> bool:
+    return not seat and body.heights["hip"] >= STANDING_HIP
+
+
+def _on_one_leg(body: _Body) -> bool:
+    return abs(body.heights["near_ankle"] - body.heights["far_ankle"]) >= FOOT_OFF_GROUND
+
+
+def _lying(body: _Body) -> bool:
+    """Hip near the floor, trunk near level, and no knee under the hip (that is kneeling)."""
+    knee = min(body.heights["near_knee"], body.heights["far_knee"])
+    low = body.heights["hip"] <= LYING_HIP and body.trunk <= 30
+    return low and knee >= body.heights["hip"] - 5
+
+
+def _kneeling(body: _Body, seat: bool) -> bool:
+    knee_down = min(body.heights["near_knee"], body.heights["far_knee"]) <= KNEE_ON_FLOOR
+    return not seat and knee_down and not _lying(body) and not _standing(body, seat)
+
+
+def derived_tags(exercise: Exercise) -> tuple[set[str], set[str]]:
+    """What the pictures prove: (tags the exercise must carry, position tags it may carry).
+
+    Each required tag may be met by any of a few words (a slider is not a tensioner): the
+    first set holds "a|b" alternatives."""
+    tags = {t.value for t in exercise.tags}
+    seat = exercise.pose.props.chair == "seat"
+    mirrored = "prone" in tags
+    sagittal = "side_lying" not in tags
+    start = _body(exercise.pose.start, mirrored)
+    end = _body(exercise.pose.end, mirrored)
+    frames = (start, end)
+    must: set[str] = set()
+    may: set[str] = set()
+    if seat:
+        must.add("seated")
+        may.add("seated")
+    if any(b.heights["hip"] >= STANDING_HIP for b in frames):
+        may.add("standing")
+    if _standing(start, seat):
+        must.add("standing")
+    if _lying(start):
+        must.add("prone|supine|side_lying")
+    if any(_lying(b) for b in frames):
+        may |= {"prone", "supine", "side_lying"}
+    if _kneeling(start, seat):
+        must.add("kneeling")
+        may.add("kneeling")
+    one_leg = [b for b in frames if _standing(b, seat) and _on_one_leg(b)]
+    if one_leg:
+        must.add("single_leg")
+        rise = abs(start.heights["hip"] - end.heights["hip"])
+        if rise >= BODY_MOVES:
+            must.add("high_load")
+    if _standing(start, seat):
+        must |= _load_tags(exercise, end)
+    if sagittal:
+        must |= _joint_tags(frames)
+    if exercise.category.value in ("strength", "motor_control") and _still(exercise):
+        must.add("isometric")
+    return must, may
+
+
+def _load_tags(exercise: Exercise, end: _Body) -> set[str]:
+    """Step-ups and step-downs, lunges and wall sits: body-weight work that is high_load."""
+    props = exercise.pose.props
+    knees = end.knee_flexion
+    front = max(end.hip_flexion.values())
+    lunge = front >= LUNGE_FRONT_HIP and max(knees.values()) >= LUNGE_BACK_KNEE
+    wall_sit = props.wall == "behind" and end.trunk >= 70 and min(knees.values()) >= BENT_KNEE
+    if props.step in ("near_foot", "far_foot") or lunge:
+        return {"single_leg", "high_load"}
+    return {"high_load"} if wall_sit else set()
+
+
+def _joint_tags(frames: tuple[_Body, ...]) -> set[str]:
+    must: set[str] = set()
+    for body in frames:
+        for leg in LEGS:
+            hip, knee = body.hip_flexion[leg], body.knee_flexion[leg]
+            if hip > DEEP_HIP:
+                must.add("deep_hip_flexion|deep_hip_flexion_adduction")
+            if knee < STRAIGHT_KNEE and hip > NERVE_HIP_FLEXION:
+                must.add("nerve_tensioner|nerve_slider")
+            if knee > BENT_KNEE and hip < -NERVE_HIP_EXTENSION:
+                must.add("nerve_tensioner|nerve_slider")
+        both = min(body.hip_flexion.values())
+        if both > KNEES_TO_CHEST and _lying(body):
+            must.add("spinal_flexion_end_range")
+        if body.head_bow > HEAD_CURLED and max(body.hip_flexion.values()) > DEEP_HIP:
+            must.add("spinal_flexion_end_range")
+    return must
+
+
+def _still(exercise: Exercise) -> bool:
+    start, end = exercise.pose.start, exercise.pose.end
+    names = ["trunk"] + [f"{leg}_{part}" for leg in LEGS for part in ("thigh", "shin", "foot")]
+    return all(abs(_wrap(start.angle(n) - end.angle(n))) <= STILL for n in names)
+
+
+def tag_problems(exercise: Exercise, path: Path) -> list[str]:
+    """Tags the pictures prove but the exercise lacks, and position tags they disprove."""
+    tags = {t.value for t in exercise.tags}
+    must, may = derived_tags(exercise)
+    problems = []
+    for needed in sorted(must):
+        options = needed.split("|")
+        if not tags & set(options):
+            problems.append(
+                f"{path}: tags: the pose shows {_SHOWS[options[0]]}, so it must carry "
+                + " or ".join(options)
+            )
+    for tag in POSITION_TAGS:
+        if tag in tags and tag not in may:
+            problems.append(f"{path}: tags: {tag} does not match the pose ({_NOT_SHOWN[tag]})")
+    return problems
+
+
+_SHOWS = {
+    "seated": "sitting on a chair",
+    "standing": "a standing start",
+    "prone": "a lying start",
+    "kneeling": "a kneeling start",
+    "single_leg": "standing on one leg",
+    "high_load": "the body rising or sinking on one leg",
+    "deep_hip_flexion": f"hip flexion past {DEEP_HIP:g}°",
+    "nerve_tensioner": "a nerve under tension (hip flexed with the knee straight, or hip "
+    "extended with the knee bent)",
+    "spinal_flexion_end_range": "the spine curled to its end",
+    "isometric": "a hold with no movement",
+}
+_NOT_SHOWN = {
+    "prone": "no picture lies down",
+    "supine": "no picture lies down",
+    "side_lying": "no picture lies down",
+    "kneeling": "the start picture does not kneel",
+    "seated": "no chair seat in the picture",
+    "standing": "no picture stands",
+}
+
+
+# --- tags and equipment that the words prove -----------------------------------------------------
+
+#: Words in a step that mean impact: such an exercise must carry high_impact.
+IMPACT_WORDS = (
+    *(f"{stem}{end}" for stem in ("jump", "hop", "run", "jog") for end in ("", "s", "ing", "ed")),
+    *("hopping", "hopped", "running", "jogging", "jogged"),
+)
+#: A library "why" is printed whatever else is in the program: it may not lean on another exercise.
+PROGRAM_WORDS = (
+    "before you stretch",
+    "before your stretch",
+    "after you stretch",
+    "after your stretch",
+    "instead of",
+    "in place of",
+    "as well as",
+)
+PILLOW = "pillow between your knees"
+
+
+def text_problems(exercise: Exercise, path: Path) -> list[str]:
+    """Words that contradict the tags, equipment or name, and whys that depend on the program."""
+    tags = {t.value for t in exercise.tags}
+    steps = " ".join(exercise.steps).lower()
+    problems = []
+    if _says(steps, IMPACT_WORDS) and "high_impact" not in tags:
+        problems.append(f"{path}: tags: a step says {_says(steps, IMPACT_WORDS)!r}: high_impact")
+    if "bike" in steps and "exercise_bike" not in {e.value for e in exercise.equipment}:
+        problems.append(f"{path}: equipment: a step needs a bike: exercise_bike")
+    lying_on_other_side = exercise.lying_side is not None and exercise.lying_side.value == "other"
+    if lying_on_other_side and PILLOW not in steps:
+        problems.append(
+            f"{path}: steps: lying on the other side needs a step that says to put a {PILLOW} "
+            "(it keeps the top hip off its tendons, CLINICAL.md §2 gtps)"
+        )
+    if "isometric" in tags and not all(
+        getattr(exercise.dosing, level).hold_s for level in ("high", "moderate", "low")
+    ):
+        problems.append(f"{path}: dosing: isometric work holds (hold_s) at every irritability")
+    if "balance" in tags and "standing" not in tags:
+        problems.append(f"{path}: tags: balance work is done standing: add standing")
+    if "brace" in exercise.name.lower() and "draw" in steps:
+        problems.append(f"{path}: steps: the name says brace, but a step draws the belly in")
+    word = _says(exercise.why.lower(), PROGRAM_WORDS)
+    if word:
+        problems.append(
+            f"{path}: why: {word!r} depends on the rest of the program; the planner adds such "
+            "words, the library's why stands alone"
+        )
+    return problems
+
+
+def _says(text: str, words: tuple[str, ...]) -> str | None:
+    import re
+
+    return next((w for w in words if re.search(rf"\b{w}\b", text)), None)

@@ -18,7 +18,7 @@ from .profile import Profile
 from .redflags import Level
 from .rules import Forbid, Match, Need
 from .screening import Screening, screen
-from .vocab import Category, Condition, Irritability, Laterality, Side, Tag
+from .vocab import ASSUMED_EQUIPMENT, Category, Condition, Irritability, Laterality, Side, Tag
 
 INCLUDE_WHY = "Your clinician chose this one for you."
 
@@ -78,6 +78,10 @@ class _Planner:
         self.gentler = Condition.HIP_OSTEOARTHRITIS in profile.assessment.conditions
         self.chosen: dict[int, list[Exercise]] = {}  # phase → its exercises, once selected
         self.focused = True
+        conditions = profile.assessment.conditions
+        self.pregnant = Condition.PREGNANCY in conditions
+        self.kit = set(profile.assessment.equipment) - ASSUMED_EQUIPMENT
+        self.chains = _chains(library)
 
     # --- the safety filter every selection passes through ------------------------------------
 
@@ -198,6 +202,13 @@ class _Planner:
                 f"MAX-PER-PHASE: phase {phase}: one exercise meets several rules, to stay within "
                 f"{rules.MAX_PER_PHASE} exercises"
             )
+        if len(picks) > rules.MAX_PER_PHASE:  # rules that may be withheld wait for room
+            del self.trace[mark[0] :], self.notes[mark[1] :]
+            picks = self._attempt(phase, included, focused=False, crowded=True)
+            self.trace.append(
+                f"MAX-PER-PHASE: phase {phase}: rules that may be withheld are added only while "
+                f"there is room, to stay within {rules.MAX_PER_PHASE} exercises"
+            )
         if len(picks) > rules.MAX_PER_PHASE:
             names = ", ".join(p.exercise.id for p in picks)
             message = (
@@ -210,10 +221,26 @@ class _Planner:
                 f"{message}: the library needs exercises that meet several of these rules at once"
             )
         self._fill(phase, picks)
+        self._program_whys(phase, picks)
         self.chosen[phase] = [p.exercise for p in picks]
         return picks
 
-    def _attempt(self, phase: int, included: list[Exercise], focused: bool) -> list[_Pick]:
+    def _program_whys(self, phase: int, picks: list[_Pick]) -> None:
+        """Whys that depend on the rest of the phase: a release done before a stretch says so."""
+        stretching = any(Tag.PIRIFORMIS_STRETCH in p.exercise.tags for p in picks)
+        for pick in picks:
+            if stretching and pick.exercise.category is Category.SOFT_TISSUE:
+                pick.whys.append(rules.RELEASE_BEFORE_STRETCH)
+                self.trace.append(
+                    f"RELEASE-BEFORE-STRETCH: phase {phase}: {pick.exercise.id} is done just "
+                    "before the stretch"
+                )
+
+    def _attempt(
+        self, phase: int, included: list[Exercise], focused: bool, crowded: bool = False
+    ) -> list[_Pick]:
+        """One try at a phase: required rules, then those that may be withheld, then prefers.
+        In a crowded phase, rules that may be withheld are met only while there is room."""
         self.focused = focused
         picks = [
             _Pick(ex, ["PLAN-INCLUDE"], [INCLUDE_WHY])
@@ -221,10 +248,19 @@ class _Planner:
             if ex.category is not Category.AEROBIC
         ]
         needs = [n for n in self.needs if phase in n.phases]
+        order = {"required": 0, "withhold": 1 if crowded else 0, "prefer": 2}
+        needs.sort(key=lambda n: order[n.kind])  # stable: the table's order within a kind
         hard = [n for n in needs if n.kind != "prefer"]
-        for need in hard + [n for n in needs if n.kind == "prefer"]:
-            if need.kind == "prefer" and len(picks) >= rules.MAX_PER_PHASE:
+        for need in needs:
+            optional = need.kind == "prefer" or (crowded and need.kind == "withhold")
+            if optional and len(picks) >= rules.MAX_PER_PHASE and not self._met_by(need, picks):
                 self.trace.append(f"{need.id}: phase {phase}: no room left; not added")
+                if need.kind == "withhold":
+                    self.notes.append(
+                        f"{need.id}: {need.match.describe()} not added in phase {phase} "
+                        f"({need.when.text}): the phase already holds {rules.MAX_PER_PHASE} "
+                        "exercises"
+                    )
                 continue
             open_needs = [n for n in hard if n is not need and not self._met_by(n, picks)]
             self._meet(need, phase, picks, open_needs)
@@ -250,21 +286,36 @@ class _Planner:
                 f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen"
             )
             return
-        chosen = {p.exercise.id for p in picks}
+        chosen = [p.exercise for p in picks]
         candidates = [
             ex for ex in self._candidates(need.match, phase, chosen) if self._meets(need, ex)
         ]
         if not candidates:  # nothing aimed at the muscle: accept work that includes it
             candidates = self._candidates(need.match, phase, chosen)
+        if not candidates:  # rather than a second of a chain: chosen work that includes it
+            done = next((p for p in picks if need.match(p.exercise)), None)
+            if done:
+                done.rules.append(need.id)
+                done.whys.append(need.why)
+                self.trace.append(
+                    f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen "
+                    "(it works that muscle too)"
+                )
+                return
+        if not candidates and need.kind == "required":
+            candidates = self._clashing(need, phase, chosen)
         substitute = False
         if not candidates and need.fallback is not None:
             candidates = self._candidates(need.fallback, phase, chosen)
-            substitute = bool(candidates)
+            substitute = True
         if not candidates:
-            self._unmet(need, phase)
+            # a need that has a stand-in is withheld, not an error, when the stand-in is
+            # forbidden too (a release needs a ball or a roller the patient may not have)
+            self._unmet(need, phase, "withhold" if substitute else need.kind)
             return
         exercise = self._best(candidates, phase, need.match, need, open_needs)
-        picks.append(_Pick(exercise, [need.id], [need.why]))
+        why = need.fallback_why if substitute and need.fallback_why else need.why
+        picks.append(_Pick(exercise, [need.id], [why]))
         if substitute:
             blockers = self._blockers(need.match, phase)
             self.trace.append(
@@ -274,9 +325,12 @@ class _Planner:
         else:
             self.trace.append(f"{need.id}: phase {phase}: chose {exercise.id}")
 
-    def _unmet(self, need: Need, phase: int) -> None:
+    def _unmet(self, need: Need, phase: int, kind: str) -> None:
         blockers = self._blockers(need.match, phase)
-        if need.kind == "required":
+        if need.fallback is not None and kind == "withhold":
+            also = self._blockers(need.fallback, phase)
+            blockers = ", ".join(sorted({*blockers.split(", "), *also.split(", ")} - {""}))
+        if kind == "required":
             excluded = [
                 ex.id
                 for ex in self.library
@@ -290,29 +344,67 @@ class _Planner:
                     f"exercise for rule {need.id} ({need.when.text}) in phase {phase}; "
                     "keep at least one of them"
                 )
+        if kind == "required" and blockers:
+            # two rules meet: the one that forbids outranks the one that asks (safety first);
+            # the need is withheld, and the clinician record says what forbade it
+            kind = "withhold"
+        if kind == "required":
             raise LibraryError(
                 f"rule {need.id} ({need.when.text}): the library has no exercise "
                 f"{need.match.describe()} for phase {phase} that this patient may do"
                 + (f" (forbidden by {blockers})" if blockers else "")
             )
-        verb = "withheld" if need.kind == "withhold" else "not added"
-        reason = f"forbidden by {blockers}" if blockers else "no suitable exercise in the library"
+        verb = "withheld" if kind == "withhold" else "not added"
+        reason = f"forbidden by {blockers}" if blockers else self._no_option_reason(need, phase)
         self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
-        if need.kind == "withhold":
+        if kind == "withhold":
             self.notes.append(
                 f"{need.id}: {need.match.describe()} withheld in phase {phase} "
                 f"({need.when.text}): {reason}"
             )
 
-    def _candidates(self, wanted: Match, phase: int, chosen: set[str]) -> list[Exercise]:
+    def _no_option_reason(self, need: Need, phase: int) -> str:
+        if any(need.match(ex) and self.usable(ex, phase) for ex in self.library):
+            return "of the same progression chain as work already chosen (ONE-PER-CHAIN)"
+        return "no suitable exercise in the library"
+
+    def _candidates(self, wanted: Match, phase: int, chosen: list[Exercise]) -> list[Exercise]:
+        """Usable exercises that match, and are neither chosen nor a second exercise of a chosen
+        one's progression chain, nor another version of it (rule ONE-PER-CHAIN)."""
         return [
             ex
             for ex in self.library
             if wanted(ex)
             and ex.category is not Category.AEROBIC
-            and ex.id not in chosen
+            and not any(self._same_work(ex, other) for other in chosen)
             and self.usable(ex, phase)
         ]
+
+    def _clashing(self, need: Need, phase: int, chosen: list[Exercise]) -> list[Exercise]:
+        """A required rule outranks ONE-PER-CHAIN: when only a second exercise of a chosen one's
+        chain (or another version of it) meets the rule, it is taken, and the trace says so.
+        Only a clinician's include can bring this about in the shipped library."""
+        options = [
+            ex
+            for ex in self.library
+            if need.match(ex)
+            and ex.category is not Category.AEROBIC
+            and ex not in chosen
+            and self.usable(ex, phase)
+        ]
+        if options:
+            self.trace.append(
+                f"ONE-PER-CHAIN: phase {phase}: only the chain or versions of "
+                f"{', '.join(ex.id for ex in chosen)} meet rule {need.id}; one is used"
+            )
+        return options
+
+    def _same_work(self, one: Exercise, other: Exercise) -> bool:
+        """The same exercise, one of its progression chain, or another version of it (the same
+        category for the same muscles: lying and seated bracing)."""
+        if one.id == other.id or other.id in self.chains[one.id] or one.id in self.chains[other.id]:
+            return True
+        return one.category is other.category and set(one.targets) == set(other.targets)
 
     def _blockers(self, wanted: Match, phase: int) -> str:
         ids = sorted(
@@ -345,7 +437,16 @@ class _Planner:
             covers = sum(1 for other in others if self._meets(other, ex))
             continuity = 0 if ex.id in progressions else 1 if ex.id in same else 2
             level = ex.level if gentlest else abs(ex.level - rules.TARGET_LEVEL[phase])
-            return (-covers, continuity, level, ex.level if gentler else 0, ex.id)
+            kit = 0 if set(ex.equipment) & self.kit else 1  # use what the patient has
+            return (
+                -covers,
+                self._posture(ex),
+                continuity,
+                level,
+                kit,
+                ex.level if gentler else 0,
+                ex.id,
+            )
 
         best = min(candidates, key=lambda ex: rank(ex, self.gentler))
         if self.gentler:
@@ -357,18 +458,30 @@ class _Planner:
                 )
         return best
 
+    def _posture(self, ex: Exercise) -> int:
+        """Rule PREGNANCY-SEATED: in pregnancy a seated stretch before a one-leg one."""
+        if not self.pregnant or ex.category is not Category.STRETCH:
+            return 0
+        return 0 if Tag.SEATED in ex.tags else 2 if Tag.SINGLE_LEG in ex.tags else 1
+
     def _fill(self, phase: int, picks: list[_Pick]) -> None:
-        """Bring a short phase up to FILL_TO: first what the phase lacks, then more of the same."""
-        for second_pass in (False, True):
+        """Bring a short phase up to FILL_TO (rule FILL): first the kinds of work the phase
+        lacks, then work that adds a category or main muscle the phase has none of, then more
+        of the same."""
+        for mode in ("lacking", "fresh", "any"):
             for wanted in rules.FILL[phase]:
                 if len(picks) >= rules.FILL_TO:
                     return
-                if not second_pass and any(wanted(p.exercise) for p in picks):
+                if mode == "lacking" and any(_aimed(wanted, p.exercise) for p in picks):
                     continue
-                candidates = self._candidates(wanted, phase, {p.exercise.id for p in picks})
-                if not candidates:
+                candidates = self._candidates(wanted, phase, [p.exercise for p in picks])
+                fresh = [ex for ex in candidates if _adds(ex, picks)]
+                options = candidates if mode == "any" else fresh or candidates
+                if mode == "fresh":
+                    options = fresh
+                if not options:
                     continue
-                exercise = self._best(candidates, phase, wanted, None, [])
+                exercise = self._best(options, phase, wanted, None, [])
                 picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
                 self.trace.append(
                     f"FILL: phase {phase}: added {exercise.id} ({wanted.describe()}) "
@@ -471,13 +584,25 @@ class _Planner:
             return (standing if stenosis else not standing, ex.level, ex.id)
 
         best = min(options, key=rank)
-        if stenosis:
+        if stenosis and Tag.STANDING not in best.tags:
             self.trace.append(
                 f"AEROBIC-STENOSIS: {best.id} preferred: sitting (as on a bike) bends the spine "
                 "forward, which eases stenosis"
             )
+        elif stenosis:
+            self.trace.append(
+                f"AEROBIC-STENOSIS: {best.id}: no exercise bike listed; it carries "
+                f"{rules.STENOSIS_WALKING!r}"
+            )
         self.trace.append(f"AEROBIC-EVERY-PHASE: {best.id} in every phase")
         return best
+
+    def _aerobic_why(self, exercise: Exercise) -> str:
+        why = "Walking or cycling every week keeps your back and legs healthy and eases pain."
+        stenosis = Condition.LUMBAR_STENOSIS in self.profile.assessment.conditions
+        if stenosis and Tag.STANDING in exercise.tags:
+            why += " " + rules.STENOSIS_WALKING
+        return why
 
     def _aerobic_line(
         self, exercise: Exercise, phase: int, previous: int
@@ -503,11 +628,38 @@ class _Planner:
             times_per_day=1,
             days_per_week=days,
             side=None,
-            why="Walking or cycling every week keeps your back and legs healthy and eases pain.",
+            why=self._aerobic_why(exercise),
             rules=("AEROBIC-EVERY-PHASE",),
             exercise=exercise,
         )
         return line, minutes
+
+
+def _chains(library: Library) -> dict[str, set[str]]:
+    """Each exercise's progression chain: every exercise its progression or regression links
+    reach, in either direction."""
+    chains = {}
+    for ex in library:
+        reach: set[str] = set()
+        for link in ("progression", "regression"):
+            current = getattr(ex, link)
+            while current is not None and current in library and current not in reach:
+                reach.add(current)
+                current = getattr(library[current], link)
+        chains[ex.id] = reach
+    return chains
+
+
+def _aimed(wanted: Match, exercise: Exercise) -> bool:
+    """Whether an exercise is the work a fill asks for, aimed at its muscle (main target)."""
+    return wanted(exercise) and (not wanted.targets or exercise.targets[0] in wanted.targets)
+
+
+def _adds(exercise: Exercise, picks: list[_Pick]) -> bool:
+    """Whether an exercise brings a category or a main muscle the phase has none of."""
+    categories = {p.exercise.category for p in picks}
+    muscles = {t for p in picks for t in p.exercise.targets}
+    return exercise.category not in categories or exercise.targets[0] not in muscles
 
 
 def _minutes_per_day(prescriptions: tuple[Prescription, ...]) -> int:

@@ -322,6 +322,8 @@ def handout_story(
     story.append(_p("What we found", s.h1))
     for sentence in _found(profile):
         story.append(_p(sentence, s.body))
+    if any(c.value == "gtps" for c in a.conditions):
+        story.append(_protect_hip_box(s))
     if decision.see_doctor_about:
         concerns = "; ".join(redflags.BY_KEY[k].reason.rstrip(".") for k in decision.triggered)
         story.append(_p(text.block("handout.j2", "routine_check", concerns=concerns), s.strong))
@@ -531,6 +533,26 @@ def _safety_box(clinic: Clinic, s: Styles) -> Table:
         )
     )
     return table
+
+
+def _protect_hip_box(s: Styles) -> Table:
+    """GTPS (CLINICAL.md §2): the daily habits that keep weight off the gluteal tendons."""
+    rows = [
+        [_p(text.block("handout.j2", "protect_hip_title"), s.h2)],
+        [_p(text.block("handout.j2", "protect_hip_intro"), s.body)],
+        [_bullets(text.PROTECT_HIP, s)],
+    ]
+    table = Table(rows, colWidths=["100%"])
+    table.setStyle(
+        _style(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.5, BLUE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return KeepTogether([Spacer(1, s.size * 0.4), table])
 
 
 def _traffic_light(clinic: Clinic, s: Styles) -> Table:

@@ -24,6 +24,7 @@ from .vocab import (
     Category,
     Condition,
     DirectionalPreference,
+    Equipment,
     Irritability,
     Laterality,
     LyingSide,
@@ -84,6 +85,25 @@ def either(first: When, second: When) -> When:
     return When(f"{first.text} or {second.text}", lambda p: first(p) or second(p))
 
 
+def both(first: When, second: When) -> When:
+    return When(f"{first.text} with {second.text}", lambda p: first(p) and second(p))
+
+
+def age_at_least(years: int) -> When:
+    def test(p: Profile) -> bool:
+        return p.patient.age is not None and p.patient.age >= years
+
+    return When(f"age {years} or over", test)
+
+
+def has_equipment(*kinds: Equipment) -> When:
+    names = " or ".join(k.value.replace("_", " ") for k in kinds)
+    return When(f"has a {names}", lambda p: bool(set(kinds) & set(p.assessment.equipment)))
+
+
+ANY_RADICULAR = (RadicularLevel.L4, RadicularLevel.L5, RadicularLevel.S1)
+
+
 def grade(muscle: str, low: float | None, high: float) -> When:
     """A manual muscle test grade of ``muscle`` in (low, high]; an absent grade never matches."""
     label = f"gluteus {muscle} grade"
@@ -136,6 +156,15 @@ def _excluded(exercise: Exercise, profile: Profile) -> bool:
     return exercise.id in profile.plan.exclude
 
 
+def _moving_abductor_work(exercise: Exercise, profile: Profile) -> bool:
+    """Strength work aimed at gluteus medius (its main target) that is not an isometric hold."""
+    return (
+        exercise.category is Category.STRENGTH
+        and exercise.targets[0] is Target.GLUTEUS_MEDIUS
+        and Tag.ISOMETRIC not in exercise.tags
+    )
+
+
 FORBID: tuple[Forbid, ...] = (
     Forbid(
         "PIR-OVER-NO-STRETCH",
@@ -174,6 +203,19 @@ FORBID: tuple[Forbid, ...] = (
         tags=frozenset({Tag.DEEP_HIP_FLEXION_ADDUCTION}),
     ),
     Forbid(
+        "GTPS-ISOMETRIC-FIRST",
+        condition(Condition.GTPS),
+        "in GTPS, phase 1 abductor work is an isometric hold, before any side-lying or banded work",
+        phases=frozenset({1}),
+        check=_moving_abductor_work,
+    ),
+    Forbid(
+        "FAI-NO-DEEP-FLEXION",
+        condition(Condition.HIP_LABRAL_FAI),
+        "hip flexion past 90° pinches the labrum in FAI",
+        tags=frozenset({Tag.DEEP_HIP_FLEXION}),
+    ),
+    Forbid(
         "PREGNANCY-NO-PRONE-SUPINE",
         condition(Condition.PREGNANCY),
         "no lying face down or on the back in pregnancy (the week is not recorded)",
@@ -186,6 +228,12 @@ FORBID: tuple[Forbid, ...] = (
         tags=frozenset({Tag.LOADED_SPINAL_FLEXION, Tag.HIGH_IMPACT}),
     ),
     Forbid(
+        "OSTEOPOROSIS-NO-END-RANGE-FLEXION",
+        condition(Condition.OSTEOPOROSIS),
+        "curling the spine to its end (knees to chest) risks vertebral fracture in osteoporosis",
+        tags=frozenset({Tag.SPINAL_FLEXION_END_RANGE}),
+    ),
+    Forbid(
         "HIP-OA-NO-IMPACT",
         condition(Condition.HIP_OSTEOARTHRITIS),
         "high-impact work is avoided with hip osteoarthritis",
@@ -196,6 +244,13 @@ FORBID: tuple[Forbid, ...] = (
         irritability(Irritability.HIGH),
         "no high load, single-leg work or nerve tensioners while symptoms are highly irritable",
         tags=frozenset({Tag.HIGH_LOAD, Tag.SINGLE_LEG, Tag.NERVE_TENSIONER}),
+        phases=frozenset({1}),
+    ),
+    Forbid(
+        "RAD-HIGH-NO-PIR-STRETCH",
+        both(radicular(*ANY_RADICULAR), irritability(Irritability.HIGH)),
+        "hip flexion with adduction loads an irritable nerve root: no piriformis stretch yet",
+        tags=frozenset({Tag.PIRIFORMIS_STRETCH}),
         phases=frozenset({1}),
     ),
     Forbid(
@@ -273,13 +328,38 @@ class Need:
     kind: str = "required"  # required | withhold | prefer
     gentlest_in: frozenset[int] = frozenset()  # phases where the lowest level is chosen
     fallback: Match | None = None  # used, with a trace line, when every match is forbidden
+    fallback_why: str = ""  # patient-facing, when the fallback stands in
 
 
 GLUTES = (Target.GLUTEUS_MEDIUS, Target.GLUTEUS_MAXIMUS)
 P1, P2, P3 = frozenset({1}), frozenset({2}), frozenset({3})
-P23 = frozenset({2, 3})
+P12, P23 = frozenset({1, 2}), frozenset({2, 3})
 
 NEEDS: tuple[Need, ...] = (
+    Need(
+        "OSTEOPOROSIS-BALANCE",
+        condition(Condition.OSTEOPOROSIS),
+        P23,
+        match(tags=[Tag.BALANCE]),
+        "Good balance helps prevent falls, and so protects your bones.",
+        kind="withhold",
+    ),
+    Need(
+        "AGE-BALANCE",
+        age_at_least(65),
+        P23,
+        match(tags=[Tag.BALANCE]),
+        "Balance work makes falls less likely.",
+        kind="withhold",
+    ),
+    Need(
+        "AGE-SIT-TO-STAND",
+        age_at_least(65),
+        P23,
+        match(Category.STRENGTH, tags=[Tag.SEATED, Tag.STANDING]),
+        "Getting up from a chair with ease keeps you strong and steady on your feet.",
+        kind="withhold",
+    ),
     Need(
         "PIR-TIGHT-STRETCH",
         piriformis(Piriformis.TIGHT),
@@ -287,6 +367,8 @@ NEEDS: tuple[Need, ...] = (
         match(tags=[Tag.PIRIFORMIS_STRETCH]),
         "Your piriformis muscle is tight. A gentle stretch helps it relax.",
         fallback=match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS]),
+        fallback_why="Your piriformis muscle is tight. For now, steady pressure helps it relax "
+        "in place of a stretch.",
     ),
     Need(
         "PIR-OVER-GLUTE-MED",
@@ -359,7 +441,7 @@ NEEDS: tuple[Need, ...] = (
     Need(
         "RAD-SCIATIC-SLIDER",
         radicular(RadicularLevel.L5, RadicularLevel.S1),
-        P1,
+        P12,
         match(Category.NERVE_GLIDE, targets=[Target.SCIATIC_NERVE], tags=[Tag.NERVE_SLIDER]),
         "A nerve in your back is irritated. This gently helps the nerve move freely.",
     ),
@@ -394,7 +476,7 @@ NEEDS: tuple[Need, ...] = (
     Need(
         "RAD-FEMORAL-SLIDER",
         radicular(RadicularLevel.L4),
-        P1,
+        P12,
         match(Category.NERVE_GLIDE, targets=[Target.FEMORAL_NERVE], tags=[Tag.NERVE_SLIDER]),
         "A nerve in your back is irritated. This gently helps the nerve in the front of "
         "your thigh move freely.",
@@ -420,6 +502,7 @@ NEEDS: tuple[Need, ...] = (
         P1,
         match(tags=[Tag.LUMBAR_FLEXION]),
         "Your pain eases when you bend your back forward. Doing this often helps calm it.",
+        kind="withhold",  # e.g. pregnancy with FAI forbids every one: the record says so
     ),
     Need(
         "SPONDY-CONTROL",
@@ -429,6 +512,25 @@ NEEDS: tuple[Need, ...] = (
         "Your spine needs strong support. This trains the deep muscles that hold it steady.",
     ),
     Need(
+        "GTPS-ISOMETRIC-ABDUCTORS",
+        condition(Condition.GTPS),
+        P1,
+        match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS], tags=[Tag.ISOMETRIC]),
+        "A steady push with no movement strengthens the side of your hip without rubbing "
+        "its sore tendons.",
+        kind="withhold",
+    ),
+    Need(
+        "PHASE3-SINGLE-LEG",
+        always(),
+        P3,
+        match(Category.STRENGTH, targets=GLUTES, tags=[Tag.SINGLE_LEG]),
+        "Getting back to full activity needs strength and control on one leg.",
+        kind="withhold",
+        fallback=match(Category.STRENGTH, tags=[Tag.SINGLE_LEG]),  # any one-leg strength work
+        fallback_why="Getting back to full activity needs strength and control on one leg.",
+    ),
+    Need(
         "PIR-TIGHT-KEEP-STRETCH",
         piriformis(Piriformis.TIGHT),
         P23,
@@ -436,7 +538,40 @@ NEEDS: tuple[Need, ...] = (
         "Your piriformis muscle was tight. Keep stretching it so it stays loose.",
         kind="prefer",
     ),
+    Need(
+        "PIR-TIGHT-USE-EQUIPMENT",
+        both(
+            piriformis(Piriformis.TIGHT),
+            has_equipment(Equipment.FOAM_ROLLER, Equipment.MASSAGE_BALL),
+        ),
+        P1,
+        match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS]),
+        "You already have what this needs at home. Steady pressure helps your tight "
+        "piriformis relax.",
+        kind="prefer",
+    ),
+    Need(
+        "RAD-SCIATIC-TENSIONER",
+        both(radicular(RadicularLevel.L5, RadicularLevel.S1), irritability(Irritability.LOW)),
+        P3,
+        match(Category.NERVE_GLIDE, targets=[Target.SCIATIC_NERVE], tags=[Tag.NERVE_TENSIONER]),
+        "Your nerve has calmed down. A gentle nerve stretch helps it cope with full movement.",
+        kind="prefer",
+    ),
+    Need(
+        "RAD-FEMORAL-TENSIONER",
+        both(radicular(RadicularLevel.L4), irritability(Irritability.LOW)),
+        P3,
+        match(Category.NERVE_GLIDE, targets=[Target.FEMORAL_NERVE], tags=[Tag.NERVE_TENSIONER]),
+        "Your nerve has calmed down. A gentle nerve stretch helps it cope with full movement.",
+        kind="prefer",
+    ),
 )
+
+#: Patient-facing words the planner adds to a release when the same phase has a stretch.
+RELEASE_BEFORE_STRETCH = "Do it just before your stretch, so the muscle lets go more easily."
+#: Rule AEROBIC-STENOSIS: the line that walking carries with lumbar stenosis.
+STENOSIS_WALKING = "If your legs ache or feel heavy as you walk, sit or lean forward to ease it."
 
 
 # --- FILL, PHASES, DOSES, AEROBIC ---------------------------------------------------------------

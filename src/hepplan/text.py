@@ -23,6 +23,12 @@ SAFETY_SIGNS = (
     "Your leg or foot gets weaker, or your foot slaps or catches when you walk.",
     "You have a fever or feel very unwell along with the pain.",
 )
+#: The "protect your hip" box on a GTPS handout (Grimaldi & Fearon 2015; Mellor et al. 2018).
+PROTECT_HIP = (
+    "Do not cross your legs when you sit.",
+    "Do not stand with your weight on one hip. Stand evenly on both feet.",
+    "Sleep with a pillow between your knees.",
+)
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "3 times", 4: "4 times", 5: "5 times", 6: "6 times"}
 
 

@@ -66,6 +66,7 @@ class Equipment(Word):
     CHAIR = "chair"
     WALL = "wall"
     MAT = "mat"
+    EXERCISE_BIKE = "exercise_bike"
 
 
 #: What every patient is assumed to have: a chair, a wall and floor space.
@@ -114,15 +115,20 @@ class Tag(Word):
     LUMBAR_FLEXION = "lumbar_flexion"
     HIP_ADDUCTION_END_RANGE = "hip_adduction_end_range"
     DEEP_HIP_FLEXION_ADDUCTION = "deep_hip_flexion_adduction"
+    DEEP_HIP_FLEXION = "deep_hip_flexion"
+    SPINAL_FLEXION_END_RANGE = "spinal_flexion_end_range"
     PRONE = "prone"
     SUPINE = "supine"
     SIDE_LYING = "side_lying"
     KNEELING = "kneeling"
+    SEATED = "seated"
     STANDING = "standing"
     SINGLE_LEG = "single_leg"
     HIGH_LOAD = "high_load"
     HIGH_IMPACT = "high_impact"
     LOADED_SPINAL_FLEXION = "loaded_spinal_flexion"
+    ISOMETRIC = "isometric"
+    BALANCE = "balance"
 
 
 class Laterality(Word):
