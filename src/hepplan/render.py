@@ -724,7 +724,7 @@ def render_redirect(
         story.append(_p(f"Questions? Call the clinic: {clinic.phone}", s.body))
 
     story.append(Spacer(1, s.size))
-    # Whole, on page 1 when it fits, else on page 2: never a few lines of it left over.
+    # Whole: on page 1 when it fits, else on a page of its own that a doctor can be handed.
     story.append(KeepTogether(_doctor_section(profile, decision, clinic, s)))
     title = "Medical referral" if emergency else "Doctor visit needed"
     return build_pdf(story, clinic, title, _footer(profile, decision, clinic))
