@@ -325,8 +325,8 @@ def test_a_cleared_flag_is_recorded_and_not_counted(runner, tmp_path):
         f"{later} is after the assessment ({TODAY.isoformat()}); a clearance must come before it\n"
     )
     assert (
-        "Medical clearance at this visit: a flag a doctor has cleared is not counted (a "
-        "cancer history still counts with nerve signs). Enter if none.\n"
+        "Medical clearance at this visit: a flag a doctor has cleared is not\n"
+        "counted, except a cancer history with nerve signs. Enter if none.\n"
         "cancer_history (urgent) was answered yes: Cancer now or in the past.\n"
         "  Cleared by (optional): Dr. Helen Cho, MD\n" in result.stdout
     )

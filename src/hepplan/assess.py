@@ -414,10 +414,8 @@ class Interview:
         positive = [key for key in CLEARABLE if answers[key] != Answer.NO.value]
         if not positive:
             return []
-        self.console.say(
-            "Medical clearance at this visit: a flag a doctor has cleared is not counted "
-            "(a cancer history still counts with nerve signs). Enter if none."
-        )
+        self.console.say("Medical clearance at this visit: a flag a doctor has cleared is not")
+        self.console.say("counted, except a cancer history with nerve signs. Enter if none.")
         entries = []
         for key in positive:  # asked afresh: an earlier visit's clearance is never carried over
             flag = redflags.BY_KEY[key]
