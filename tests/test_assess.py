@@ -76,12 +76,10 @@ def answers(
     the clearance questions, then include, exclude and note."""
     given = {**FINDINGS, **findings}
     flags = flags or {}
-    return (
-        [given[name] for name in QUESTIONS]
-        + [flags.get(key, "no") for key in RED_FLAG_KEYS]
-        + list(clearances)
-        + list(plan)
-    )
+    asked = [given[name] for name in QUESTIONS]
+    if "radicular_side" in given:  # asked only when the side is both and a level was found
+        asked.insert(QUESTIONS.index("radicular_level") + 1, given["radicular_side"])
+    return asked + [flags.get(key, "no") for key in RED_FLAG_KEYS] + list(clearances) + list(plan)
 
 
 def typed(lines) -> str:
@@ -316,6 +314,7 @@ def test_a_cleared_flag_is_recorded_and_not_counted(runner, tmp_path):
     cleared = (TODAY - dt.timedelta(days=19)).isoformat()
     later = (TODAY + dt.timedelta(days=1)).isoformat()
     lines = answers(
+        radicular_level="none",  # with root signs a clearance would not lower rule 1
         flags={"cancer_history": "yes", "unrelenting_night_pain": "2"},
         clearances=["Dr. Helen Cho, MD", later, cleared, "In remission since 2016."],
         plan=["single_leg_bridge", "clamshell, side_plank_knees", "Walk 10 minutes after lunch."],
@@ -326,8 +325,9 @@ def test_a_cleared_flag_is_recorded_and_not_counted(runner, tmp_path):
         f"{later} is after the assessment ({TODAY.isoformat()}); a clearance must come before it\n"
     )
     assert (
-        "Medical clearance: a flag a doctor has cleared is not counted.\n"
-        "cancer_history (urgent) was answered yes.\n"
+        "Medical clearance at this visit: a flag a doctor has cleared is not\n"
+        "counted, except a cancer history with nerve signs. Enter if none.\n"
+        "cancer_history (urgent) was answered yes: Cancer now or in the past.\n"
         "  Cleared by (optional): Dr. Helen Cho, MD\n" in result.stdout
     )
     text = out.read_text()
@@ -366,9 +366,7 @@ def test_clearance_is_asked_only_for_urgent_and_routine_flags_answered_yes_or_un
     )
     assert result.exit_code == 0, result.output
     offered = [
-        line.split(" ")[0]
-        for line in result.stdout.splitlines()
-        if line.endswith("was answered yes.")
+        line.split(" ")[0] for line in result.stdout.splitlines() if " was answered yes: " in line
     ]
     assert offered == [
         "sexual_dysfunction",
@@ -506,6 +504,7 @@ def test_menus_take_numbers_or_words_in_any_case(runner, tmp_path):
         side="BOTH",
         piriformis="4",
         radicular_level="s1",
+        radicular_side="Right",
         irritability="1",
         directional_preference="Extension",
         conditions="Pregnancy 1, GTPS, 4",
@@ -522,7 +521,8 @@ def test_menus_take_numbers_or_words_in_any_case(runner, tmp_path):
         found.radicular_level.value,
         found.irritability.value,
         found.directional_preference.value,
-    ) == ("both", "not_assessed", "S1", "high", "extension")
+        found.radicular_side.value,
+    ) == ("both", "not_assessed", "S1", "high", "extension", "right")
     assert [c.value for c in found.conditions] == ["gtps", "lumbar_stenosis", "pregnancy"]
     assert [e.value for e in found.equipment] == ["mat", "step", "wall"]
     assert load_profile(out).red_flags.cancer_history.value == "unsure"
@@ -595,7 +595,7 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
     stdout = result.stdout
     assert stdout.startswith(
         f"Answers from {PREVIOUS} are shown in [brackets]: Enter keeps one, - removes an "
-        "optional one. The red flags are asked afresh.\n"
+        "optional one. The red flags and medical clearances are asked afresh.\n"
         "Patient\n"
         "Patient id [P-1001]: \n"
         "Name [Jordan Avery]: \n"
@@ -643,32 +643,21 @@ def test_from_answers_can_be_changed_or_removed(runner, tmp_path):
     assert "plan" not in yaml.safe_load(out.read_text())
 
 
-def test_from_keeps_a_clearance_only_while_its_flag_is_still_positive(runner, tmp_path):
+def test_from_asks_every_clearance_afresh_with_no_default(runner, tmp_path):
+    """CLINICAL.md §1: clearances belong to one visit; an earlier one is never carried over."""
     previous = EXAMPLES / "cleared-cancer-history.yaml"
     keep = [""] * len(QUESTIONS)
-    still = runner.invoke(
+    flags = answers(flags={"cancer_history": "yes"})[len(QUESTIONS) : -3]
+    result = runner.invoke(
         cli,
         ["assess", "--from", str(previous), "-o", str(tmp_path / "a.yaml")],
-        input=typed(
-            keep
-            + answers(flags={"cancer_history": "yes"})[len(QUESTIONS) : -3]
-            + ["", "", ""]
-            + list(NO_PLAN)
-        ),
+        input=typed([*keep, *flags, "", *NO_PLAN]),  # Enter: no clearance at this visit
     )
-    assert still.exit_code == 0, still.output
-    assert "  Cleared by (optional) [Dr. Helen Cho, MD]: \n" in still.stdout
-    assert load_profile(tmp_path / "a.yaml").medical_clearance == (
-        load_profile(previous).medical_clearance
-    )
-
-    gone = runner.invoke(
-        cli,
-        ["assess", "--from", str(previous), "-o", str(tmp_path / "b.yaml")],
-        input=typed(keep + ["no"] * 13 + list(NO_PLAN)),
-    )
-    assert gone.exit_code == 0, gone.output
-    assert load_profile(tmp_path / "b.yaml").medical_clearance == ()
+    assert result.exit_code == 0, result.output
+    assert "  Cleared by (optional): \n" in result.stdout
+    assert "Dr. Helen Cho" not in result.stdout
+    assert load_profile(tmp_path / "a.yaml").medical_clearance == ()
+    assert "Screening: URGENT — do not prescribe: cancer_history" in result.stdout
 
 
 def test_an_invalid_from_profile_is_refused_before_any_question(runner, tmp_path, write_profile):

@@ -35,7 +35,7 @@ VARIANTS = [
     {"piriformis": "tight", "irritability": "low", "equipment": ["resistance_band", "step"]},
     {"conditions": ["gtps"], "side": "right"},
     {"piriformis": "overstretched", "conditions": ["pregnancy"]},
-    {"radicular_level": "L4", "side": "both"},
+    {"radicular_level": "L4", "side": "both", "radicular_side": "left"},
 ]
 
 
@@ -75,12 +75,32 @@ def profiles(tmp_path):
     return folder
 
 
-def run(runner, profiles, out, *args, code=0):
+def run(runner, profiles, out, *args, code=None):
+    """Run a batch; its exit code must be ``code``, or by default the one CONTRACT.md §3 gives
+    for what the run reports."""
     result = runner.invoke(
         cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(CLINIC), "--json", *args]
     )
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout), result
+    report = json.loads(result.stdout) if result.stdout.startswith("{") else None
+    expected = contract_code(report) if code is None else code
+    assert result.exit_code == expected, result.output
+    return report, result
+
+
+def contract_code(report) -> int:
+    """The batch exit code of CONTRACT.md §3: 1 over 2 over 3 (a redirect written by this
+    run) over 4 (a screening incomplete) over 0."""
+    seen = {(item["status"], item["action"]) for item in report["items"]}
+    statuses = {status for status, _ in seen}
+    for code, found in (
+        (1, "failed" in statuses),
+        (2, "invalid" in statuses),
+        (3, ("refused", "built") in seen),
+        (4, "incomplete" in statuses),
+    ):
+        if found:
+            return code
+    return 0
 
 
 def by_patient(report, key="action"):
@@ -111,7 +131,7 @@ def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> 
 
 def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path):
     out = tmp_path / "out"
-    report, result = run(runner, profiles, out)
+    report, result = run(runner, profiles, out, code=3)  # a new redirect: call that patient
     assert {k: report[k] for k in batching.COUNTS} == {
         "built": 15,
         "unchanged": 0,
@@ -160,8 +180,11 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
     assert result.stderr.splitlines() == [
         "P-1005: EMERGENCY — do not prescribe; contact the patient directly: they must go to "
         f"the emergency department now, or call 911. Redirect: {out / 'P-1005.pdf'}",
-        "P-1006: screening incomplete; nothing written. Ask: "
-        "red_flags.fever_or_systemically_unwell, red_flags.unrelenting_night_pain",
+        "P-1006: screening incomplete; nothing written. Ask these red-flag questions and "
+        "record the answers:",
+        "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
+        "with the pain?",
+        "  red_flags.unrelenting_night_pain: Night pain that no position eases?",
         f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed",
     ]
 
@@ -267,8 +290,9 @@ def test_a_clinic_change_rebuilds_everything_but_its_smtp_section_nothing(
         result = runner.invoke(
             cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(clinic), "--json"]
         )
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
+        report = json.loads(result.stdout)
+        assert result.exit_code == contract_code(report), result.output
+        return report
 
     rerun()
     with clinic.open("a", encoding="utf-8") as handle:
@@ -308,9 +332,11 @@ def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, 
     assert by_patient(report)["B-000"] == "removed"
     assert by_patient(report, "status")["B-000"] == "incomplete"
     assert not (out / "B-000.pdf").exists()
-    assert "B-000: screening incomplete; nothing written. Ask: red_flags.saddle_anesthesia" in (
-        result.stderr
-    )
+    assert (
+        "B-000: screening incomplete; nothing written. Ask these red-flag questions and record "
+        "the answers:\n  red_flags.saddle_anesthesia: New numbness or changed feeling between "
+        "the legs, genitals or around the back passage?\n"
+    ) in result.stderr
 
 
 def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_path):

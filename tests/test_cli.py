@@ -117,8 +117,9 @@ def test_incomplete_lists_the_missing_questions(runner, tmp_path):
     )
     assert result.exit_code == 4
     assert result.stderr.splitlines()[1:] == [
-        "  red_flags.fever_or_systemically_unwell",
-        "  red_flags.unrelenting_night_pain",
+        "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
+        "with the pain?",
+        "  red_flags.unrelenting_night_pain: Night pain that no position eases?",
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -264,19 +265,22 @@ def test_an_output_that_is_not_a_regular_file_is_refused(runner, tmp_path):
     assert pipe.is_fifo()  # still the pipe: never renamed over
 
 
-def test_an_incomplete_screening_still_says_when_a_known_answer_is_an_emergency(
-    runner, write_profile, tmp_path
-):
+def test_a_known_emergency_is_refused_whatever_is_still_unasked(runner, write_profile, tmp_path):
+    """CLINICAL.md §1: the answers given already need emergency care, so the decision is
+    refused at once (exit 3) and the redirect written; the unasked question is named."""
     data = profile_data(red_flags={"saddle_anesthesia": "yes"})
     del data["red_flags"]["fever_or_systemically_unwell"]
     out = tmp_path / "out.pdf"
-    result = runner.invoke(cli, ["plan", str(write_profile(data)), "-o", str(out)])
-    assert result.exit_code == 4
+    result = runner.invoke(cli, ["plan", str(write_profile(data)), "-o", str(out), "--json"])
+    assert result.exit_code == 3
     assert result.stderr.splitlines() == [
-        "T-0001: screening incomplete; no program was written. Ask these red-flag questions "
-        "and record the answers:",
-        "  red_flags.fever_or_systemically_unwell",
-        "T-0001: but the answers given are already EMERGENCY (saddle_anesthesia): do not wait "
-        "for the rest. The patient must go to the emergency department now, or call 911.",
+        "T-0001: EMERGENCY — do not prescribe (saddle_anesthesia). The patient must go to the "
+        f"emergency department now, or call 911. Wrote the redirect document to {out}",
+        "T-0001: not yet asked (listed on the redirect for the doctor too):",
+        "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
+        "with the pain?",
     ]
-    assert not out.exists()
+    decision = json.loads(result.stdout)
+    assert (decision["status"], decision["disposition"]) == ("refused", "emergency")
+    assert decision["missing"] == ["fever_or_systemically_unwell"]
+    assert out.read_bytes().startswith(b"%PDF-")

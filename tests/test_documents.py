@@ -13,6 +13,7 @@ import pytest
 
 from hepplan.clinic import Clinic
 from hepplan.planner import plan_program
+from hepplan.redflags import BY_KEY
 from hepplan.render import render_handout, render_redirect
 
 from .conftest import make_profile
@@ -122,8 +123,10 @@ def test_redirect_document(library, flags, action, absent):
     assert "For: Sam O'Brien" in text
     assert "What to bring and say" in text
     assert "For the receiving doctor" in text
-    for key in decision.triggered:
-        assert key in text
+    for key in decision.triggered:  # the doctor reads the question, not its key
+        assert f"{BY_KEY[key].question}: yes" in text
+        assert key not in text
+    assert "RF-" not in text
     for exercise in library:
         assert exercise.name not in text
     assert "Step 1" not in text

@@ -87,7 +87,7 @@ BAD = {
     ],
     "unknown-key.yaml": [
         "{f}: assessment.piriformus: is not a known key; allowed here: date, clinician, side, "
-        "piriformis, glute_strength, radicular_level, irritability, pain_now, "
+        "piriformis, glute_strength, radicular_level, radicular_side, irritability, pain_now, "
         "directional_preference, conditions, equipment"
     ],
 }

@@ -72,8 +72,8 @@ def test_an_unknown_key_names_the_path_and_the_allowed_keys(write_profile):
     path = write_profile(profile_data(assessment={"piriformus": "tight"}))
     assert problems_of(path) == [
         f"{path}: assessment.piriformus: is not a known key; allowed here: date, clinician, "
-        "side, piriformis, glute_strength, radicular_level, irritability, pain_now, "
-        "directional_preference, conditions, equipment"
+        "side, piriformis, glute_strength, radicular_level, radicular_side, irritability, "
+        "pain_now, directional_preference, conditions, equipment"
     ]
 
 

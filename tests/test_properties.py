@@ -21,6 +21,7 @@ from hepplan.clinic import Clinic
 from hepplan.errors import InputError
 from hepplan.planner import plan_program
 from hepplan.profile import parse_profile
+from hepplan.redflags import BY_KEY
 
 from .conftest import RED_FLAG_KEYS
 from .safety import CONDITIONS, EQUIPMENT, assert_program_is_safe
@@ -65,6 +66,12 @@ def profiles(draw, library_ids=()):
             answers[key] = answer
     positive = [k for k, v in answers.items() if v in ("yes", "unsure") and k not in EMERGENCY]
     cleared = draw(st.lists(st.sampled_from(positive), unique=True)) if positive else []
+    side = draw(st.sampled_from(["left", "right", "both"]))
+    level = draw(st.sampled_from(["none", "L4", "L5", "S1"]))
+    radicular = {}
+    if level != "none" and (side == "both" or draw(st.booleans())):
+        within = ["left", "right", "both"] if side == "both" else [side]
+        radicular["radicular_side"] = draw(st.sampled_from(within))
     ids = sorted(library_ids)
     include = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)) if ids else []
     exclude = (
@@ -84,12 +91,13 @@ def profiles(draw, library_ids=()):
         "assessment": {
             "date": "2026-11-20",
             "clinician": "Test Clinician",
-            "side": draw(st.sampled_from(["left", "right", "both"])),
+            "side": side,
             "piriformis": draw(
                 st.sampled_from(["tight", "overstretched", "normal", "not_assessed"])
             ),
             "glute_strength": {"medius": draw(grades), "maximus": draw(grades)},
-            "radicular_level": draw(st.sampled_from(["none", "L4", "L5", "S1"])),
+            "radicular_level": level,
+            **radicular,
             "irritability": draw(st.sampled_from(["high", "moderate", "low"])),
             "directional_preference": draw(st.sampled_from(["none", "extension", "flexion"])),
             "conditions": draw(st.lists(st.sampled_from(CONDITIONS), max_size=3, unique=True)),
@@ -134,21 +142,72 @@ def complete(data) -> bool:
     return len(data["red_flags"]) == len(RED_FLAG_KEYS)
 
 
-# 1. any uncleared urgent- or emergency-level answer (or unsure) → refused, redirect only
+def positive(data, key) -> bool:
+    return data["red_flags"].get(key) in ("yes", "unsure")
+
+
+def both_legs(data) -> bool:
+    """Radicular signs in both legs (rule 5)."""
+    return data["assessment"].get("radicular_side") == "both"
+
+
+def nerve_signs(data) -> bool:
+    """Any sign of nerve involvement (rule 1): a radicular level, an emergency-level answer,
+    or radicular signs in both legs."""
+    return (
+        data["assessment"]["radicular_level"] != "none"
+        or any(positive(data, key) for key in EMERGENCY)
+        or both_legs(data)
+    )
+
+
+def known_emergency(data) -> bool:
+    """An emergency from the answers given, whatever is missing and whatever is cleared."""
+    return (
+        any(positive(data, key) for key in EMERGENCY)
+        or both_legs(data)
+        or (positive(data, "cancer_history") and nerve_signs(data))
+    )
+
+
+def unasked(data) -> set[str]:
+    return set(RED_FLAG_KEYS) - set(data["red_flags"])
+
+
+# 1. answers given already urgent or emergency → refused with a redirect, whatever is missing
 @given(profiles(library_ids()))
-def test_uncleared_urgent_or_emergency_answers_are_always_refused(library, data):
+def test_answers_given_already_urgent_or_emergency_are_refused_whatever_is_missing(library, data):
     _profile, decision = decide(data, library)
     if decision is None:
-        assert not serious_answers(data)  # include errors come from planning, after screening
+        assert not serious_answers(data) and not known_emergency(data)
         return
-    if serious_answers(data) and complete(data):
+    if serious_answers(data) or known_emergency(data):
         assert decision.status == "refused"
         assert decision.phases == ()
         assert decision.disposition in ("urgent", "emergency")
+        assert set(decision.missing) == unasked(data)
+    if known_emergency(data):
+        assert decision.disposition == "emergency"
+
+
+# 2. a clearance never lowers rule 1: cancer with any sign of nerve involvement is an emergency
+@given(profiles(library_ids()).filter(nerve_signs))
+def test_a_clearance_never_lowers_rule_1(library, data):
+    if not nerve_signs(data):
+        return
+    data["red_flags"]["cancer_history"] = "yes"
+    clearances = [entry for entry in data["medical_clearance"] if entry["flag"] != "cancer_history"]
+    cleared = {"flag": "cancer_history", "cleared_by": "Dr. Test", "date": "2026-11-01"}
+    for with_clearance in (False, True):
+        data["medical_clearance"] = clearances + [cleared] * with_clearance
+        _profile, decision = decide(data, library)
+        assert decision.status == "refused"
+        assert decision.disposition == "emergency"
+        assert "cancer_history" in decision.triggered
 
 
 @settings(max_examples=max(20, settings().max_examples // 10))
-@given(profiles(library_ids()).filter(lambda d: complete(d) and serious_answers(d)))
+@given(profiles(library_ids()).filter(lambda d: serious_answers(d) or known_emergency(d)))
 def test_a_refused_decision_can_only_become_a_redirect(library, data):
     from hepplan.core import Outcome, render_document
     from hepplan.render import render_handout
@@ -165,24 +224,30 @@ def test_a_refused_decision_can_only_become_a_redirect(library, data):
     assert "no exercise program was given" in text
     for ex in library:
         assert ex.name not in text, ex.id
+    for key in unasked(data):  # the doctor is told what was not asked, in its words
+        assert BY_KEY[key].question in text, key
 
 
-# 2. any missing answer → incomplete, nothing written
-@given(profiles(library_ids()))
-def test_missing_answers_always_make_the_screening_incomplete(library, data):
+# 3. a missing answer never gives a program: refused with a redirect when the answers given
+# already need medical care, else incomplete with nothing written
+@given(profiles(library_ids()).filter(lambda d: not complete(d)))
+def test_missing_answers_never_give_a_program(library, data):
     from hepplan.core import Outcome, render_document
 
     profile, decision = decide(data, library)
-    if decision is not None and not complete(data):
-        assert decision.status == "incomplete"
-        assert decision.phases == ()
-        assert set(decision.missing) == set(RED_FLAG_KEYS) - set(data["red_flags"])
-        assert render_document(Outcome(profile, decision), Clinic()) is None
+    if decision is None or complete(data):
+        return
+    assert decision.status in ("refused", "incomplete")
+    assert decision.phases == ()
+    assert set(decision.missing) == unasked(data)
+    assert (decision.status == "incomplete") == (decision.disposition in ("none", "routine"))
+    document = render_document(Outcome(profile, decision), Clinic())
+    assert (document is None) == (decision.status == "incomplete")
 
 
 @settings(max_examples=max(10, settings().max_examples // 20))
 @given(profiles(library_ids()).filter(lambda d: not complete(d)))
-def test_plan_writes_nothing_for_an_incomplete_screening(library, data):
+def test_plan_writes_a_redirect_or_nothing_for_an_unfinished_screening(library, data):
     from click.testing import CliRunner
 
     from hepplan.cli import cli
@@ -191,8 +256,14 @@ def test_plan_writes_nothing_for_an_incomplete_screening(library, data):
         path = Path(folder) / "profile.json"
         path.write_text(json.dumps(data), encoding="utf-8")
         result = CliRunner().invoke(cli, ["plan", str(path), "-o", str(Path(folder) / "o.pdf")])
-        assert result.exit_code == 4, result.output
-        assert sorted(p.name for p in Path(folder).iterdir()) == ["profile.json"]
+        if result.exit_code == 2:  # only a plan.include that a rule forbids
+            assert "plan.include" in result.stderr or "plan.exclude" in result.stderr
+            return
+        written = sorted(p.name for p in Path(folder).iterdir())
+        if serious_answers(data) or known_emergency(data):
+            assert result.exit_code == 3, result.output
+        assert result.exit_code in (3, 4), result.output
+        assert written == (["o.pdf", "profile.json"] if result.exit_code == 3 else ["profile.json"])
 
 
 # 3 and 4. no forbidden tag whatever the includes and excludes; only equipment the patient
@@ -244,7 +315,9 @@ def test_the_properties_catch_a_screening_rule_that_stops_counting_unsure(librar
     from hepplan.profile import Answer, RedFlags
 
     monkeypatch.setattr(RedFlags, "positive", lambda self, key: self.answer(key) is Answer.YES)
-    must_fail(test_uncleared_urgent_or_emergency_answers_are_always_refused, library)
+    must_fail(
+        test_answers_given_already_urgent_or_emergency_are_refused_whatever_is_missing, library
+    )
 
 
 def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
@@ -258,14 +331,44 @@ def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
         for f in redflags.RED_FLAGS
     )
     monkeypatch.setattr(redflags, "RED_FLAGS", weakened)
-    must_fail(test_uncleared_urgent_or_emergency_answers_are_always_refused, library)
+    must_fail(
+        test_answers_given_already_urgent_or_emergency_are_refused_whatever_is_missing, library
+    )
 
 
 def test_the_properties_catch_a_program_despite_a_missing_answer(library, monkeypatch):
     from hepplan.profile import Profile
 
     monkeypatch.setattr(Profile, "missing", property(lambda self: ()))
-    must_fail(test_missing_answers_always_make_the_screening_incomplete, library)
+    must_fail(test_missing_answers_never_give_a_program, library)
+
+
+def test_the_properties_catch_a_known_emergency_held_back_by_a_missing_answer(library, monkeypatch):
+    import dataclasses
+
+    from hepplan import planner, screening
+
+    def waits_for_every_answer(profile):
+        result = screening.screen(profile)
+        return dataclasses.replace(result, status="incomplete") if result.missing else result
+
+    monkeypatch.setattr(planner, "screen", waits_for_every_answer)
+    must_fail(
+        test_answers_given_already_urgent_or_emergency_are_refused_whatever_is_missing, library
+    )
+
+
+def test_the_properties_catch_a_clearance_that_lowers_rule_1(library, monkeypatch):
+    from hepplan import screening
+
+    honoured = screening._cancer_with_nerve_signs
+
+    def switched_off_by_clearance(count):
+        if "cancer_history" not in count.profile.cleared:
+            honoured(count)
+
+    monkeypatch.setattr(screening, "_cancer_with_nerve_signs", switched_off_by_clearance)
+    must_fail(test_a_clearance_never_lowers_rule_1, library)
 
 
 def test_the_properties_catch_a_forbidden_exercise(library, monkeypatch):

@@ -191,18 +191,18 @@ def test_a_missing_answer_makes_screening_incomplete(missing):
     assert result.missing == (missing,)
 
 
-def test_a_missing_answer_is_incomplete_even_beside_a_known_emergency():
-    """CLINICAL.md §1 as written: any missing answer makes the screening incomplete. The known
-    emergency is not hidden: it stays the disposition, and the trace says to act on it."""
+def test_a_missing_answer_never_holds_back_a_known_emergency():
+    """CLINICAL.md §1: the answers given already need emergency care, so the screening is
+    refused at that level, and the unasked question is still listed."""
     data = profile_data(red_flags={"saddle_anesthesia": "yes"})
     del data["red_flags"]["fever_or_systemically_unwell"]
     result = screen(parse_profile(data, "test.yaml"))
-    assert result.status == "incomplete"
+    assert result.status == "refused"
     assert result.missing == ("fever_or_systemically_unwell",)
     assert result.disposition is Level.EMERGENCY
     assert result.triggered == ("saddle_anesthesia",)
     assert result.trace[-2:] == (
-        "RF-MISSING: the answers given already need emergency care (saddle_anesthesia); do "
-        "not wait for the rest to act on them",
-        "RF-DISPOSITION: emergency → incomplete",
+        "RF-MISSING: the answers given already need emergency care (saddle_anesthesia); "
+        "refused now, without waiting for the rest",
+        "RF-DISPOSITION: emergency → refused",
     )

@@ -176,8 +176,9 @@ class Interview:
     """The questions of ``hepplan assess``, in the order of CONTRACT.md §1.
 
     ``previous`` (a follow-up visit) gives every answer a default that Enter keeps, except the
-    assessment date (today) and the red flags, which are asked afresh each visit: a red flag
-    carried over unasked is exactly the mistake screening exists to prevent.
+    assessment date (today), the red flags and the medical clearances, which are asked afresh
+    each visit: a red flag carried over unasked, or a clearance given for an earlier episode,
+    is exactly the mistake screening exists to prevent.
     """
 
     def __init__(
@@ -355,6 +356,7 @@ class Interview:
         answers["radicular_level"] = self.choose(
             "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
         )
+        answers["radicular_side"] = self.radicular_side(answers, previous("radicular_side"))
         answers["irritability"] = self.choose(
             "Irritability", _words(Irritability), default=previous("irritability")
         )
@@ -385,6 +387,17 @@ class Interview:
         )
         return _present(answers)
 
+    def radicular_side(self, answers: dict[str, Any], before: str | None) -> str | None:
+        """Which legs have the nerve signs: asked only when the painful side is both and a
+        level was found (CLINICAL.md §1 rule 5); otherwise it is the painful side."""
+        if answers["side"] != Side.BOTH.value or answers["radicular_level"] == "none":
+            return None
+        return self.choose(
+            "Leg(s) with the nerve root signs; both legs means emergency care",
+            _words(Side),
+            default=before,
+        )
+
     def red_flags(self) -> dict[str, str]:
         self.console.say(
             f"Red flags: ask all {len(redflags.RED_FLAGS)} questions; none can be skipped, "
@@ -401,22 +414,16 @@ class Interview:
         positive = [key for key in CLEARABLE if answers[key] != Answer.NO.value]
         if not positive:
             return []
-        self.console.say("Medical clearance: a flag a doctor has cleared is not counted.")
-        earlier = {
-            entry.flag: entry
-            for entry in (self.previous.medical_clearance if self.previous else ())
-        }
+        self.console.say("Medical clearance at this visit: a flag a doctor has cleared is not")
+        self.console.say("counted, except a cancer history with nerve signs. Enter if none.")
         entries = []
-        for key in positive:
-            before = earlier.get(key)
-            level = redflags.BY_KEY[key].level.word
-            self.console.say(f"{key} ({level}) was answered {answers[key]}.")
+        for key in positive:  # asked afresh: an earlier visit's clearance is never carried over
+            flag = redflags.BY_KEY[key]
+            self.console.say(
+                f"{key} ({flag.level.word}) was answered {answers[key]}: {flag.question}."
+            )
             cleared_by = self.text(
-                "  Cleared by (optional)",
-                Clearance,
-                "cleared_by",
-                optional=True,
-                default=before and before.cleared_by,
+                "  Cleared by (optional)", Clearance, "cleared_by", optional=True
             )
             if cleared_by is None:
                 continue
@@ -424,20 +431,14 @@ class Interview:
             entry["date"] = self.date(
                 "  Date cleared (YYYY-MM-DD)",
                 Clearance,
-                default=before and before.date,
+                default=None,
                 latest=assessed,
                 why_latest=lambda day: (
                     f"{day.isoformat()} is after the assessment ({assessed.isoformat()}); "
                     "a clearance must come before it"
                 ),
             )
-            entry["note"] = self.text(
-                "  Note (optional)",
-                Clearance,
-                "note",
-                optional=True,
-                default=before and before.note,
-            )
+            entry["note"] = self.text("  Note (optional)", Clearance, "note", optional=True)
             entries.append(_present(entry))
         return entries
 
@@ -593,6 +594,7 @@ def profile_document(profile: Profile) -> dict[str, Any]:
                     "piriformis": found.piriformis.value,
                     "glute_strength": grades,
                     "radicular_level": found.radicular_level.value,
+                    "radicular_side": found.radicular_side and found.radicular_side.value,
                     "irritability": found.irritability.value,
                     "pain_now": found.pain_now,
                     "directional_preference": found.directional_preference.value,
@@ -736,7 +738,7 @@ def assess(
     if previous_path:
         console.say(
             f"Answers from {previous_path} are shown in [brackets]: Enter keeps one, "
-            "- removes an optional one. The red flags are asked afresh."
+            "- removes an optional one. The red flags and medical clearances are asked afresh."
         )
     else:
         console.say("Enter skips an optional question. Ctrl-C stops without writing anything.")
@@ -785,6 +787,37 @@ def _refine(field: dict[str, Any], **rules: Any) -> None:
             branch.update(rules)
 
 
+def _radicular_side_rules() -> list[dict[str, Any]]:
+    """CLINICAL.md §1 rule 5 as schema conditions: ``radicular_side`` is required when the
+    painful side is both and a level is given, lies within the painful side, and needs a level."""
+
+    def when(**values: Any) -> dict[str, Any]:
+        return {"properties": values, "required": list(values)}
+
+    levels = [level.value for level in RadicularLevel if level is not RadicularLevel.NONE]
+    rules: list[dict[str, Any]] = [
+        {
+            "if": when(side={"const": "both"}, radicular_level={"enum": levels}),
+            "then": {
+                "required": ["radicular_side"],
+                "properties": {"radicular_side": {"$ref": "#/$defs/Side"}},
+            },
+        },
+        {
+            "if": when(radicular_level={"const": "none"}),
+            "then": {"properties": {"radicular_side": {"type": "null"}}},
+        },
+    ]
+    for side in (Side.LEFT.value, Side.RIGHT.value):
+        rules.append(
+            {
+                "if": when(side={"const": side}),
+                "then": {"properties": {"radicular_side": {"enum": [side, None]}}},
+            }
+        )
+    return rules
+
+
 def profile_schema() -> dict[str, Any]:
     """The profile's JSON Schema (draft 2020-12): the pydantic model's, plus the rules its
     validators apply in code (patterns, ranges, lengths) so another tool can check a profile
@@ -815,6 +848,7 @@ def profile_schema() -> dict[str, Any]:
     _refine(found["pain_now"], minimum=0, maximum=10)
     for grade in defs["GluteStrength"]["properties"].values():
         _refine(grade, minimum=0, maximum=5, multipleOf=0.5)
+    defs["Assessment"]["allOf"] = _radicular_side_rules()
 
     defs["Answer"]["description"] = "A red-flag answer: yes, no or unsure (counts as yes)."
     flags = defs["RedFlags"]

@@ -269,6 +269,7 @@ class Report:
     internal: int = 0
     emailed: int = 0
     not_emailed: int = 0
+    new_redirects: int = 0  # refusals whose redirect this run wrote, new or changed
     # The spool lives as long as the report and is closed by it, so no `with` block fits.
     _spool: IO[str] = field(
         default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
@@ -279,6 +280,7 @@ class Report:
             self.counts["built" if item.action == "built" else "unchanged"] += 1
         elif item.status in ("refused", "incomplete"):
             self.counts[item.status] += 1
+            self.new_redirects += item.status == "refused" and item.action == "built"
         else:
             self.counts["failed"] += 1
             if item.status == "invalid":
@@ -294,9 +296,15 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        """The most pressing (CONTRACT.md §3): 1 over 2 over 3 (a redirect written by this
+        run: a patient to contact) over 4 (a screening incomplete) over 0."""
         if self.internal:
             return 1
-        return 2 if self.invalid else 0
+        if self.invalid:
+            return 2
+        if self.new_redirects:
+            return 3
+        return 4 if self.counts["incomplete"] else 0
 
     def summary(self) -> str:
         line = ", ".join(f"{self.counts[key]} {key}" for key in COUNTS)

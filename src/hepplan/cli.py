@@ -9,6 +9,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -142,8 +143,10 @@ def cli() -> None:
 def plan(profile, output, as_json, library_dir, clinic_file, large_print):
     """Screen a profile, plan the program and write the handout PDF.
 
-    When red flags need medical care first, the redirect document is written instead (exit 3).
-    When a red-flag question is unanswered, nothing is written (exit 4).
+    When red flags need medical care first, the redirect document is written instead (exit 3),
+    even when some questions are unanswered or the library is unusable. When a red-flag
+    question is unanswered and the answers given would allow a program, nothing is written
+    (exit 4).
 
     \b
     Example:
@@ -154,8 +157,7 @@ def plan(profile, output, as_json, library_dir, clinic_file, large_print):
     from .output import check_output_path, write_atomic
 
     clinic = core.load_clinic(clinic_file)
-    library = core.load_library(library_dir)
-    outcome = core.decide(profile, library)
+    outcome = core.decide(profile, library_dir)  # screens before it reads the library
     decision = outcome.decision
     patient = outcome.profile.patient.id
     if output is None:
@@ -166,7 +168,21 @@ def plan(profile, output, as_json, library_dir, clinic_file, large_print):
     if as_json:
         click.echo(decision.to_json())
     _report_plan(patient, decision, output, clinic.emergency_number)
+    _report_library_problems(outcome)
     sys.exit(outcome.exit_code)
+
+
+def _report_library_problems(outcome) -> None:
+    """A refusal is written without the library; say what is wrong with it all the same."""
+    if not outcome.library_problems:
+        return
+    for problem in outcome.library_problems:
+        _say(f"error: {problem}")
+    patient = outcome.profile.patient.id
+    if outcome.decision.refused:
+        _say(f"{patient}: the redirect needs no exercise library, so it was written anyway")
+    else:
+        _say(f"{patient}: fix the exercise library before a program can be planned")
 
 
 def _report_plan(patient: str, decision, output: Path, emergency_number: str) -> None:
@@ -187,10 +203,9 @@ def _report_plan(patient: str, decision, output: Path, emergency_number: str) ->
             f"({', '.join(decision.triggered)}). The patient must {action}. "
             f"Wrote the redirect document to {output}"
         )
+        _report_unasked(patient, decision.missing)
     else:
-        _report_missing(
-            patient, decision.missing, decision.disposition, decision.triggered, emergency_number
-        )
+        _report_missing(patient, decision.missing)
 
 
 def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None:
@@ -207,15 +222,12 @@ def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None
         )
     elif item["status"] == "incomplete":
         _say(
-            f"{item['patient']}: screening incomplete; nothing written. Ask: "
-            + ", ".join(line.rsplit(": ", 2)[-2] for line in item["errors"])
+            f"{item['patient']}: screening incomplete; nothing written. Ask these red-flag "
+            "questions and record the answers:"
         )
-        if item["disposition"] in ("urgent", "emergency"):
-            _say(
-                f"{item['patient']}: but the answers given are already "
-                f"{item['disposition'].upper()}: do not wait for the rest; contact the patient "
-                "directly now"
-            )
+        keys = [m.group(1) for line in item["errors"] if (m := _NOT_ANSWERED.search(line))]
+        for line in _questions(keys):
+            _say(line)
         return
     elif item["action"] == "removed":
         _say(
@@ -226,25 +238,32 @@ def _report_batch_item(item: dict, out_dir: Path, emergency_number: str) -> None
         _say(f"error: {problem}")
 
 
-def _report_missing(
-    patient: str, missing, disposition: str = "none", triggered=(), emergency_number: str = "911"
-) -> None:
+_NOT_ANSWERED = re.compile(r"red_flags\.(\w+): not answered")
+
+
+def _questions(keys) -> list[str]:
+    """Each red-flag question by its key and in its clinical words, one line each."""
+    from . import redflags
+
+    return [f"  red_flags.{key}: {redflags.BY_KEY[key].question}?" for key in keys]
+
+
+def _report_missing(patient: str, missing) -> None:
+    """Exit 4: the answers given would allow a program, but some questions were not asked."""
     _say(
         f"{patient}: screening incomplete; no program was written. "
         "Ask these red-flag questions and record the answers:"
     )
-    for key in missing:
-        _say(f"  red_flags.{key}")
-    if disposition in ("urgent", "emergency"):  # never let a known emergency wait
-        action = (
-            f"go to the emergency department now, or call {emergency_number}"
-            if disposition == "emergency"
-            else "see a doctor within 24 hours"
-        )
-        _say(
-            f"{patient}: but the answers given are already {disposition.upper()} "
-            f"({', '.join(triggered)}): do not wait for the rest. The patient must {action}."
-        )
+    for line in _questions(missing):
+        _say(line)
+
+
+def _report_unasked(patient: str, missing) -> None:
+    """A refusal made before every question was asked: the rest are still to be asked."""
+    if missing:
+        _say(f"{patient}: not yet asked (listed on the redirect for the doctor too):")
+        for line in _questions(missing):
+            _say(line)
 
 
 @cli.command()
@@ -306,8 +325,7 @@ def email(
     from .output import check_output_path, write_atomic
 
     clinic = core.load_clinic(clinic_file)
-    library = core.load_library(library_dir)
-    outcome = core.decide(profile, library)
+    outcome = core.decide(profile, library_dir)  # screens before it reads the library
     decision = outcome.decision
     patient = outcome.profile.patient
     if decision.refused:  # never by e-mail: a redirect must not sit unread in an inbox
@@ -315,17 +333,14 @@ def email(
         check_output_path(output)
         write_atomic(output, core.render_document(outcome, clinic, large_print=large_print))
         _report_refused_email(patient.id, decision, output, clinic.emergency_number)
+        _report_unasked(patient.id, decision.missing)
+        _report_library_problems(outcome)
         sys.exit(core.EXIT_REFUSED)
     if decision.status == "incomplete":
-        _report_missing(
-            patient.id,
-            decision.missing,
-            decision.disposition,
-            decision.triggered,
-            clinic.emergency_number,
-        )
+        _report_missing(patient.id, decision.missing)
         _say(f"{patient.id}: nothing was e-mailed")
-        sys.exit(core.EXIT_INCOMPLETE)
+        _report_library_problems(outcome)
+        sys.exit(outcome.exit_code)
 
     if to_addr is None and patient.email is None:
         raise InputError(f"{profile}: patient.email is not set; give --to ADDR")
@@ -460,8 +475,9 @@ def batch(
     at any moment: a rerun finishes the work.
 
     \b
-    Exit codes: 0 every profile handled, 1 an internal failure, 2 some profile invalid
-    (the others are still built).
+    Exit codes, the most pressing first: 1 an internal failure, 2 some profile invalid (the
+    others are still built), 3 this run wrote a new or changed redirect (contact that patient),
+    4 some profile's screening is incomplete, 0 otherwise.
 
     \b
     Example:
@@ -525,6 +541,7 @@ def screen(profile, as_json):
         hepplan screen examples/profiles/cauda-equina-emergency.yaml
     """
     from . import redflags
+    from .errors import LibraryError
     from .library import load_library
     from .profile import load_profile
     from .screening import screen as run_screening
@@ -532,6 +549,10 @@ def screen(profile, as_json):
     loaded = load_profile(profile)
     result = run_screening(loaded)
     if as_json:
+        try:
+            version = load_library().version
+        except LibraryError:  # screening needs no library
+            version = None
         click.echo(
             json.dumps(
                 {
@@ -539,7 +560,7 @@ def screen(profile, as_json):
                     "disposition": result.disposition.word,
                     "triggered": list(result.triggered),
                     "missing": list(result.missing),
-                    "library_version": load_library().version,
+                    "library_version": version,
                     "phases": [],
                     "trace": list(result.trace),
                 },
@@ -549,7 +570,7 @@ def screen(profile, as_json):
         )
     patient = loaded.patient.id
     if result.status == "incomplete":
-        _report_missing(patient, result.missing, result.disposition.word, result.triggered)
+        _report_missing(patient, result.missing)
         sys.exit(4)
     word = result.disposition.word.upper()
     verdict = {
@@ -558,11 +579,15 @@ def screen(profile, as_json):
     }[result.status]
     lines = [f"{patient}: {word} — {verdict}"]
     for key in result.triggered:
-        lines.append(f"  {key} ({result.levels[key].word}): {redflags.BY_KEY[key].question}")
+        flag = redflags.BY_KEY[key]
+        answer = loaded.red_flags.answer(key)
+        given = f"answered {answer.value}" if loaded.red_flags.positive(key) else "by rule"
+        lines.append(f"  {key} ({result.levels[key].word}, {given}): {flag.question}")
     if result.cleared:
         lines.append(f"  medically cleared: {', '.join(result.cleared)}")
     if result.missing:
-        lines.append(f"  unanswered: {', '.join(result.missing)}")
+        lines.append("  not yet asked:")
+        lines += [f"  {line}" for line in _questions(result.missing)]
     output = "\n".join(lines)
     if as_json:
         _say(output)
@@ -585,7 +610,7 @@ def screen(profile, as_json):
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="EXISTING",
     help="A follow-up visit: offer this profile's answers as defaults. The red flags "
-    "are asked afresh.",
+    "and medical clearances are asked afresh.",
 )
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @reports_errors

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from .clinic import Clinic, load_clinic
 from .decision import Decision
+from .errors import LibraryError
 from .library import Library, load_library
 from .planner import plan_program
 from .profile import Profile, load_profile
-from .screening import screen
+from .screening import Screening, screen
 
 #: CONTRACT.md §3
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_REFUSED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
@@ -23,22 +24,54 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_REFUSED, EXIT_INCOMPLETE = 0, 1, 2, 3, 
 class Outcome:
     profile: Profile
     decision: Decision
+    #: An unusable library met while refusing: reported, but the redirect is still written.
+    library_problems: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
-        return {
-            "prescribed": EXIT_OK,
-            "refused": EXIT_REFUSED,
-            "incomplete": EXIT_INCOMPLETE,
-        }[self.decision.status]
+        if self.decision.refused:
+            return EXIT_REFUSED  # a known emergency is never held back by a broken library
+        if self.library_problems:
+            return EXIT_INTERNAL
+        return {"prescribed": EXIT_OK, "incomplete": EXIT_INCOMPLETE}[self.decision.status]
 
 
-def decide(profile_path: Path, library: Library) -> Outcome:
-    """Load a profile, screen it, and plan when screening allows it."""
+def decide(profile_path: Path, library: Library | Path | None = None) -> Outcome:
+    """Load a profile, screen it, and plan when screening allows it.
+
+    ``library`` is a loaded library, or the folder to load one from (None: the shipped one).
+    A folder is read only after screening, which needs no library (CLINICAL.md §1): when the
+    screening refuses or is incomplete, a missing or broken library is reported in
+    ``library_problems`` instead of stopping the redirect.
+    """
     profile = load_profile(profile_path)
     screening = screen(profile)
+    if not isinstance(library, Library):
+        try:
+            library = load_library(library)
+        except LibraryError as exc:
+            if screening.prescribed:
+                raise
+            return Outcome(profile, screened(screening, None), tuple(exc.problems))
     decision = plan_program(profile, library, screening, source=str(profile_path))
     return Outcome(profile, decision)
+
+
+def screened(screening: Screening, library_version: str | None) -> Decision:
+    """The decision of a screening that allows no program: no phases, the screening's trace."""
+    if screening.prescribed:
+        raise ValueError("a prescribed screening needs planning")
+    return Decision(
+        status=screening.status,
+        disposition=screening.disposition.word,
+        triggered=screening.triggered,
+        missing=screening.missing,
+        library_version=library_version,
+        phases=(),
+        trace=screening.trace,
+        cleared=screening.cleared,
+        referral=screening.referral,
+    )
 
 
 def render_document(outcome: Outcome, clinic: Clinic, *, large_print: bool = False) -> bytes | None:
@@ -63,4 +96,5 @@ __all__ = [
     "load_clinic",
     "load_library",
     "render_document",
+    "screened",
 ]

@@ -46,17 +46,26 @@ class Phase(_Model):
     aerobic: Prescription
 
 
+class Referral(_Model):
+    """What the redirect says about the screening, decided once by screening (CLINICAL.md §1):
+    the reasons in the patient's words, and the decision trace in a doctor's words."""
+
+    reasons: tuple[str, ...] = ()  # "You have..." for yes, "You may have..." for unsure
+    why: tuple[str, ...] = ()  # each rule that set the level, in clinical words
+
+
 class Decision(_Model):
     status: str  # prescribed | refused | incomplete
     disposition: str  # none | routine | urgent | emergency
     triggered: tuple[str, ...]
     missing: tuple[str, ...]
-    library_version: str
+    library_version: str | None  # None only for a refusal made while the library was unusable
     phases: tuple[Phase, ...]
     trace: tuple[str, ...]
     cleared: tuple[str, ...] = ()
     see_doctor_about: tuple[str, ...] = ()  # routine concerns to book a check for
     clinician_notes: tuple[str, ...] = ()  # e.g. a directional exercise withheld, and why
+    referral: Referral = Field(Referral(), exclude=True, repr=False)
 
     @property
     def prescribed(self) -> bool:

@@ -46,6 +46,7 @@ def plan_program(
         missing=screening.missing,
         library_version=library.version,
         cleared=screening.cleared,
+        referral=screening.referral,
     )
     if not screening.prescribed:
         return Decision(**common, phases=(), trace=screening.trace)

@@ -238,6 +238,14 @@ class Assessment(_Model):
             "one."
         )
     )
+    radicular_side: Annotated[Side | None, _canonical(Side)] = Field(
+        None,
+        description=(
+            "Optional. The leg or legs with the nerve root signs: left, right or both; defaults "
+            "to the painful side and must lie within it. Required when the painful side is both "
+            "and a radicular level is given. Both legs count as bilateral leg symptoms: emergency."
+        ),
+    )
     irritability: Annotated[Irritability, _canonical(Irritability)] = Field(
         description=("How irritable the symptoms are; high makes phase 1 longer and gentler.")
     )
@@ -267,6 +275,14 @@ class Assessment(_Model):
     @classmethod
     def _no_repeats(cls, value: tuple) -> tuple:
         return tuple(sorted(set(value), key=lambda member: member.value))
+
+    @property
+    def nerve_side(self) -> Side | None:
+        """The leg or legs with radicular signs (``radicular_side``, else the painful side);
+        None without a radicular level."""
+        if self.radicular_level is RadicularLevel.NONE:
+            return None
+        return self.radicular_side or self.side
 
 
 def _asked(key: str) -> str:
@@ -504,6 +520,7 @@ def _semantic_problems(profile: Profile, source: str, today: dt.date) -> list[st
             f"{source}: assessment.date: {profile.assessment.date.isoformat()} is in the future; "
             f"the assessment must have happened by today ({today.isoformat()})"
         )
+    problems += _radicular_side_problems(profile.assessment, source)
     seen: set[str] = set()
     for index, entry in enumerate(profile.medical_clearance):
         where = f"{source}: medical_clearance[{index}]"
@@ -565,6 +582,34 @@ def _outcome_problems(profile: Profile, source: str) -> list[str]:
                 "one per day"
             )
     return problems
+
+
+def _radicular_side_problems(found: Assessment, source: str) -> list[str]:
+    """CLINICAL.md §1 rule 5: which legs have the nerve signs must be known, and lie within
+    the painful side; a side without a level is a finding that would otherwise be dropped."""
+    where = f"{source}: assessment.radicular_side"
+    level, side, given = found.radicular_level, found.side, found.radicular_side
+    if level is RadicularLevel.NONE:
+        if given is not None:
+            return [
+                f"{where}: {given.value} is given but radicular_level is none; give the "
+                "nerve root level (L4, L5 or S1), or remove radicular_side"
+            ]
+        return []
+    if given is None:
+        if side is Side.BOTH:
+            return [
+                f"{where}: is required when side is both and radicular_level is "
+                f"{level.value}; say which leg has the nerve signs: left, right or both "
+                "(both legs need emergency care)"
+            ]
+        return []
+    if side is not Side.BOTH and given is not side:
+        return [
+            f"{where}: {given.value} is not within the painful side ({side.value}); "
+            f"allowed: {side.value}, or change side to both"
+        ]
+    return []
 
 
 #: What a top level that is not a mapping is, in words.

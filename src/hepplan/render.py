@@ -325,7 +325,11 @@ def handout_story(
     if any(c.value == "gtps" for c in a.conditions):
         story.append(_protect_hip_box(s))
     if decision.see_doctor_about:
-        concerns = "; ".join(redflags.BY_KEY[k].reason.rstrip(".") for k in decision.triggered)
+        concerns = "; ".join(
+            redflags.BY_KEY[k].told(profile.red_flags.answer(k).value).rstrip(".")
+            for k in decision.triggered
+            if profile.red_flags.positive(k)
+        )
         story.append(_p(text.block("handout.j2", "routine_check", concerns=concerns), s.strong))
     if profile.plan.notes:
         story.append(_p("A note from your physical therapist", s.h2))
@@ -733,7 +737,7 @@ def render_redirect(
     story.append(_p(text.block("redirect.j2", "no_exercise", **ctx), s.body))
     story.append(_p("Why", s.h1))
     story.append(_p(text.block("redirect.j2", "reasons_intro", **ctx), s.body))
-    story += _bullets([redflags.BY_KEY[k].reason for k in decision.triggered], s)
+    story += _bullets(_patient_reasons(profile, decision), s)
     story.append(_p("What to bring and say", s.h1))
     story.append(_p(text.block("redirect.j2", "bring", **ctx), s.body))
     story.append(_p(text.block("redirect.j2", "say", **ctx), s.body))
@@ -743,32 +747,86 @@ def render_redirect(
         story.append(_p(f"Questions? Call the clinic: {clinic.phone}", s.body))
 
     story.append(Spacer(1, s.size))
-    story.append(_p("For the receiving doctor", s.h1))
+    # Whole: on page 1 when it fits, else on a page of its own that a doctor can be handed.
+    story.append(KeepTogether(_doctor_section(profile, decision, clinic, s)))
+    title = "Medical referral" if emergency else "Doctor visit needed"
+    return build_pdf(story, clinic, title, _footer(profile, decision, clinic))
+
+
+def _patient_reasons(profile: Profile, decision: Decision) -> tuple[str, ...]:
+    """Why, in the patient's words: "You have..." for yes, "You may have..." for unsure."""
+    if decision.referral.reasons:
+        return decision.referral.reasons
+    answers = profile.red_flags
+    return tuple(
+        redflags.BY_KEY[key].told(answers.answer(key).value)
+        for key in decision.triggered
+        if answers.positive(key)
+    )
+
+
+def _doctor_section(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
+    """For the receiving doctor, in clinical words: who, what was found, each red-flag question
+    answered yes or unsure, why this level, and the questions not yet asked. No keys, rule ids
+    or trace lines."""
     a = profile.assessment
+    why = decision.referral.why
+    level = why[0] if why else f"Referred as {decision.disposition}."
     lines = [
         f"Patient: {profile.patient.name} ({profile.patient.id})"
         + (f", age {profile.patient.age}" if profile.patient.age is not None else ""),
         f"Assessed {a.date.isoformat()} by {a.clinician}"
         + (f", {clinic.name}" if clinic.name else ""),
-        f"Disposition: {decision.disposition.upper()}; no exercise program was given.",
-        f"Findings: buttock/leg pain, painful side {a.side.value}; radicular level "
-        f"{a.radicular_level.value}; irritability {a.irritability.value}"
+        f"{level.rstrip('.')}; no exercise program was given.",
+        "Findings: buttock and leg pain, painful side "
+        f"{_side_name(a.side.value)}; {_radicular_words(profile)}; irritability "
+        f"{a.irritability.value}"
         + (f"; pain now {a.pain_now}/10" if a.pain_now is not None else ""),
     ]
-    story += [_p(line, s.small) for line in lines]
-    story.append(_p("Red flags that counted:", s.small))
-    for key in decision.triggered:
-        flag = redflags.BY_KEY[key]
-        answer = profile.red_flags.answer(key)
-        story.append(_p(f"• {key} ({flag.question}): answered {answer.value}", s.small))
+    story = [_p("For the receiving doctor", s.h1)]
+    story += [_p(line, s.strong if line.startswith("Referred") else s.small) for line in lines]
+    answered = _answered_lines(profile, decision)
+    if answered:
+        story.append(_p("Red-flag questions answered yes or unsure", s.h2))
+        story += [_p(line, s.small, bullet="•") for line in answered]
+    if why[1:]:
+        story.append(_p("Why this level", s.h2))
+        story += [_p(line, s.small, bullet="•") for line in why[1:]]
     if decision.missing:
-        story.append(_p("Not answered: " + ", ".join(decision.missing), s.small))
-    if decision.cleared:
-        story.append(_p("Medically cleared: " + ", ".join(decision.cleared), s.small))
-    for line in decision.trace:
-        story.append(_p(line, s.small))
-    title = "Medical referral" if emergency else "Doctor visit needed"
-    return build_pdf(story, clinic, title, _footer(profile, decision, clinic))
+        story.append(_p("Red-flag questions not yet asked", s.h2))
+        story += [
+            _p(f"{redflags.BY_KEY[key].question}?", s.small, bullet="•") for key in decision.missing
+        ]
+    return story
+
+
+def _radicular_words(profile: Profile) -> str:
+    a = profile.assessment
+    if a.nerve_side is None:
+        return "no radicular signs"
+    legs = "both legs" if a.nerve_side.value == "both" else f"{a.nerve_side.value} leg"
+    return f"radicular signs at {a.radicular_level.value}, {legs}"
+
+
+def _answered_lines(profile: Profile, decision: Decision) -> list[str]:
+    """Each question answered yes or unsure, in its words, with the answer and any clearance."""
+    answers = profile.red_flags
+    clearances = {entry.flag: entry for entry in profile.medical_clearance}
+    lines = []
+    for flag in redflags.RED_FLAGS:
+        if not answers.positive(flag.key):
+            continue
+        line = f"{flag.question}: {answers.answer(flag.key).value}"
+        entry = clearances.get(flag.key)
+        if entry is not None:
+            counted = "still counted" if flag.key in decision.triggered else "not counted"
+            line += (
+                f"; medically cleared by {entry.cleared_by} on {entry.date.isoformat()}"
+                + (f" ({entry.note})" if entry.note else "")
+                + f"; {counted}"
+            )
+        lines.append(line)
+    return lines
 
 
 # --- the picture sheet --------------------------------------------------------------------------
