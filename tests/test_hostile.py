@@ -51,14 +51,14 @@ BAD = {
     ],
     "wrong-types.yaml": [
         "{f}: patient.name: should be text",
-        "{f}: patient.age: '46' is not an age in whole years; allowed: whole numbers 0 to 120",
+        "{f}: patient.age: the value is not an age in whole years; allowed: whole numbers 0 to 120",
         "{f}: assessment.irritability: 3 is not allowed; allowed: high, moderate or low",
         "{f}: assessment.pain_now: '7' is not a pain score; allowed: whole numbers 0 to 10",
         "{f}: assessment.conditions: should be a list, like [a, b]; given 'gtps'",
         "{f}: assessment.equipment: should be a list, like [a, b]; given {{'band': True}}",
     ],
     "out-of-range.yaml": [
-        "{f}: patient.age: 121 is out of range; allowed: whole numbers 0 to 120",
+        "{f}: patient.age: the value is out of range; allowed: whole numbers 0 to 120",
         "{f}: assessment.glute_strength.medius: 5.5 is not a muscle grade; allowed: 0 to 5, in "
         "steps of 0.5",
         "{f}: assessment.glute_strength.maximus: -1 is not a muscle grade; allowed: 0 to 5, in "

@@ -401,15 +401,57 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
-#: Keys whose values identify a patient or hold free text: an error names the key, never
-#: repeats the value (error output ends up in terminals, logs and tickets).
-PRIVATE_KEYS = {"patient.name", "patient.email"}
+#: Where values identify a patient or hold free text: an error names the key, never repeats
+#: the value, whatever its type (error output ends up in terminals, logs and tickets). Anything
+#: under ``patient`` but its id, and any note.
+PRIVATE_UNDER = "patient"
+PUBLIC = {"patient.id"}
 PRIVATE_LAST = {"note", "notes"}
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 
 def _private(loc: tuple[Any, ...]) -> bool:
     named = [part for part in loc if isinstance(part, str)]
-    return ".".join(named) in PRIVATE_KEYS or bool(named and named[-1] in PRIVATE_LAST)
+    if ".".join(named) in PUBLIC:
+        return False
+    return bool(named) and (named[0] == PRIVATE_UNDER or named[-1] in PRIVATE_LAST)
+
+
+def _private_line(source: str, loc: tuple[Any, ...], error: Any) -> str:
+    """A problem in a private place: the key path and what is allowed, never the value."""
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden" and not _PLAIN_KEY.fullmatch(str(loc[-1])):
+        return f"{source}: {key_path(loc[:-1])}: holds a key that is not known"
+    path = key_path(loc)
+    if kind in ("missing", "extra_forbidden"):
+        return f"{source}: {path}: " + (
+            "is required but missing" if kind == "missing" else "is not a known key"
+        )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{source}: {path}: should be a mapping of keys to values"
+    if kind in ("list_type", "tuple_type", "set_type", "frozen_set_type"):
+        return f"{source}: {path}: should be a list, like [a, b]"
+    if kind == "string_type":
+        return f"{source}: {path}: should be text"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if given is not None and not isinstance(given, bool):
+        message = message.replace(repr(given), "the value")
+        if isinstance(given, str) and given:
+            message = message.replace(given, "…")
+    if any(text in message for text in _texts(given)):
+        message = "is not valid here"  # the value still shows: say less rather than leak it
+    return f"{source}: {path}: {message[0].lower()}{message[1:]}"
+
+
+def _texts(value: Any) -> list[str]:
+    """Every piece of text of three characters or more inside a value."""
+    if isinstance(value, str):
+        return [value] if len(value) >= 3 else []
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def validation_problems(source: str, exc: ValidationError, model: type[BaseModel]) -> list[str]:
@@ -420,13 +462,8 @@ def validation_problems(source: str, exc: ValidationError, model: type[BaseModel
         path = key_path(loc)
         kind = error["type"]
         given = error.get("input")
-        if _private(loc) and kind not in ("missing", "extra_forbidden"):
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if kind == "string_type":
-                message = "should be text"
-            if isinstance(given, str) and given:
-                message = message.replace(repr(given), "the value").replace(given, "…")
-            lines.append(f"{source}: {path}: {message[0].lower()}{message[1:]}")
+        if _private(loc):
+            lines.append(_private_line(source, loc, error))
             continue
         if kind == "missing":
             message = "is required but missing"
