@@ -408,7 +408,13 @@ def _locked(state: Path, patience: float = 2.0) -> Iterator[None]:
     """One batch per output folder. A few seconds' patience covers the workers of a killed
     run that are still on their way out."""
     global _LOCK_FD
-    handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
+    try:
+        handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
+    except OSError as exc:  # a folder hepplan may not write in: the user's to fix
+        raise InputError(
+            f"{state / 'lock'}: cannot be written ({exc.strerror}); the output folder's "
+            ".hepplan folder must be writable by whoever runs the batch"
+        ) from None
     try:
         deadline = time.monotonic() + patience
         while True:
@@ -544,7 +550,7 @@ def run(
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{state}: cannot be created ({exc.strerror})") from None
+        raise InputError(f"{state}: cannot be created ({exc.strerror})") from None
     with _locked(state):
         _remove_temporary_files(out_dir)
         manifest = Manifest(state / MANIFEST, warn)

@@ -488,8 +488,11 @@ def batch(
     """
     from . import batch as batching
     from . import core
+    from .library import require_folder
     from .output import check_inputs_outside
 
+    if library_dir is not None:
+        require_folder(library_dir)
     clinic = core.load_clinic(clinic_file)
     check_inputs_outside(out_dir, {"clinic file": clinic_file, "clinic's logo": clinic.logo})
     inputs = batching.Inputs(library_dir, clinic, large_print)
@@ -735,9 +738,11 @@ def library_check(library_dir):
         hepplan library check --library my-exercises/
     """
     from .check import MAX_MEDIAN_GRADE, check_library
+    from .library import require_folder
     from .resources import default_library_dir
 
     directory = library_dir or default_library_dir()
+    require_folder(directory)
     result = check_library(directory)
     for problem in result.problems:
         _say(f"error: {problem}")

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import HepplanError, LibraryError
+from .errors import HepplanError, InputError, LibraryError
 from .loading import read_document, validation_problems
 from .pose import Pose
 from .vocab import Category, Equipment, Irritability, Laterality, LyingSide, Tag, Target
@@ -279,11 +279,19 @@ def _cycles(exercises: dict[str, Exercise], paths: dict[str, Path]) -> list[str]
     return problems
 
 
+def require_folder(directory: Path) -> None:
+    """A ``--library`` that is not a folder is the user's input: exit 2, not a broken library."""
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "no such library folder"
+        raise InputError(f"{directory}: {what}; give the folder that holds the exercise files")
+
+
 def load_library(directory: Path | None = None) -> Library:
     """Load and validate every ``*.yaml`` exercise in a folder. Problems → LibraryError (exit 1)."""
     from .resources import default_library_dir
 
     directory = directory or default_library_dir()
+    require_folder(directory)
     exercises, _, problems = read_library(directory)
     if problems:
         raise LibraryError(problems)

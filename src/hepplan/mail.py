@@ -190,8 +190,11 @@ def parse_address(value: str, source: str, *, display_name: str | None = None) -
         or text.startswith(".")
         or (text.split("@")[0].endswith("."))
     ):
-        raise InputError(f"{source}: {value!r} is not an e-mail address like name@example.org")
-    if display_name is not None and any(ord(ch) < 32 for ch in display_name):
+        shown = repr(value) if len(value) <= 80 else f"{value[:60]!r}… ({len(value):,} characters)"
+        raise InputError(f"{source}: {shown} is not an e-mail address like name@example.org")
+    if display_name is not None and any(
+        ord(ch) < 32 or ch in "\x7f\x85\u2028\u2029" for ch in display_name
+    ):
         raise InputError(f"{source}: a display name must not contain line breaks")
     local, domain = text.split("@")
     return Address(display_name=display_name or "", username=local, domain=domain)
