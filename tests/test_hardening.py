@@ -551,3 +551,42 @@ def test_a_five_thousand_character_address_is_cut_short(runner, workdir):
         f"error: --to: {'x' * 60!r}… (5,000 characters) is not an e-mail address like "
         "name@example.org\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("Praxis für Rückenschmerzen", "Your home exercise program"),
+        ("Clínica del Dolor Lumbar", "Your home exercise program"),
+        ("Centre de la Douleur", "Your home exercise program"),
+        ("Fisioterapia Ciática Madrid", "Your home exercise program"),
+        ("Центр боли", "Your home exercise program"),
+        ("Zoë Health", "Your home exercise program from Zoë Health"),
+        (
+            "Riverside Physical Therapy",
+            "Your home exercise program from Riverside Physical Therapy",
+        ),
+    ],
+)
+def test_the_subject_filter_is_not_english_only(name, subject):
+    from hepplan import mail
+    from hepplan.clinic import Clinic
+
+    assert mail.subject(Clinic(name=name)) == subject
+
+
+def test_assess_stops_at_the_first_answer_that_is_not_utf8(workdir):
+    done = subprocess.run(
+        [sys.executable, "-m", "hepplan", "assess", "-o", "new.yaml"],
+        input=b"P-1\n\xff\xfeJordan\n" + b"no\n" * 60,
+        capture_output=True,
+        timeout=60,
+        cwd=workdir,
+        env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode() == (
+        "error: an answer could not be read as text (UTF-8); nothing was written\n"
+    )
+    assert done.stdout.decode().endswith("Name: ")  # the second question was the last asked
+    assert listing(workdir) == []
