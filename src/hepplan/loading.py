@@ -220,7 +220,11 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
         raise InputError(
             f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
         ) from None
-    except ValueError as exc:  # duplicate JSON keys
+    except ValueError as exc:  # duplicate JSON keys, or a number of thousands of digits
+        if "integer string conversion" in str(exc):
+            raise InputError(
+                f"{source}: a number is thousands of digits long; no value here needs that"
+            ) from None
         raise InputError(f"{source}: {exc}") from None
     except RecursionError:
         raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)") from None
