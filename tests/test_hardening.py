@@ -590,3 +590,13 @@ def test_assess_stops_at_the_first_answer_that_is_not_utf8(workdir):
     )
     assert done.stdout.decode().endswith("Name: ")  # the second question was the last asked
     assert listing(workdir) == []
+
+
+def test_a_template_block_is_bounded():
+    import jinja2
+
+    from hepplan import text
+
+    assert "call 112" in text.block("handout.j2", "safety_action", emergency_number="112")
+    with pytest.raises(jinja2.TemplateRuntimeError, match="longer than 20,000 characters"):
+        text.block("handout.j2", "safety_action", emergency_number="1" * 30_000)
