@@ -131,14 +131,13 @@ def test_a_loop_in_progressions(runner, broken):
     ]
 
 
-def test_a_template_that_does_not_render(runner, broken):
+def test_a_placeholder_that_is_not_known(runner, broken):
     folder, edit = broken
     edit("clamshell", "lift your {{ side }} knee up", "lift your {{ sid }} knee up")
     problems = check(runner, folder)
     assert problems == [
-        f"{folder / 'clamshell.yaml'}: steps[3]: does not render for side {side}: "
-        "'sid' is undefined"
-        for side in ("both", "left", "right")
+        f"{folder / 'clamshell.yaml'}: steps[3]: {{{{ sid }}}} is not filled in; only "
+        "{{ side }} and {{ other_side }} are"
     ]
 
 

@@ -127,7 +127,7 @@ def test_a_duplicate_key_is_refused(write_profile):
         ({"patient": {"id": "P 1", "name": "A"}}, "patient.id: 'P 1' is not a valid id"),
         (
             {"patient": {"id": "P-1", "name": "A", "age": 121}},
-            "patient.age: 121 is out of range; allowed: whole numbers 0 to 120",
+            "patient.age: the value is out of range; allowed: whole numbers 0 to 120",
         ),
         (
             {"patient": {"id": "P-1", "name": "A", "email": "not-an-address"}},

@@ -252,13 +252,18 @@ INVALID = [
     (
         "id with a space",
         changed("patient.id", "P 1"),
-        "'P 1' does not match '^[A-Za-z0-9._-]{1,64}$'",
+        "'P 1' does not match '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$'",
     ),
     ("id ..", changed("patient.id", ".."), "'..' should not be valid under {'enum': ['.', '..']}"),
     (
         "id too long",
         changed("patient.id", "P" * 65),
-        f"'{'P' * 65}' does not match '^[A-Za-z0-9._-]{{1,64}}$'",
+        f"'{'P' * 65}' does not match '^[A-Za-z0-9_][A-Za-z0-9._-]{{0,63}}$'",
+    ),
+    (
+        "id starting with a dash",
+        changed("patient.id", "-rf"),
+        "'-rf' does not match '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$'",
     ),
     ("name empty", changed("patient.name", ""), "'' should be non-empty"),
     ("name too long", changed("patient.name", "x" * 201), f"'{'x' * 201}' is too long"),

@@ -105,6 +105,9 @@ class TerminalConsole:
             click.echo()
             raise EOFError
         answer = line.rstrip("\r\n")
+        if any("\ud800" <= ch <= "\udfff" for ch in answer):
+            # stdin decoded with surrogateescape (a POSIX locale): the bytes were not UTF-8
+            raise InputError("an answer could not be read as text (UTF-8); nothing was written")
         if not sys.stdin.isatty():
             click.echo(answer)
         return answer

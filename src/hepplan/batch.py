@@ -43,7 +43,7 @@ from . import __version__, clock
 from .clinic import Clinic
 from .errors import HepplanError, InputError, LibraryError, OutputError
 from .library import Library
-from .loading import MAX_DOCUMENT_BYTES, decode_document
+from .loading import MAX_DOCUMENT_BYTES, decode_document, read_regular
 from .output import write_atomic
 from .resources import PACKAGE_DIR, templates_dir
 
@@ -126,8 +126,8 @@ def library_fingerprint(directory: Path) -> str:
     for path in files:
         digest.update(path.name.encode() + b"\0")
         try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
+            digest.update(hashlib.sha256(read_regular(path)).digest())
+        except (OSError, InputError):
             digest.update(b"unreadable")
     return digest.hexdigest()
 
@@ -147,7 +147,7 @@ def context_digest(clinic: Clinic, large_print: bool) -> str:
         "large_print": large_print,
         # The smtp section says how to send, not what is written: changing it rebuilds nothing.
         "clinic": clinic.model_dump(mode="json", exclude={"smtp", "logo"}),
-        "logo": _file_digest(clinic.logo) if clinic.logo else None,
+        "logo": hashlib.sha256(clinic.logo_data).hexdigest() if clinic.logo_data else None,
         "templates": {p.name: _file_digest(p) for p in sorted(templates_dir().glob("*.j2"))},
         "fonts": {p.name: _file_digest(p) for p in sorted((PACKAGE_DIR / "fonts").glob("*.ttf"))},
     }
@@ -434,7 +434,13 @@ def _locked(state: Path, patience: float = 2.0) -> Iterator[None]:
     """One batch per output folder. A few seconds' patience covers the workers of a killed
     run that are still on their way out."""
     global _LOCK_FD
-    handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
+    try:
+        handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
+    except OSError as exc:  # a folder hepplan may not write in: the user's to fix
+        raise InputError(
+            f"{state / 'lock'}: cannot be written ({exc.strerror}); the output folder's "
+            ".hepplan folder must be writable by whoever runs the batch"
+        ) from None
     try:
         deadline = time.monotonic() + patience
         while True:
@@ -570,7 +576,7 @@ def run(
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{state}: cannot be created ({exc.strerror})") from None
+        raise InputError(f"{state}: cannot be created ({exc.strerror})") from None
     with _locked(state):
         _remove_temporary_files(out_dir)
         manifest = Manifest(state / MANIFEST, warn)
@@ -622,13 +628,16 @@ class _Run:
     def _read(self, entry: Entry) -> bytes | None:
         try:
             size = entry.path.stat().st_size
-            if size > MAX_DOCUMENT_BYTES:
+            if size > MAX_DOCUMENT_BYTES and entry.path.is_file():
                 entry.errors = [
                     f"{entry.name}: the file is {size:,} bytes; at most "
                     f"{MAX_DOCUMENT_BYTES:,} are read"
                 ]
                 return None
-            return entry.path.read_bytes()
+            return read_regular(entry.path, MAX_DOCUMENT_BYTES, entry.name)
+        except InputError as exc:  # a pipe, a device: refused at once, never waited on
+            entry.errors = exc.problems
+            return None
         except OSError as exc:
             entry.errors = [f"{entry.name}: cannot be read ({exc.strerror})"]
             return None

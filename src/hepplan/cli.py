@@ -132,7 +132,7 @@ def cli() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     help="Where to write the PDF. Default: <patient id>.pdf in the current folder.",
 )
 @JSON_OUT
@@ -154,20 +154,22 @@ def plan(profile, output, as_json, library_dir, clinic_file, large_print):
         hepplan plan patient.yaml --json --clinic clinic.yaml
     """
     from . import core
-    from .output import check_output_path, write_atomic
+    from .output import check_output_path, output_file, write_atomic
 
+    output = output_file(output)
     clinic = core.load_clinic(clinic_file)
     outcome = core.decide(profile, library_dir)  # screens before it reads the library
     decision = outcome.decision
     patient = outcome.profile.patient.id
     if output is None:
         output = Path.cwd() / f"{patient}.pdf"
+    replaced = False
     if decision.status != "incomplete":
-        check_output_path(output)
+        replaced = check_output_path(output, _inputs(profile, clinic_file, clinic))
         write_atomic(output, core.render_document(outcome, clinic, large_print=large_print))
     if as_json:
         click.echo(decision.to_json())
-    _report_plan(patient, decision, output, clinic.emergency_number)
+    _report_plan(patient, decision, output, clinic.emergency_number, replaced)
     _report_library_problems(outcome)
     sys.exit(outcome.exit_code)
 
@@ -185,12 +187,23 @@ def _report_library_problems(outcome) -> None:
         _say(f"{patient}: fix the exercise library before a program can be planned")
 
 
-def _report_plan(patient: str, decision, output: Path, emergency_number: str) -> None:
+def _inputs(profile: Path, clinic_file: Path | None, clinic) -> dict[str, Path | None]:
+    """The files a command reads: no output may be one of them."""
+    return {"profile": profile, "clinic file": clinic_file, "clinic's logo": clinic.logo}
+
+
+def _replaced(replaced: bool) -> str:
+    return " (it replaced the file that was there)" if replaced else ""
+
+
+def _report_plan(
+    patient: str, decision, output: Path, emergency_number: str, replaced: bool = False
+) -> None:
     if decision.status == "prescribed":
         extra = " — also book a routine doctor's check" if decision.see_doctor_about else ""
         _say(
             f"{patient}: program prescribed (disposition {decision.disposition}); "
-            f"wrote {output}{extra}"
+            f"wrote {output}{_replaced(replaced)}{extra}"
         )
     elif decision.status == "refused":
         action = (
@@ -201,7 +214,7 @@ def _report_plan(patient: str, decision, output: Path, emergency_number: str) ->
         _say(
             f"{patient}: {decision.disposition.upper()} — do not prescribe "
             f"({', '.join(decision.triggered)}). The patient must {action}. "
-            f"Wrote the redirect document to {output}"
+            f"Wrote the redirect document to {output}{_replaced(replaced)}"
         )
         _report_unasked(patient, decision.missing)
     else:
@@ -277,14 +290,14 @@ def _report_unasked(patient: str, missing) -> None:
 @smtp_options
 @click.option(
     "--eml",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False),
     metavar="FILE",
     help="Write the exact message to FILE and send nothing.",
 )
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     help="Where to write the redirect document if the profile is refused. "
     "Default: <patient id>.pdf in the current folder.",
 )
@@ -322,17 +335,18 @@ def email(
     """
     from . import core, mail
     from .errors import InputError
-    from .output import check_output_path, write_atomic
+    from .output import check_output_path, output_file, write_atomic
 
+    eml, output = output_file(eml), output_file(output)
     clinic = core.load_clinic(clinic_file)
     outcome = core.decide(profile, library_dir)  # screens before it reads the library
     decision = outcome.decision
     patient = outcome.profile.patient
     if decision.refused:  # never by e-mail: a redirect must not sit unread in an inbox
         output = output or Path.cwd() / f"{patient.id}.pdf"
-        check_output_path(output)
+        replaced = check_output_path(output, _inputs(profile, clinic_file, clinic))
         write_atomic(output, core.render_document(outcome, clinic, large_print=large_print))
-        _report_refused_email(patient.id, decision, output, clinic.emergency_number)
+        _report_refused_email(patient.id, decision, output, clinic.emergency_number, replaced)
         _report_unasked(patient.id, decision.missing)
         _report_library_problems(outcome)
         sys.exit(core.EXIT_REFUSED)
@@ -350,8 +364,9 @@ def email(
         display_name=patient.name,
     )
     sender = _sender(clinic, clinic_file, from_addr)
+    replaced = False
     if eml is not None:
-        check_output_path(eml)
+        replaced = check_output_path(eml, _inputs(profile, clinic_file, clinic))
         transport = mail.EmlWriter(eml)
     else:
         transport = _transport(
@@ -373,10 +388,12 @@ def email(
     if eml is None:
         _say(f"{patient.id}: program e-mailed to {recipient.addr_spec} ({result})")
     else:
-        _say(f"{patient.id}: {result}")
+        _say(f"{patient.id}: {result}{_replaced(replaced)}")
 
 
-def _report_refused_email(patient: str, decision, output: Path, emergency_number: str) -> None:
+def _report_refused_email(
+    patient: str, decision, output: Path, emergency_number: str, replaced: bool = False
+) -> None:
     action = (
         f"go to the emergency department now, or call {emergency_number}"
         if decision.disposition == "emergency"
@@ -388,7 +405,7 @@ def _report_refused_email(patient: str, decision, output: Path, emergency_number
     )
     _say(
         f"Contact the patient directly, by phone or in person, now: they must {action}. "
-        f"Wrote the redirect document to {output}; give it to them in person."
+        f"Wrote the redirect document to {output}{_replaced(replaced)}; give it to them in person."
     )
 
 
@@ -487,8 +504,13 @@ def batch(
     """
     from . import batch as batching
     from . import core
+    from .library import require_folder
+    from .output import check_inputs_outside
 
+    if library_dir is not None:
+        require_folder(library_dir)
     clinic = core.load_clinic(clinic_file)
+    check_inputs_outside(out_dir, {"clinic file": clinic_file, "clinic's logo": clinic.logo})
     inputs = batching.Inputs(library_dir, clinic, large_print)
     mailer = None
     if send_email:
@@ -741,9 +763,11 @@ def library_check(library_dir):
         hepplan library check --library my-exercises/
     """
     from .check import MAX_MEDIAN_GRADE, check_library
+    from .library import require_folder
     from .resources import default_library_dir
 
     directory = library_dir or default_library_dir()
+    require_folder(directory)
     result = check_library(directory)
     for problem in result.problems:
         _say(f"error: {problem}")
@@ -762,7 +786,7 @@ def library_check(library_dir):
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     default="pictures.pdf",
     show_default=True,
     help="Where to write the PDF.",
@@ -780,9 +804,10 @@ def library_pictures(exercise_ids, output, library_dir):
     from .clinic import Clinic
     from .errors import InputError
     from .library import load_library
-    from .output import check_output_path, write_atomic
+    from .output import check_output_path, output_file, write_atomic
     from .render import render_pictures
 
+    output = output_file(output)
     lib = load_library(library_dir)
     unknown = [i for i in exercise_ids if i not in lib]
     if unknown:

@@ -16,12 +16,49 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import HepplanError, LibraryError
+from .errors import HepplanError, InputError, LibraryError
 from .loading import read_document, validation_problems
 from .pose import Pose
 from .vocab import Category, Equipment, Irritability, Laterality, LyingSide, Tag, Target
 
 EXERCISE_ID = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
+#: The only things exercise text may fill in: the patient's side and the other one.
+PLACEHOLDER = re.compile(r"\{\{\s*(side|other_side)\s*\}\}")
+#: Anything that would open a template construct once the placeholders are taken out.
+_CONSTRUCT = re.compile(r"\{[{%#]|[}%#]\}")
+
+
+def fill_placeholders(source: str, words: dict[str, str]) -> str:
+    """``{{ side }}`` and ``{{ other_side }}`` replaced by ``words``; nothing else is evaluated.
+    Text with any other construct never gets here: the library refuses it when it is read."""
+    return PLACEHOLDER.sub(lambda match: words[match.group(1)], source)
+
+
+ONLY = "{{ side }} and {{ other_side }}"
+ANY_CONSTRUCT = "{{ }}, {% %} or {# #}"
+
+
+def placeholder_problems(source: str, allowed: bool = True) -> list[str]:
+    """What in a text is not plain words or (when ``allowed``) one of the two placeholders."""
+    rest = PLACEHOLDER.sub("", source) if allowed else source
+    found = _CONSTRUCT.search(rest)
+    if found is None:
+        return []
+    if not allowed:
+        return [f"is printed as written: no {ANY_CONSTRUCT}; found {_excerpt(rest, found)}"]
+    name = _UNKNOWN.match(rest, found.start())
+    if name:
+        return [f"{{{{ {name.group(1)} }}}} is not filled in; only {ONLY} are"]
+    return [
+        f"only {ONLY} may be filled in, nothing else is evaluated; found {_excerpt(rest, found)}"
+    ]
+
+
+_UNKNOWN = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,30})\s*\}\}")
+
+
+def _excerpt(text: str, found: re.Match[str]) -> str:
+    return repr(text[found.start() : found.start() + 40])
 
 
 def _strip(value: Any) -> Any:
@@ -81,8 +118,6 @@ class Exercise(_Model):
             problems.append(f"id {self.id!r} must be 2-48 of a-z 0-9 _, starting with a letter")
         if (Tag.SIDE_LYING in self.tags) != (self.lying_side is not None):
             problems.append("lying_side is required for side_lying exercises, and only for them")
-        if "{{" in self.why or "{%" in self.why:
-            problems.append("why is plain text (it goes into the JSON decision); no {{ }} here")
         if len(set(self.phases)) != len(self.phases) or list(self.phases) != sorted(self.phases):
             problems.append("phases must be listed once each, in order")
         for name in ("high", "moderate", "low"):
@@ -93,6 +128,21 @@ class Exercise(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def template_problems(self) -> list[str]:
+        """Exercise text is plain words and at most the two side placeholders: never a template
+        (a shared library must not be able to run code or stall a render)."""
+        fields: list[tuple[str, str | None, bool]] = [
+            (f"steps[{i}]", step, True) for i, step in enumerate(self.steps)
+        ]
+        fields += [("feel", self.feel, True), ("stop_if", self.stop_if, True)]
+        fields += [("name", self.name, False), ("why", self.why, False)]
+        fields += [(f"references[{i}]", ref, False) for i, ref in enumerate(self.references)]
+        return [
+            f"{name}: {problem}"
+            for name, value, allowed in fields
+            for problem in placeholder_problems(value or "", allowed)
+        ]
 
     @property
     def digest(self) -> str:
@@ -161,9 +211,13 @@ def parse_exercise(data: Any, source: str) -> Exercise:
     if not isinstance(data, dict):
         raise LibraryError(f"{source}: an exercise must be a mapping of keys to values")
     try:
-        return Exercise.model_validate(data)
+        exercise = Exercise.model_validate(data)
     except ValidationError as exc:
         raise LibraryError(validation_problems(source, exc, Exercise)) from None
+    problems = exercise.template_problems()
+    if problems:
+        raise LibraryError([f"{source}: {problem}" for problem in problems])
+    return exercise
 
 
 def read_library(directory: Path) -> tuple[dict[str, Exercise], dict[str, Path], list[str]]:
@@ -225,11 +279,19 @@ def _cycles(exercises: dict[str, Exercise], paths: dict[str, Path]) -> list[str]
     return problems
 
 
+def require_folder(directory: Path) -> None:
+    """A ``--library`` that is not a folder is the user's input: exit 2, not a broken library."""
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "no such library folder"
+        raise InputError(f"{directory}: {what}; give the folder that holds the exercise files")
+
+
 def load_library(directory: Path | None = None) -> Library:
     """Load and validate every ``*.yaml`` exercise in a folder. Problems → LibraryError (exit 1)."""
     from .resources import default_library_dir
 
     directory = directory or default_library_dir()
+    require_folder(directory)
     exercises, _, problems = read_library(directory)
     if problems:
         raise LibraryError(problems)

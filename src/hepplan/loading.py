@@ -5,13 +5,21 @@ The YAML reader is stricter than ``yaml.safe_load`` on purpose:
 - a key given twice is an error (a second ``saddle_anesthesia:`` must never silently win);
 - aliases and anchors are refused (profiles never need them, and they allow "billion laughs");
 - only ``true``/``false`` are booleans, so ``no`` stays the word "no" (and ``NO``, Norway, too);
-- dates stay text and are parsed by the models, so a bad date is a clear error, not a crash.
+- dates stay text and are parsed by the models, so a bad date is a clear error, not a crash;
+- numbers are decimal, as YAML 1.2 reads them: ``060``, ``0x3C``, ``0o17``, ``1:05``, ``1_000``
+  and ``+1`` are errors that say so, never silently turned into 48, 60, 15, 65 or 1000.
+
+Files are read by ``read_regular``: regular files only (a pipe or a device is refused at once,
+never waited on), and never more than a fixed number of bytes, whatever the file claims.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import stat
 import types
 import typing
 from pathlib import Path
@@ -60,13 +68,24 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-# Rebuild the implicit resolvers: keep ints, floats and null; booleans only true/false; no
-# timestamps (dates are parsed by the models with clear messages).
+#: A plain scalar that YAML 1.1 would read as a number but YAML 1.2's decimal reading would not
+#: (or would read differently): refused with a message, never guessed at.
+_NOT_DECIMAL = "tag:hepplan,2026:not-decimal"
+_NUMBER_START = list("-+0123456789.")
+
+# Rebuild the implicit resolvers: null stays; booleans only true/false; no timestamps (dates are
+# parsed by the models with clear messages); numbers as YAML 1.2 decimal, checked in order.
 _StrictLoader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        if tag
+        not in (
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:timestamp",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+        )
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -75,6 +94,64 @@ _StrictLoader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^-?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+    list("-.0123456789"),
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$"),
+    list("-+."),
+)
+# What YAML 1.1 reads as a number and plain decimals do not: signs, leading zeros, underscores,
+# base 2, 8, 16 and 60.
+_StrictLoader.add_implicit_resolver(
+    _NOT_DECIMAL,
+    re.compile(
+        r"""^(?:[-+]?0[bB][0-1_]+
+        |[-+]?0[oO]?[0-9_]+
+        |[-+]?0[xX][0-9a-fA-F_]+
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+        |[-+]?(?=[0-9_.]*[0-9])[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9]+)?
+        )$""",
+        re.X,
+    ),
+    _NUMBER_START,
+)
+
+
+def _why_not_decimal(text: str) -> str:
+    """What a number-like word does that YAML 1.2's decimal numbers do not."""
+    body = text.lstrip("+-")
+    if text.startswith("+"):
+        return "has a + sign"
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        return "is hexadecimal, octal or binary"
+    if ":" in body:
+        return "is in base 60 (like a time)"
+    if "_" in body:
+        return "has an underscore"
+    if re.match(r"^0[0-9]", body):
+        return "has a leading zero"
+    return "is not a plain decimal number"
+
+
+def _construct_not_decimal(loader: yaml.BaseLoader, node: yaml.Node) -> Any:
+    text = loader.construct_scalar(node)
+    raise yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"{text!r} {_why_not_decimal(text)}; numbers are read as plain decimals (YAML 1.2): "
+        "write it like 60 or 2.5, or put it in quotes if it is text",
+        node.start_mark,
+    )
+
+
+_StrictLoader.add_constructor(_NOT_DECIMAL, _construct_not_decimal)
 
 
 def _event_loader(text: str) -> type:
@@ -159,13 +236,44 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
         raise InputError(
             f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
         ) from None
-    except ValueError as exc:  # duplicate JSON keys
+    except ValueError as exc:  # duplicate JSON keys, or a number of thousands of digits
+        if "integer string conversion" in str(exc):
+            raise InputError(
+                f"{source}: a number is thousands of digits long; no value here needs that"
+            ) from None
         raise InputError(f"{source}: {exc}") from None
     except RecursionError:
         raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)") from None
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise InputError(f"{source}: nested too deeply (more than {MAX_DEPTH} levels)")
+    broken = _lone_surrogate(data)
+    if broken is not None:
+        raise InputError(
+            f"{source}: {key_path(broken)}: holds a \\u escape of half a character (a lone "
+            "surrogate, \\ud800-\\udfff), which is not text; write the character itself"
+        )
     return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> tuple[Any, ...] | None:
+    """Where a JSON ``\\ud800``-style escape left half a character (it cannot be printed,
+    written or sent), as a key path; None when every text is whole."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, str) and _SURROGATE.search(item):
+            return loc
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return loc
+                stack.append((inner, (*loc, key)))
+        elif isinstance(item, list):
+            stack.extend((inner, (*loc, index)) for index, inner in enumerate(item))
+    return None
 
 
 def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -177,24 +285,66 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def read_document(path: Path) -> Any:
-    """Read a YAML or JSON file (chosen by its suffix) into plain Python values."""
-    source = str(path)
-    if path.is_dir():
-        raise InputError(f"{source}: is a folder, not a file")
+_KINDS_OF_FILE = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISFIFO, "is a named pipe, not a file; hepplan reads only regular files"),
+    (stat.S_ISCHR, "is a device, not a file; hepplan reads only regular files"),
+    (stat.S_ISBLK, "is a device, not a file; hepplan reads only regular files"),
+    (stat.S_ISSOCK, "is a socket, not a file; hepplan reads only regular files"),
+)
+
+
+def read_regular(path: Path, limit: int = MAX_DOCUMENT_BYTES, source: str | None = None) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them; anything else is one InputError.
+
+    The file is opened without blocking (a named pipe with no writer would wait forever),
+    checked to be a regular file on the open descriptor (no swap between check and read), and
+    read up to ``limit + 1`` bytes, whatever its size claims (``/proc`` files say 0)."""
+    source = source or str(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise InputError(
-                f"{source}: the file is {size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are read"
-            )
-        raw = path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise InputError(f"{source}: no such file") from None
     except PermissionError:
         raise InputError(f"{source}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        for test, what in _KINDS_OF_FILE:
+            if test(mode):
+                raise InputError(f"{source}: {what}")
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{source}: is not a regular file; hepplan reads only regular files")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise InputError(
+            f"{source}: the file is larger than {limit:,} bytes; at most {limit:,} are read"
+        )
+    return b"".join(chunks)
+
+
+def read_document(path: Path) -> Any:
+    """Read a YAML or JSON file (chosen by its suffix) into plain Python values."""
+    source = str(path)
+    with contextlib.suppress(OSError):
+        size = path.stat().st_size  # a quick, friendly figure; the read is bounded anyway
+        if path.is_file() and size > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"{source}: the file is {size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are read"
+            )
+    raw = read_regular(path, MAX_DOCUMENT_BYTES, source)
     return decode_document(raw, source, json_only=path.suffix.lower() == ".json")
 
 
@@ -271,15 +421,57 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
-#: Keys whose values identify a patient or hold free text: an error names the key, never
-#: repeats the value (error output ends up in terminals, logs and tickets).
-PRIVATE_KEYS = {"patient.name", "patient.email"}
+#: Where values identify a patient or hold free text: an error names the key, never repeats
+#: the value, whatever its type (error output ends up in terminals, logs and tickets). Anything
+#: under ``patient`` but its id, and any note.
+PRIVATE_UNDER = "patient"
+PUBLIC = {"patient.id"}
 PRIVATE_LAST = {"note", "notes"}
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
 
 def _private(loc: tuple[Any, ...]) -> bool:
     named = [part for part in loc if isinstance(part, str)]
-    return ".".join(named) in PRIVATE_KEYS or bool(named and named[-1] in PRIVATE_LAST)
+    if ".".join(named) in PUBLIC:
+        return False
+    return bool(named) and (named[0] == PRIVATE_UNDER or named[-1] in PRIVATE_LAST)
+
+
+def _private_line(source: str, loc: tuple[Any, ...], error: Any) -> str:
+    """A problem in a private place: the key path and what is allowed, never the value."""
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden" and not _PLAIN_KEY.fullmatch(str(loc[-1])):
+        return f"{source}: {key_path(loc[:-1])}: holds a key that is not known"
+    path = key_path(loc)
+    if kind in ("missing", "extra_forbidden"):
+        return f"{source}: {path}: " + (
+            "is required but missing" if kind == "missing" else "is not a known key"
+        )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{source}: {path}: should be a mapping of keys to values"
+    if kind in ("list_type", "tuple_type", "set_type", "frozen_set_type"):
+        return f"{source}: {path}: should be a list, like [a, b]"
+    if kind == "string_type":
+        return f"{source}: {path}: should be text"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if given is not None and not isinstance(given, bool):
+        message = message.replace(repr(given), "the value")
+        if isinstance(given, str) and given:
+            message = message.replace(given, "…")
+    if any(text in message for text in _texts(given)):
+        message = "is not valid here"  # the value still shows: say less rather than leak it
+    return f"{source}: {path}: {message[0].lower()}{message[1:]}"
+
+
+def _texts(value: Any) -> list[str]:
+    """Every piece of text of three characters or more inside a value."""
+    if isinstance(value, str):
+        return [value] if len(value) >= 3 else []
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def validation_problems(source: str, exc: ValidationError, model: type[BaseModel]) -> list[str]:
@@ -290,13 +482,8 @@ def validation_problems(source: str, exc: ValidationError, model: type[BaseModel
         path = key_path(loc)
         kind = error["type"]
         given = error.get("input")
-        if _private(loc) and kind not in ("missing", "extra_forbidden"):
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if kind == "string_type":
-                message = "should be text"
-            if isinstance(given, str) and given:
-                message = message.replace(repr(given), "the value").replace(given, "…")
-            lines.append(f"{source}: {path}: {message[0].lower()}{message[1:]}")
+        if _private(loc):
+            lines.append(_private_line(source, loc, error))
             continue
         if kind == "missing":
             message = "is required but missing"

@@ -48,6 +48,17 @@ CLINICAL_WORDS = re.compile(
     r"legs?|dis[ck]s?|injur\w*|ortho\w*|sports?|chiro\w*|osteo\w*)\b",
     re.IGNORECASE,
 )
+#: The same in the other languages a clinic name is most often written in (Spanish, Portuguese,
+#: French, Italian, German, Dutch); a name in a script this list cannot read is left out whole.
+CLINICAL_WORDS_ELSEWHERE = re.compile(
+    r"\b(dolor\w*|dor(es)?|dolore|douleurs?|schmerz\w*|pijn\w*|\w*r(ü|ue)cken\w*|rug|espalda|"
+    r"costas|schiena|dos|lombai\w*|lumba\w*|cadera|quadril|anca|hanches?|h(ü|ue)ft\w*|heup\w*|"
+    r"piernas?|pernas?|gambe?|jambes?|beine?|benen|\w*ischi\w*|ci(á|a)tic\w*|sciati\w*|"
+    r"nervi\w*|nerf\w*|column\w*|coluna|colonne|wirbel\w*|rachi\w*|gl(ú|u)te\w*|fesses?|"
+    r"ges(ä|ae)(ß|ss)|nalgas?|quiro\w*|ortop\w*|orthop\w*|les(ión|ao|ão|ione)\w*|blessure\w*|"
+    r"verletz\w*|deporte?s?|desport\w*|sport\w*)\b",
+    re.IGNORECASE,
+)
 ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 NAMED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>$")
 
@@ -190,8 +201,11 @@ def parse_address(value: str, source: str, *, display_name: str | None = None) -
         or text.startswith(".")
         or (text.split("@")[0].endswith("."))
     ):
-        raise InputError(f"{source}: {value!r} is not an e-mail address like name@example.org")
-    if display_name is not None and any(ord(ch) < 32 for ch in display_name):
+        shown = repr(value) if len(value) <= 80 else f"{value[:60]!r}… ({len(value):,} characters)"
+        raise InputError(f"{source}: {shown} is not an e-mail address like name@example.org")
+    if display_name is not None and any(
+        ord(ch) < 32 or ch in "\x7f\x85\u2028\u2029" for ch in display_name
+    ):
         raise InputError(f"{source}: a display name must not contain line breaks")
     local, domain = text.split("@")
     return Address(display_name=display_name or "", username=local, domain=domain)
@@ -206,9 +220,22 @@ def first_name(name: str) -> str:
 
 def subject(clinic: Clinic) -> str:
     """No diagnosis, body part or symptom: the subject is seen on lock screens and by others."""
-    if clinic.name and not CLINICAL_WORDS.search(clinic.name):
-        return f"Your home exercise program from {clinic.name}"
+    name = clinic.name
+    if (
+        name
+        and not CLINICAL_WORDS.search(name)
+        and not CLINICAL_WORDS_ELSEWHERE.search(name)
+        and all(_latin(ch) for ch in name if ch.isalpha())
+    ):
+        return f"Your home exercise program from {name}"
     return "Your home exercise program"
+
+
+def _latin(ch: str) -> bool:
+    """A letter of the Latin script, whose clinical words the lists above can recognise."""
+    import unicodedata
+
+    return unicodedata.name(ch, "").startswith("LATIN")
 
 
 def attachment_name(profile: Profile) -> str:

@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import InputError, OutputError
 
 
-def check_output_path(path: Path) -> None:
-    """Refuse, before any work, an output whose folder is missing or which is a folder."""
+def output_file(raw: str | os.PathLike | None) -> Path | None:
+    """An output file named on the command line; a name ending in a slash means a folder."""
+    if raw is None:
+        return None
+    text = os.fspath(raw)
+    if text.endswith(("/", os.sep)):
+        raise InputError(
+            f"{text}: ends with a slash, so it names a folder; give a file name such as "
+            f"{Path(text) / 'program.pdf'}"
+        )
+    return Path(text)
+
+
+def check_output_path(path: Path, inputs: Mapping[str, Path | None] | None = None) -> bool:
+    """Refuse, before any work, an output whose folder is missing, which is a folder, a special
+    file, a read-only file, or the same file as one of ``inputs`` (label → path: the profile,
+    the clinic file, the logo). True when an existing file will be replaced."""
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name such as {path / 'program.pdf'}")
     if path.exists() and not path.is_file():
@@ -22,6 +39,43 @@ def check_output_path(path: Path) -> None:
         raise InputError(f"{path}: is not a regular file; give a file name for the document")
     if not path.parent.is_dir():
         raise InputError(f"{path}: the folder {path.parent} does not exist")
+    if not path.exists():
+        return False
+    for label, source in (inputs or {}).items():
+        if source is not None and _same_file(path, source):
+            raise InputError(
+                f"{path}: is the {label} ({source}); writing the document there would destroy "
+                "it. Give another file name"
+            )
+    if not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise InputError(f"{path}: is read-only; hepplan will not replace it. Give another name")
+    return True
+
+
+def check_inputs_outside(folder: Path, inputs: Mapping[str, Path | None]) -> None:
+    """For ``batch``: refuse an input that sits where the batch writes (a ``*.pdf`` directly in
+    the output folder, which a patient's document could replace, or anything in its
+    ``.hepplan`` state folder)."""
+    for label, source in inputs.items():
+        if source is None:
+            continue
+        parent = source.parent
+        in_state = _same_file(parent, folder / ".hepplan")
+        as_document = _same_file(parent, folder) and (
+            source.suffix.lower() == ".pdf" or source.name.endswith(".part")
+        )
+        if in_state or as_document:
+            raise InputError(
+                f"{source}: the {label} is where batch writes its documents ({folder}); "
+                "move it out of that folder"
+            )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:

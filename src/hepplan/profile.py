@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,8 +35,11 @@ from .vocab import (
 )
 
 KNOWN_FORMATS = (1,)
-PATIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+#: CONTRACT §1: 1-64 of A-Z a-z 0-9 . _ -, not starting with . or - (a hidden file, an option)
+PATIENT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
+_ID_CHARACTERS = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: An address ``email`` can send to: ASCII only (SMTP without SMTPUTF8), no spaces or brackets.
+EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 LANGUAGES = ("en",)
 
 
@@ -77,7 +81,7 @@ def _text(max_length: int):
         if not isinstance(value, str):
             return value
         value = value.strip()
-        if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch != "\t" for ch in value):
             raise ValueError("must be one line of text (no line breaks or control characters)")
         if not value:
             raise ValueError("must not be empty")
@@ -131,7 +135,8 @@ class Patient(_Model):
         str,
         Field(
             description=(
-                "The patient's id: 1-64 characters of A-Z a-z 0-9 . _ - (not . or ..). "
+                "The patient's id: 1-64 characters of A-Z a-z 0-9 . _ -, not starting with . "
+                "or -. "
                 "Output files "
                 "are named after it, e.g. <id>.pdf."
             )
@@ -165,9 +170,13 @@ class Patient(_Model):
     def _id(cls, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or not PATIENT_ID.fullmatch(value) or value in {".", ".."}:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 80 else "the value"
+        if not isinstance(value, str) or not _ID_CHARACTERS.fullmatch(value):
+            raise ValueError(f"{shown} is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -")
+        if not PATIENT_ID.fullmatch(value):
             raise ValueError(
-                f"{value!r} is not a valid id; use 1-64 characters of A-Z a-z 0-9 . _ -"
+                f"{shown} is not a valid id; it must not start with . or - (documents are "
+                "named after it)"
             )
         return value
 
@@ -498,7 +507,7 @@ class Profile(_Model):
     @field_validator("format", mode="before")
     @classmethod
     def _format(cls, value: Any) -> Any:
-        if isinstance(value, bool) or value not in KNOWN_FORMATS:
+        if type(value) is not int or value not in KNOWN_FORMATS:  # not 1.0, not true
             known = ", ".join(str(f) for f in KNOWN_FORMATS)
             raise ValueError(f"format {value!r} is not known; known formats: {known}")
         return value

@@ -494,7 +494,8 @@ def _clinic_header(clinic: Clinic, s: Styles, width: float | None = None) -> lis
         return lines
     from reportlab.platypus import Image
 
-    logo = Image(str(clinic.logo))
+    # the bytes read and decoded with the clinic file: the file is not opened a second time
+    logo = Image(io.BytesIO(clinic.logo_data) if clinic.logo_data else str(clinic.logo))
     height = 16 * mm
     logo.drawWidth, logo.drawHeight = logo.imageWidth * height / logo.imageHeight, height
     logo.hAlign = "LEFT"

@@ -1,4 +1,9 @@
-"""Patient-facing words: one jinja2 environment (StrictUndefined), the side wording, dose in words.
+"""Patient-facing words: the templates' sandboxed jinja2 environment, the side wording, dose
+in words.
+
+Exercise text is not a template: its ``{{ side }}`` and ``{{ other_side }}`` are substituted
+by ``fill`` and nothing else is evaluated (a shared library must never run code). The shipped
+templates render in jinja2's immutable sandbox, with a bound on what one block may produce.
 
 Imported only by the commands that render, never by ``hepplan --help``.
 """
@@ -9,8 +14,10 @@ import functools
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from .decision import Prescription
+from .library import fill_placeholders
 from .resources import templates_dir
 
 OTHER = {"left": "right", "right": "left"}
@@ -30,13 +37,15 @@ PROTECT_HIP = (
     "Sleep with a pillow between your knees.",
 )
 NUMBER_WORDS = {1: "once", 2: "twice", 3: "3 times", 4: "4 times", 5: "5 times", 6: "6 times"}
+#: The most one template block may produce; the largest shipped block is under 1,000.
+MAX_BLOCK_CHARS = 20_000
 
 
 @functools.lru_cache(maxsize=4)
 def environment(folder: Path | None = None) -> jinja2.Environment:
-    """The one environment: packaged templates, StrictUndefined, no autoescape (PDF text is
-    escaped where it enters a paragraph)."""
-    return jinja2.Environment(
+    """The one environment: packaged templates in the immutable sandbox, StrictUndefined, no
+    autoescape (PDF text is escaped where it enters a paragraph)."""
+    return jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder or templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -50,7 +59,7 @@ def environment(folder: Path | None = None) -> jinja2.Environment:
 def mail_environment() -> jinja2.Environment:
     """For the e-mail bodies: ``*.html.j2`` templates are autoescaped, so nothing a clinician or
     patient typed can become markup."""
-    return jinja2.Environment(
+    return jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(
@@ -61,11 +70,6 @@ def mail_environment() -> jinja2.Environment:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(source: str) -> jinja2.Template:
-    return environment().from_string(source)
-
-
 def side_words(side: str | None) -> dict[str, str]:
     """``{{ side }}`` and ``{{ other_side }}`` for a prescription's side; "both" starts left."""
     first = side if side in OTHER else "left"
@@ -73,16 +77,22 @@ def side_words(side: str | None) -> dict[str, str]:
 
 
 def fill(source: str, side: str | None) -> str:
-    """Render one piece of exercise text with the patient's side filled in."""
-    if "{" not in source:  # plain text: nothing to fill, no template to compile
-        return source.strip()
-    return _compiled(source).render(**side_words(side)).strip()
+    """One piece of exercise text with the patient's side filled in; nothing is evaluated."""
+    return fill_placeholders(source, side_words(side)).strip()
 
 
 def block(template: str, name: str, **context) -> str:
-    """Render one named block of a template file."""
+    """Render one named block of a template file, at most ``MAX_BLOCK_CHARS`` of it."""
     tmpl = environment().get_template(template)
-    return "".join(tmpl.blocks[name](tmpl.new_context(context))).strip()
+    parts, size = [], 0
+    for part in tmpl.blocks[name](tmpl.new_context(context)):
+        size += len(part)
+        if size > MAX_BLOCK_CHARS:
+            raise jinja2.TemplateRuntimeError(
+                f"{template}: block {name} is longer than {MAX_BLOCK_CHARS:,} characters"
+            )
+        parts.append(part)
+    return "".join(parts).strip()
 
 
 def side_line(item: Prescription, painful: str) -> str | None:
