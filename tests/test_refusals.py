@@ -278,17 +278,25 @@ def test_a_refusal_is_written_even_when_the_library_is_unusable(
     assert lines[-1] == "T-0001: the redirect needs no exercise library, so it was written anyway"
 
 
+@pytest.mark.parametrize("kind", ["missing", "broken"])
 def test_an_unusable_library_still_stops_a_program_and_an_incomplete_screening(
-    runner, write_profile, tmp_path
+    runner, write_profile, tmp_path, kind
 ):
-    library = tmp_path / "nowhere"
+    """A --library that is not a folder is the user's input (exit 2); a broken one exit 1.
+    Either outranks an incomplete screening (4), and neither lets a program through."""
+    library = tmp_path / "nowhere" if kind == "missing" else broken_library(tmp_path)
+    code = 2 if kind == "missing" else 1
     fine = write_profile(profile_data(), "fine.yaml")
     result, _ = plan(runner, fine, tmp_path / "a.pdf", "--library", str(library))
-    assert result.exit_code == 1
-    assert result.stderr == f"error: {library}: no such library folder\n"
+    assert result.exit_code == code
+    if kind == "missing":
+        assert (
+            result.stderr == f"error: {library}: no such library folder; give the folder "
+            "that holds the exercise files\n"
+        )
     gaps = write_profile(unasked(profile_data(), "major_trauma"), "gaps.yaml")
     result, decision = plan(runner, gaps, tmp_path / "b.pdf", "--library", str(library))
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert decision["status"] == "incomplete"
     assert f"  red_flags.major_trauma: {BY_KEY['major_trauma'].question}?" in result.stderr
     assert list(tmp_path.glob("*.pdf")) == []

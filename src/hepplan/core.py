@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .clinic import Clinic, load_clinic
 from .decision import Decision
-from .errors import LibraryError
+from .errors import InputError, LibraryError
 from .library import Library, load_library
 from .planner import plan_program
 from .profile import Profile, load_profile
@@ -26,13 +26,15 @@ class Outcome:
     decision: Decision
     #: An unusable library met while refusing: reported, but the redirect is still written.
     library_problems: tuple[str, ...] = ()
+    #: Its exit code: 2 for a --library that is not a folder (the user's input), 1 when broken.
+    library_code: int = EXIT_INTERNAL
 
     @property
     def exit_code(self) -> int:
         if self.decision.refused:
             return EXIT_REFUSED  # a known emergency is never held back by a broken library
         if self.library_problems:
-            return EXIT_INTERNAL
+            return self.library_code
         return {"prescribed": EXIT_OK, "incomplete": EXIT_INCOMPLETE}[self.decision.status]
 
 
@@ -49,10 +51,11 @@ def decide(profile_path: Path, library: Library | Path | None = None) -> Outcome
     if not isinstance(library, Library):
         try:
             library = load_library(library)
-        except LibraryError as exc:
+        except (LibraryError, InputError) as exc:
             if screening.prescribed:
                 raise
-            return Outcome(profile, screened(screening, None), tuple(exc.problems))
+            decision = screened(screening, None)
+            return Outcome(profile, decision, tuple(exc.problems), exc.exit_code)
     decision = plan_program(profile, library, screening, source=str(profile_path))
     return Outcome(profile, decision)
 
