@@ -54,6 +54,11 @@ MANIFEST_FORMAT = "1"
 #: Tasks handed out ahead of the one being collected, per worker: enough to keep workers busy,
 #: few enough that memory stays flat however many profiles there are.
 WINDOW_PER_WORKER = 4
+#: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building`` or
+#: ``mailing``): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists. Tests
+#: use it to change files, or kill the batch, at a known moment instead of by timing luck.
+PAUSE_ENV = "HEPPLAN_BATCH_PAUSE"
+_PAUSED: set[str] = set()
 
 
 # --- what every worker needs, sent once as a value ------------------------------------------
@@ -375,6 +380,17 @@ class Manifest:
 # --- the coordinator ------------------------------------------------------------------------
 
 
+def _pause(point: str, patience: float = 120.0) -> None:
+    wanted, _, folder = os.environ.get(PAUSE_ENV, "").partition(":")
+    if wanted != point or not folder or point in _PAUSED:
+        return
+    _PAUSED.add(point)
+    Path(folder, f"{point}.reached").touch()
+    deadline = time.monotonic() + patience
+    while not Path(folder, f"{point}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @dataclass
 class Entry:
     """One profile found by the walk: just enough to schedule it."""
@@ -627,6 +643,7 @@ class _Run:
     def go(self, executor: Executor, progress) -> Report:
         entries = self.scan()
         self.duplicates(entries)
+        _pause("scanned")
         progress = progress(len(entries)) if progress else None
         inputs = self.inputs.fingerprint
         pending: collections.deque = collections.deque()
@@ -661,6 +678,7 @@ class _Run:
                         except Exception as exc:  # a broken pool refuses new work
                             future = _Raised(exc)
                         pending.append((entry, row, future))
+                        _pause("building")
                 while len(pending) > executor.width:
                     self._collect(*pending.popleft(), inputs, progress)
             while pending:
@@ -767,6 +785,7 @@ class _Run:
     def _email(self, entry: Entry, row: Row, item: Item) -> bool:
         if row.emailed == row.digest:
             return False  # this very program was sent before
+        _pause("mailing")
         try:
             self.mailer(entry, self.out / row.pdf, self.inputs.settings)
         except HepplanError as exc:
