@@ -252,6 +252,31 @@ def build_message(
     if not decision.prescribed:
         raise ValueError("only a prescribed program is ever e-mailed")
     text, html = bodies(profile, decision, clinic)
+    return compose(
+        clinic,
+        text,
+        html,
+        attachment_name(profile),
+        pdf,
+        sender=sender,
+        recipient=recipient,
+        now=now,
+    )
+
+
+def compose(
+    clinic: Clinic,
+    text: str,
+    html: str,
+    attachment: str,
+    pdf: bytes,
+    *,
+    sender: Address,
+    recipient: Address,
+    now: datetime | None = None,
+) -> bytes:
+    """The message from bodies already made: ``batch`` makes them in a worker, from the same
+    read of the profile as the document, and sends them from the coordinator."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = recipient
@@ -266,9 +291,7 @@ def build_message(
     message["Subject"] = subject(clinic)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=attachment_name(profile)
-    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=attachment)
     # Boundaries from the content, not chance: the same program gives the same message body.
     seed = hashlib.sha256(pdf + text.encode() + html.encode()).hexdigest()
     message.set_boundary(f"hepplan-mixed-{seed[:32]}")
