@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,6 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-import yaml
 from pypdf import PdfReader
 
 from hepplan import batch as batching
@@ -123,7 +121,8 @@ def test_profiles_edited_while_mail_goes_out_never_send_a_program_to_another_pat
 ):
     inbox = Inbox()
     with mail_server(inbox) as port:
-        run = Paused(tmp_path, people, tmp_path / "out", "mailing", "--jobs", jobs, *email_args(port))
+        args = ["--jobs", jobs, *email_args(port)]
+        run = Paused(tmp_path, people, tmp_path / "out", "mailing", *args)
         run.reached()
         rotate(people)  # every file now names another patient and another address
         code, report, _ = run.go()
@@ -169,3 +168,220 @@ def test_a_profile_edited_to_another_patients_id_mid_run_overwrites_nobodys_docu
     ]
     for number, name in enumerate(PEOPLE):
         assert holder(out / f"S-{number:03d}.pdf") == name
+
+
+# --- item 10: links and files that are not profiles ------------------------------------------
+
+#: Lines of a file of secrets, each of which YAML reads as a key.
+SECRET_LINES = [
+    "root:$6$Qx9v$Z3cr3tR00tH4sh:19000:0:99999:7:::",
+    "alice:$6$Ab1c$Al1c3sH4shV4lue:19000:0:99999:7:::",
+    "API_TOKEN_sk_live_4f9a8b7c6d5e",
+]
+
+
+def secret_file(path: Path) -> Path:
+    path.write_text("".join(f"{line}:\n" for line in SECRET_LINES), encoding="utf-8")
+    return path
+
+
+def batch_json(runner, profiles: Path, out: Path, code: int):
+    command = ["batch", str(profiles), "-o", str(out), "--clinic", str(CLINIC), "--json"]
+    result = runner.invoke(cli, command)
+    assert result.exit_code == code, result.output
+    report = json.loads(result.stdout)
+    return {Path(i["profile"]).name: i for i in report["items"]}, report, result
+
+
+def shows_no_secret(result) -> None:
+    for line in SECRET_LINES:
+        for fragment in (line, line.split(":")[0] + ":$6$", line[-12:]):
+            assert fragment not in result.output, fragment
+
+
+def test_a_link_that_leaves_the_profiles_folder_is_not_read(runner, people, tmp_path):
+    (people / "s.yaml").symlink_to(secret_file(tmp_path / "shadow"))
+    (people / "zero.yaml").symlink_to("/dev/zero")
+    elsewhere = tmp_path / "elsewhere"
+    write_yaml(elsewhere / "other.yaml", person(0))  # would be a duplicate of S-000 if read
+    (people / "linked-folder").symlink_to(elsewhere, target_is_directory=True)
+    items, report, result = batch_json(runner, people, tmp_path / "out", code=2)
+    for name in ("s.yaml", "zero.yaml"):
+        assert items[name]["errors"] == [
+            f"{people / name}: is a link to a file outside {people}; batch reads only the "
+            "files inside it"
+        ]
+        assert (items[name]["status"], items[name]["pdf"]) == ("invalid", None)
+    assert "other.yaml" not in items
+    assert (report["built"], report["failed"]) == (len(PEOPLE), 2)
+    shows_no_secret(result)
+
+
+def test_a_file_in_the_folder_that_is_not_a_profile_shows_nothing_from_it(runner, people, tmp_path):
+    secret_file(people / "notes.yaml")
+    (people / "keys.json").write_text('{"API_TOKEN_sk_live_4f9a8b7c6d5e": 1}', encoding="utf-8")
+    items, report, result = batch_json(runner, people, tmp_path / "out", code=2)
+    for name in ("notes.yaml", "keys.json"):
+        assert items[name]["errors"] == [
+            f"{people / name}: is not a profile (it has none of the keys format, patient, "
+            "assessment, red_flags); nothing in it is shown"
+        ]
+    assert report["built"] == len(PEOPLE)
+    shows_no_secret(result)
+
+
+def test_a_link_that_stays_inside_the_folder_is_read(runner, people, tmp_path):
+    archive = people / ".archive"  # hidden folders are not walked: the link is the only way in
+    archive.mkdir()
+    (people / "p-000.yaml").rename(archive / "alice.yaml")
+    (people / "current.yaml").symlink_to(Path(".archive") / "alice.yaml")
+    items, _, _ = batch_json(runner, people, tmp_path / "out", code=0)
+    assert (items["current.yaml"]["patient"], items["current.yaml"]["action"]) == (
+        "S-000",
+        "built",
+    )
+    assert holder(tmp_path / "out" / "S-000.pdf") == "Alice Ames"
+
+
+def test_a_pipe_or_a_device_among_the_profiles_is_refused_at_once(people, tmp_path):
+    os.mkfifo(people / "pipe.yaml")
+    device = people / "zero.yaml"
+    try:
+        os.mknod(device, 0o600 | 0o020000, os.makedev(1, 5))  # what /dev/zero is
+    except PermissionError:
+        device = None  # only root may make device files
+    command = [sys.executable, "-m", "hepplan", "batch", str(people), "-o", str(tmp_path / "out")]
+    started = time.monotonic()
+    done = subprocess.run(
+        [*command, "--clinic", str(CLINIC), "--json"], capture_output=True, timeout=60
+    )
+    assert time.monotonic() - started < 30
+    assert done.returncode == 2, done.stderr
+    items = {Path(i["profile"]).name: i for i in json.loads(done.stdout)["items"]}
+    assert items["pipe.yaml"]["errors"] == [
+        f"{people / 'pipe.yaml'}: is a named pipe, not a profile file; not read"
+    ]
+    if device is not None:
+        assert items["zero.yaml"]["errors"] == [
+            f"{device}: is a device, not a profile file; not read"
+        ]
+    assert sum(i["action"] == "built" for i in items.values()) == len(PEOPLE)
+
+
+# --- item 7: a full disk, a lock, damage, and a lost manifest ----------------------------------
+
+
+def manifest_of(out: Path) -> Path:
+    return out / ".hepplan" / "manifest.sqlite3"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 3 MB file system (tmpfs), which the test can fill up."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("a small disk needs root (mount -t tmpfs)")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+    return filler
+
+
+def test_a_full_disk_stops_the_batch_and_keeps_the_manifest(runner, people, small_disk):
+    out = small_disk / "out"
+    batch_json(runner, people, out, code=0)
+    before = manifest_of(out).read_bytes()
+    filler = fill(small_disk)
+    data = person(1)
+    data["assessment"]["pain_now"] = 7
+    write_yaml(people / "p-001.yaml", data)
+
+    result = runner.invoke(cli, ["batch", str(people), "-o", str(out), "--clinic", str(CLINIC)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {manifest_of(out)}: the disk is full; the manifest was left as it is. "
+        "Free some space and run again\n"
+    )
+    assert manifest_of(out).read_bytes() == before
+
+    filler.unlink()
+    items, report, _ = batch_json(runner, people, out, code=0)
+    assert (report["built"], report["unchanged"]) == (1, len(PEOPLE) - 1)
+    assert items["p-001.yaml"]["action"] == "built"
+
+
+def test_a_manifest_another_program_holds_locked_is_left_alone(runner, people, tmp_path):
+    out = tmp_path / "out"
+    batch_json(runner, people, out, code=0)
+    before = manifest_of(out).read_bytes()
+    holder_db = sqlite3.connect(manifest_of(out), isolation_level=None)
+    try:
+        holder_db.execute("BEGIN EXCLUSIVE")
+        result = runner.invoke(cli, ["batch", str(people), "-o", str(out)])
+    finally:
+        holder_db.close()
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: {manifest_of(out)}: another program has the manifest locked; the manifest was "
+        "left as it is. Close that program (an SQLite browser, a backup tool) and run again\n"
+    )
+    assert manifest_of(out).read_bytes() == before
+    _, report, _ = batch_json(runner, people, out, code=0)
+    assert (report["built"], report["unchanged"]) == (0, len(PEOPLE))
+
+
+def test_a_damaged_manifest_is_moved_aside_not_deleted(runner, people, tmp_path):
+    out = tmp_path / "out"
+    batch_json(runner, people, out, code=0)
+    damage = b"not a database" * 100
+    manifest_of(out).write_bytes(damage)
+    _, report, result = batch_json(runner, people, out, code=0)
+    [kept] = (out / ".hepplan").glob("manifest.sqlite3.damaged-*")
+    assert kept.read_bytes() == damage
+    assert result.stderr.splitlines()[0] == (
+        f"{manifest_of(out)}: the manifest could not be read; starting a new one (every "
+        f"document will be checked and rebuilt if needed); the damaged file is kept as {kept.name}"
+    )
+    assert report["built"] == len(PEOPLE)
+
+
+@pytest.mark.parametrize("loss", ["deleted", "damaged"])
+def test_a_lost_manifest_does_not_send_any_program_twice(runner, people, tmp_path, loss):
+    out = tmp_path / "out"
+    inbox = Inbox()
+    with mail_server(inbox) as port:
+        command = ["batch", str(people), "-o", str(out), "--clinic", str(CLINIC), "--json"]
+        command += email_args(port)
+        first = runner.invoke(cli, command)
+        assert json.loads(first.stdout)["emailed"] == len(PEOPLE), first.output
+        for leftover in (out / ".hepplan").glob("manifest.sqlite3*"):
+            leftover.unlink()
+        if loss == "damaged":
+            manifest_of(out).write_bytes(b"\0garbage" * 512)
+
+        again = runner.invoke(cli, command)
+        assert again.exit_code == 0, again.output
+        report = json.loads(again.stdout)
+        assert (report["built"], report["emailed"]) == (len(PEOPLE), 0)  # rebuilt, not re-sent
+        assert len(inbox.received) == len(PEOPLE)
+
+        data = person(3)
+        data["assessment"]["pain_now"] = 1
+        write_yaml(people / "p-003.yaml", data)
+        changed = json.loads(runner.invoke(cli, command).stdout)
+        assert changed["emailed"] == 1  # a changed program is still sent, once
+        assert [e.rcpt_tos for e in inbox.received[len(PEOPLE) :]] == [["dana@example.org"]]
+    journal = [p.name for p in (out / ".hepplan" / "sent").rglob("*") if p.is_file()]
+    assert len(journal) == len(PEOPLE) + 1
+    assert all(len(name) == 64 and set(name) <= set("0123456789abcdef") for name in journal)

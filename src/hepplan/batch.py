@@ -512,6 +512,7 @@ class Manifest:
 
     @staticmethod
     def _tables(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")  # a manifest another program holds locked stops us here
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         found = db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
         if found is None or found[0] != MANIFEST_FORMAT:
@@ -523,6 +524,7 @@ class Manifest:
             "pdf_sha TEXT, "
             "pdf_size INTEGER, emailed TEXT)"
         )
+        db.execute("COMMIT")
 
     def _move_aside(self) -> Path:
         """Keep the damaged file (and its journal files) next to the new one."""
