@@ -385,3 +385,52 @@ def test_a_lost_manifest_does_not_send_any_program_twice(runner, people, tmp_pat
     journal = [p.name for p in (out / ".hepplan" / "sent").rglob("*") if p.is_file()]
     assert len(journal) == len(PEOPLE) + 1
     assert all(len(name) == 64 and set(name) <= set("0123456789abcdef") for name in journal)
+
+
+# --- item 9: a killed coordinator leaves no workers ---------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                after_name = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(after_name[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has exited; only its parent has not looked yet
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+def test_killing_the_coordinator_with_sigkill_leaves_no_workers_running(runner, people, tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    run = Paused(tmp_path, people, out, "building", "--jobs", "2")
+    workers: list[int] = []
+    try:
+        run.reached()
+        workers = children_of(run.process.pid)
+        assert len(workers) == 2, workers
+        os.kill(run.process.pid, signal.SIGKILL)  # the coordinator alone, as the OOM killer does
+        run.process.wait()
+        deadline = time.monotonic() + 5
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in workers if running(pid)] == []
+    finally:
+        for pid in workers:  # what this test started, should it fail
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    with open(out / ".hepplan" / "lock", "w") as lock:  # nobody holds the folder: no waiting
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _, report, _ = batch_json(runner, people, out, code=0)
+    assert report["built"] + report["unchanged"] == len(PEOPLE)
