@@ -660,8 +660,8 @@ class Folder:
         try:
             handle = self._open(parts, name)
         except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                raise InputError(f"{name}: became a link while the batch ran; not read") from None
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link or file swapped in meanwhile
+                raise InputError(f"{name}: changed while the batch read it; not read") from None
             raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
         try:
             return read_bounded(handle, name)
@@ -669,6 +669,8 @@ class Folder:
             os.close(handle)
 
     def _open(self, parts: tuple[str, ...], name: str) -> int:
+        if not parts:  # a link to the folder itself
+            raise InputError(_not_regular(name, stat.S_IFDIR))
         folder = os.open(self.real, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for part in parts[:-1]:
@@ -1140,7 +1142,7 @@ class _Run:
             row.emailed = row.digest
             self.manifest.put(row)
             return False
-        pdf = result.pdf if result.pdf is not None else self._written(row)
+        pdf = result.pdf if result.pdf is not None else self._written(row, letter)
         if pdf is None:
             row.pdf_size = None  # the next run renders it again
             self.manifest.put(row)
@@ -1188,11 +1190,13 @@ class _Run:
             ) from None
         self.manifest.put(row)
 
-    def _written(self, row: Row) -> bytes | None:
+    def _written(self, row: Row, letter: Letter) -> bytes | None:
         """The document this run did not render again, if it is still exactly what was built."""
+        if row.pdf != f"{letter.patient}.pdf":
+            return None
         try:
             handle = os.open(self.out / row.pdf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except (OSError, TypeError):
+        except OSError:
             return None
         try:
             data = read_bounded(handle, str(row.pdf), limit=row.pdf_size or 0)
