@@ -650,8 +650,11 @@ class Folder:
         self.real = root.resolve()
 
     def read(self, path: Path, name: str) -> bytes:
+        real = os.path.realpath(path)
+        if os.path.islink(real):
+            raise InputError(f"{name}: is a link that never reaches a file (a loop); not read")
         try:
-            parts = Path(os.path.realpath(path)).relative_to(self.real).parts
+            parts = Path(real).relative_to(self.real).parts
         except ValueError:
             raise InputError(
                 f"{name}: is a link to a file outside {self.root}; batch reads only the "
