@@ -98,10 +98,15 @@ class Paused:
         out, err = self.process.communicate(timeout=120)
         return self.process.returncode, json.loads(out), err.decode()
 
-    def kill_group(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+    def __enter__(self) -> Paused:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Should the test fail half-way: nothing it started is left running."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def rotate(folder: Path) -> None:
@@ -122,10 +127,10 @@ def test_profiles_edited_while_mail_goes_out_never_send_a_program_to_another_pat
     inbox = Inbox()
     with mail_server(inbox) as port:
         args = ["--jobs", jobs, *email_args(port)]
-        run = Paused(tmp_path, people, tmp_path / "out", "mailing", *args)
-        run.reached()
-        rotate(people)  # every file now names another patient and another address
-        code, report, _ = run.go()
+        with Paused(tmp_path, people, tmp_path / "out", "mailing", *args) as run:
+            run.reached()
+            rotate(people)  # every file now names another patient and another address
+            code, report, _ = run.go()
     assert code == 0, report
     assert report["emailed"] == len(PEOPLE)
     owner = {f"{name.split()[0].lower()}@example.org": name for name in PEOPLE}
@@ -147,18 +152,17 @@ def test_a_profile_edited_to_another_patients_id_mid_run_overwrites_nobodys_docu
     people, tmp_path, jobs
 ):
     out = tmp_path / "out"
-    run = Paused(tmp_path, people, out, "scanned", "--jobs", jobs)
-    run.reached()
-    # Alice's file now says it is Bruno's: read twice, the batch would write Alice's program
-    # over Bruno's document, or Bruno's over Alice's.
-    data = person(0)
-    data["patient"]["id"] = "S-001"
-    write_yaml(people / "p-000.yaml", data)
-    rotate_ids = people / "p-002.yaml"  # and Chidi's names a patient nobody has
-    data = person(2)
-    data["patient"]["id"] = "S-999"
-    write_yaml(rotate_ids, data)
-    code, report, _ = run.go()
+    with Paused(tmp_path, people, out, "scanned", "--jobs", jobs) as run:
+        run.reached()
+        # Alice's file now says it is Bruno's: read twice, the batch would write Alice's
+        # program over Bruno's document, or Bruno's over Alice's.
+        data = person(0)
+        data["patient"]["id"] = "S-001"
+        write_yaml(people / "p-000.yaml", data)
+        data = person(2)  # and Chidi's names a patient nobody has
+        data["patient"]["id"] = "S-999"
+        write_yaml(people / "p-002.yaml", data)
+        code, report, _ = run.go()
     assert code == 0, report
     assert {item["patient"]: item["pdf"] for item in report["items"]} == {
         f"S-{n:03d}": f"S-{n:03d}.pdf" for n in range(len(PEOPLE))
@@ -414,9 +418,7 @@ def test_killing_the_coordinator_with_sigkill_leaves_no_workers_running(runner, 
     import fcntl
 
     out = tmp_path / "out"
-    run = Paused(tmp_path, people, out, "building", "--jobs", "2")
-    workers: list[int] = []
-    try:
+    with Paused(tmp_path, people, out, "building", "--jobs", "2") as run:
         run.reached()
         workers = children_of(run.process.pid)
         assert len(workers) == 2, workers
@@ -425,11 +427,10 @@ def test_killing_the_coordinator_with_sigkill_leaves_no_workers_running(runner, 
         deadline = time.monotonic() + 5
         while any(running(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert [pid for pid in workers if running(pid)] == []
-    finally:
-        for pid in workers:  # what this test started, should it fail
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        alive = [pid for pid in workers if running(pid)]
+        for pid in alive:  # what this test started, before it fails
+            os.kill(pid, signal.SIGKILL)
+        assert alive == []
     with open(out / ".hepplan" / "lock", "w") as lock:  # nobody holds the folder: no waiting
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     _, report, _ = batch_json(runner, people, out, code=0)
