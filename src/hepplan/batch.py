@@ -648,18 +648,23 @@ class Folder:
     def __init__(self, root: Path):
         self.root = root
         self.real = root.resolve()
+        self.fd: int | None = None  # the folder, opened once per run
 
-    def read(self, path: Path, name: str) -> bytes:
-        real = os.path.realpath(path)
-        if os.path.islink(real):
-            raise InputError(f"{name}: is a link that never reaches a file (a loop); not read")
-        try:
-            parts = Path(real).relative_to(self.real).parts
-        except ValueError:
-            raise InputError(
-                f"{name}: is a link to a file outside {self.root}; batch reads only the "
-                "files inside it"
-            ) from None
+    def read(self, path: Path, key: str, name: str) -> bytes:
+        """``key`` is the path under the folder. The walk enters no linked folder, so only the
+        file itself may be a link; a link swapped in later is caught when opening."""
+        parts = tuple(key.split("/"))
+        if os.path.islink(path):
+            real = os.path.realpath(path)
+            if os.path.islink(real):
+                raise InputError(f"{name}: is a link that never reaches a file (a loop); not read")
+            try:
+                parts = Path(real).relative_to(self.real).parts
+            except ValueError:
+                raise InputError(
+                    f"{name}: is a link to a file outside {self.root}; batch reads only the "
+                    "files inside it"
+                ) from None
         try:
             handle = self._open(parts, name)
         except OSError as exc:
@@ -674,11 +679,14 @@ class Folder:
     def _open(self, parts: tuple[str, ...], name: str) -> int:
         if not parts:  # a link to the folder itself
             raise InputError(_not_regular(name, stat.S_IFDIR))
-        folder = os.open(self.real, os.O_RDONLY | os.O_DIRECTORY)
+        if self.fd is None:
+            self.fd = os.open(self.real, os.O_RDONLY | os.O_DIRECTORY)
+        folder = self.fd
         try:
             for part in parts[:-1]:
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
-                os.close(folder)
+                if folder != self.fd:
+                    os.close(folder)
                 folder = inner
             kind = stat.S_IFMT(os.stat(parts[-1], dir_fd=folder, follow_symlinks=False).st_mode)
             if kind != stat.S_IFREG and kind != stat.S_IFLNK:
@@ -686,7 +694,13 @@ class Folder:
             flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
             return os.open(parts[-1], flags, dir_fd=folder)
         finally:
-            os.close(folder)
+            if folder != self.fd:
+                os.close(folder)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _not_regular(name: str, kind: int) -> str:
@@ -915,11 +929,12 @@ def run(
         except OSError as exc:
             manifest.close()
             raise OutputError(f"{state}: cannot be written ({exc.strerror})") from None
+        work = _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn)
+        work.spool, work.journal = spool, Journal(state / SENT)
         try:
-            work = _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn)
-            work.spool, work.journal = spool, Journal(state / SENT)
             return work.go(Executor(inputs, jobs, scheduler, letters=mailer is not None), progress)
         finally:
+            work.folder.close()
             spool.close()
             manifest.close()
 
@@ -949,7 +964,7 @@ class _Run:
             entry = Entry(path, str(path), key)
             entries.append(entry)
             try:
-                data = self.folder.read(path, entry.name)
+                data = self.folder.read(path, key, entry.name)
             except InputError as exc:
                 entry.errors = exc.problems
                 continue
