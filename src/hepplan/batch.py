@@ -626,6 +626,7 @@ class Entry:
     file_sha: str | None = None
     patient: str | None = None
     errors: list[str] = field(default_factory=list)
+    unchanged: bool = False  # nothing it depends on changed: it is not even parsed
     spooled: tuple[int, int] | None = None  # where the bytes read at scan time are kept
 
 
@@ -969,15 +970,18 @@ class _Run:
                 entry.errors = exc.problems
                 continue
             entry.file_sha = hashlib.sha256(data).hexdigest()
-            entry.spooled = self.spool.put(data)
             row = self.manifest.get(key)
             if row and row.file_sha == entry.file_sha and row.patient:
                 entry.patient = row.patient
-                continue
-            try:
-                entry.patient = read_profile(data, entry.name, self.inputs.today).patient.id
-            except InputError as exc:
-                entry.errors = exc.problems
+                entry.unchanged = self._unchanged(entry, row, self.inputs.fingerprint)
+            else:
+                try:
+                    entry.patient = read_profile(data, entry.name, self.inputs.today).patient.id
+                except InputError as exc:
+                    entry.errors = exc.problems
+                    continue
+            if not entry.unchanged:  # to be built from these very bytes
+                entry.spooled = self.spool.put(data)
         return entries
 
     # 2. ids used twice are an error for every profile that uses them
@@ -1009,7 +1013,7 @@ class _Run:
                 row = self.manifest.get(entry.key)
                 if entry.errors:
                     pending.append((entry, row, None))
-                elif self._unchanged(entry, row, inputs):
+                elif entry.unchanged:
                     pending.append(
                         (
                             entry,
