@@ -26,12 +26,16 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import fcntl
 import functools
 import hashlib
 import json
 import os
+import signal
 import sqlite3
+import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -50,10 +54,16 @@ from .resources import PACKAGE_DIR, templates_dir
 SUFFIXES = (".yaml", ".yml", ".json")
 STATE_DIR = ".hepplan"
 MANIFEST = "manifest.sqlite3"
+SENT = "sent"  # the journal of e-mails sent, beside the manifest
 MANIFEST_FORMAT = "1"
 #: Tasks handed out ahead of the one being collected, per worker: enough to keep workers busy,
 #: few enough that memory stays flat however many profiles there are.
 WINDOW_PER_WORKER = 4
+#: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building`` or
+#: ``mailing``): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists. Tests
+#: use it to change files, or kill the batch, at a known moment instead of by timing luck.
+PAUSE_ENV = "HEPPLAN_BATCH_PAUSE"
+_PAUSED: set[str] = set()
 
 
 # --- what every worker needs, sent once as a value ------------------------------------------
@@ -67,6 +77,7 @@ class Settings:
     context: str  # digest of everything a document depends on besides profile and library
     today: dt.date
     version: str = __version__  # the coordinator's: a worker on another version must refuse
+    letters: bool = False  # --email: make each prescribed program's e-mail from the same read
 
 
 class Inputs:
@@ -158,6 +169,19 @@ def context_digest(clinic: Clinic, large_print: bool) -> str:
 # --- the per-profile step (runs in a worker) --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Letter:
+    """What the mailer needs to send one program, made from the same bytes as its document: the
+    mailer never reads or plans a profile."""
+
+    patient: str
+    name: str  # the display name
+    address: str  # name@example.org
+    text: str
+    html: str
+    attachment: str
+
+
 @dataclass
 class Result:
     status: str  # prescribed | refused | incomplete | invalid | failed
@@ -166,6 +190,49 @@ class Result:
     pdf: bytes | None = None  # None when the program is unchanged or nothing is written
     disposition: str | None = None
     errors: list[str] = field(default_factory=list)
+    letter: Letter | None = None  # with --email, for a prescribed program with an address
+    unsendable: str | None = None  # with --email, why a prescribed program cannot be sent
+
+
+#: A file with none of these keys at its top is not a profile: nothing in it is shown (a link
+#: or copy of a file of secrets must not be printed back as "unknown keys").
+PROFILE_KEYS = frozenset({"format", "patient", "assessment", "red_flags"})
+
+
+def read_profile(data: bytes, source: str, today: dt.date):
+    """A profile from a file's bytes, or an InputError that shows nothing from a file that is
+    not a profile at all."""
+    from .profile import parse_profile
+
+    raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
+    if isinstance(raw, dict) and raw and not PROFILE_KEYS.intersection(raw):
+        raise InputError(
+            f"{source}: is not a profile (it has none of the keys format, patient, assessment, "
+            "red_flags); nothing in it is shown"
+        )
+    return parse_profile(raw, source, today=today)
+
+
+def _letter(profile, decision, clinic: Clinic, source: str) -> Letter | str:
+    from .mail import attachment_name, bodies, parse_address
+
+    if profile.patient.email is None:
+        return f"{source}: patient.email is not set; the program was built but not e-mailed"
+    try:
+        address = parse_address(
+            profile.patient.email, "patient.email", display_name=profile.patient.name
+        )
+    except InputError:
+        return f"{source}: patient.email: not an address mail can be sent to; not e-mailed"
+    text, html = bodies(profile, decision, clinic)
+    return Letter(
+        profile.patient.id,
+        address.display_name,
+        address.addr_spec,
+        text,
+        html,
+        attachment_name(profile),
+    )
 
 
 def program_digest(settings: Settings, profile, decision) -> str:
@@ -185,7 +252,6 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     """Parse, screen and plan one profile; render its document unless its program digest is
     ``previous``. Pure: values in, values out, no disk."""
     from .planner import plan_program
-    from .profile import parse_profile
     from .render import render_handout, render_redirect
     from .screening import screen
 
@@ -198,8 +264,7 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
             ],
         )
     try:
-        raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
-        profile = parse_profile(raw, source, today=settings.today)
+        profile = read_profile(data, source, settings.today)
     except InputError as exc:
         return Result("invalid", errors=exc.problems)
     patient = profile.patient.id
@@ -222,23 +287,59 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     if digest != previous:
         render = render_handout if decision.prescribed else render_redirect
         result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)
+    if settings.letters and decision.prescribed:
+        letter = _letter(profile, decision, settings.clinic, source)
+        if isinstance(letter, Letter):
+            result.letter = letter
+        else:
+            result.unsendable = letter
     return result
 
 
 _WORKER_SETTINGS: Settings | None = None
 _LOCK_FD: int | None = None
+_PARENT: int | None = None  # the process that started this worker
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _init_worker(settings: Settings) -> None:
-    global _WORKER_SETTINGS
+def _init_worker(settings: Settings, coordinator: int) -> None:
+    global _WORKER_SETTINGS, _PARENT
     _WORKER_SETTINGS = settings
     if _LOCK_FD is not None:  # a forked worker must not keep the folder locked after a crash
         with contextlib.suppress(OSError):
             os.close(_LOCK_FD)
+    _PARENT = os.getppid()
+    _die_with_parent()
+    if not _alive(coordinator):  # it died before the request above was made
+        os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker as soon as its parent dies, ``kill -9`` included, so that
+    a killed batch leaves no workers behind. Elsewhere, ``_build_in_worker`` checks between
+    profiles."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _build_in_worker(source: str, data: bytes, previous: str | None) -> Result:
     assert _WORKER_SETTINGS is not None
+    if os.getppid() != _PARENT:  # orphaned: the coordinator is gone, nobody wants this work
+        os._exit(0)
     return build_one(_WORKER_SETTINGS, source, data, previous)
 
 
@@ -347,30 +448,97 @@ class Row:
     emailed: str | None
 
 
+#: SQLite's primary result codes (https://sqlite.org/rescode.html) that hepplan tells apart.
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_FULL = 5, 6, 8, 13
+SQLITE_PERM, SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB = 3, 11, 14, 26
+
+
+def _sqlite_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        return os.statvfs(folder).f_bavail == 0
+    except OSError:
+        return False
+
+
+class DamagedManifest(Exception):
+    """The manifest is proven damaged: SQLite says so, or its own integrity check fails."""
+
+
+def manifest_problem(path: Path, exc: sqlite3.Error) -> HepplanError:
+    """What went wrong with the manifest, when it is not damaged: a full disk, a lock, a
+    permission. The manifest is left as it is in every case."""
+    code = _sqlite_code(exc)
+    kept = "the manifest was left as it is"
+    if code == SQLITE_FULL or _disk_full(path.parent):
+        return InputError(f"{path}: the disk is full; {kept}. Free some space and run again")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return OutputError(
+            f"{path}: another program has the manifest locked; {kept}. Close that program "
+            "(an SQLite browser, a backup tool) and run again"
+        )
+    if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
+        return InputError(f"{path}: cannot be written ({exc}); {kept}")
+    return OutputError(f"{path}: could not be read or written ({exc}); {kept}")
+
+
 class Manifest:
-    """One SQLite row per profile: what it was built from and what was written (0600)."""
+    """One SQLite row per profile: what it was built from and what was written (0600).
+
+    Only a manifest proven damaged is replaced, and even then it is moved aside, never
+    deleted. A full disk, a lock or a permission problem stops the run with the manifest
+    untouched."""
 
     def __init__(self, path: Path, warn: Callable[[str], None]):
         self.path = path
-        if not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         try:
             self.db = self._open()
-        except sqlite3.DatabaseError:
+        except DamagedManifest:
+            kept = self._move_aside()
             warn(
                 f"{path}: the manifest could not be read; starting a new one "
-                "(every document will be checked and rebuilt if needed)"
+                "(every document will be checked and rebuilt if needed); the damaged file "
+                f"is kept as {kept.name}"
             )
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(f"{path}{suffix}").unlink()
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise InputError(
+                    f"{self.path}: the disk is full; free some space and run again"
+                ) from None
+            raise InputError(f"{self.path}: cannot be created ({exc.strerror})") from None
+        db = None
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=2.0)
+            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise DamagedManifest
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._tables(db)
+            return db
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            if _sqlite_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB):
+                raise DamagedManifest from None
+            raise manifest_problem(self.path, exc) from None
+        except DamagedManifest:
+            if db is not None:
+                db.close()
+            raise
+
+    @staticmethod
+    def _tables(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")  # a manifest another program holds locked stops us here
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         found = db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
         if found is None or found[0] != MANIFEST_FORMAT:
@@ -382,23 +550,96 @@ class Manifest:
             "pdf_sha TEXT, "
             "pdf_size INTEGER, emailed TEXT)"
         )
-        return db
+        db.execute("COMMIT")
+
+    def _move_aside(self) -> Path:
+        """Keep the damaged file (and its journal files) next to the new one."""
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        number = 1
+        while kept.exists():
+            number += 1
+            kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{number}")
+        try:
+            for suffix in (
+                "-wal",
+                "-shm",
+                "",
+            ):  # the main file last: never a new one with an old WAL
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(f"{self.path}{suffix}", f"{kept}{suffix}")
+        except OSError as exc:
+            raise InputError(
+                f"{self.path}: the manifest is damaged and cannot be moved aside "
+                f"({exc.strerror}); move it away by hand and run again"
+            ) from None
+        return kept
 
     def get(self, profile: str) -> Row | None:
-        found = self.db.execute("SELECT * FROM programs WHERE profile=?", (profile,)).fetchone()
+        try:
+            found = self.db.execute("SELECT * FROM programs WHERE profile=?", (profile,)).fetchone()
+        except sqlite3.Error as exc:
+            raise manifest_problem(self.path, exc) from None
         return Row(*found) if found else None
 
     def put(self, row: Row) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            tuple(asdict(row).values()),
-        )
+        try:
+            self.db.execute(
+                "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                tuple(asdict(row).values()),
+            )
+        except sqlite3.Error as exc:
+            raise manifest_problem(self.path, exc) from None
 
     def close(self) -> None:
-        self.db.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+
+class Journal:
+    """``OUT_DIR/.hepplan/sent/``: one empty file for each e-mail a mail server accepted, named
+    by a digest of the patient id, the address and the program (nothing a reader could learn
+    a patient from). It is written before a send is counted and is kept whatever happens to
+    the manifest, so a lost or rebuilt manifest never sends a program a second time."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @staticmethod
+    def key(letter: Letter, digest: str) -> str:
+        blob = f"{letter.patient}\0{letter.address.lower()}\0{digest}".encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def add(self, key: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for durable in (path, path.parent):  # on disk before the send is counted
+            handle = os.open(durable, os.O_RDONLY)
+            try:
+                os.fsync(handle)
+            finally:
+                os.close(handle)
 
 
 # --- the coordinator ------------------------------------------------------------------------
+
+
+def _pause(point: str, patience: float = 120.0) -> None:
+    wanted, _, folder = os.environ.get(PAUSE_ENV, "").partition(":")
+    if wanted != point or not folder or point in _PAUSED:
+        return
+    _PAUSED.add(point)
+    Path(folder, f"{point}.reached").touch()
+    deadline = time.monotonic() + patience
+    while not Path(folder, f"{point}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @dataclass
@@ -411,6 +652,141 @@ class Entry:
     file_sha: str | None = None
     patient: str | None = None
     errors: list[str] = field(default_factory=list)
+    unchanged: bool = False  # nothing it depends on changed: it is not even parsed
+    spooled: tuple[int, int] | None = None  # where the bytes read at scan time are kept
+
+
+#: What a profile path may be instead of a regular file, as said in an error.
+_KINDS = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+class Folder:
+    """The profiles folder. Each profile is read once, through the folder, from its real path
+    inside it: a link that leaves the folder is not followed, a link swapped in while the run
+    reads is refused (``O_NOFOLLOW`` at every step), and anything but a regular file (a pipe,
+    a device) is refused before a byte is read. Reads are bounded whatever the size says."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.real = root.resolve()
+        self.fd: int | None = None  # the folder, opened once per run
+
+    def read(self, path: Path, key: str, name: str) -> bytes:
+        """``key`` is the path under the folder. The walk enters no linked folder, so only the
+        file itself may be a link; a link swapped in later is caught when opening."""
+        parts = tuple(key.split("/"))
+        if os.path.islink(path):
+            real = os.path.realpath(path)
+            if os.path.islink(real):
+                raise InputError(f"{name}: is a link that never reaches a file (a loop); not read")
+            try:
+                parts = Path(real).relative_to(self.real).parts
+            except ValueError:
+                raise InputError(
+                    f"{name}: is a link to a file outside {self.root}; batch reads only the "
+                    "files inside it"
+                ) from None
+        try:
+            handle = self._open(parts, name)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link or file swapped in meanwhile
+                raise InputError(f"{name}: changed while the batch read it; not read") from None
+            raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+        try:
+            return read_bounded(handle, name)
+        finally:
+            os.close(handle)
+
+    def _open(self, parts: tuple[str, ...], name: str) -> int:
+        if not parts:  # a link to the folder itself
+            raise InputError(_not_regular(name, stat.S_IFDIR))
+        if self.fd is None:
+            self.fd = os.open(self.real, os.O_RDONLY | os.O_DIRECTORY)
+        folder = self.fd
+        try:
+            for part in parts[:-1]:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+                if folder != self.fd:
+                    os.close(folder)
+                folder = inner
+            kind = stat.S_IFMT(os.stat(parts[-1], dir_fd=folder, follow_symlinks=False).st_mode)
+            if kind != stat.S_IFREG and kind != stat.S_IFLNK:
+                raise InputError(_not_regular(name, kind))
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+            return os.open(parts[-1], flags, dir_fd=folder)
+        finally:
+            if folder != self.fd:
+                os.close(folder)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _not_regular(name: str, kind: int) -> str:
+    return f"{name}: is {_KINDS.get(kind, 'not a regular file')}, not a profile file; not read"
+
+
+def read_bounded(handle: int, name: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """At most ``limit`` bytes of an open regular file; its size is checked, never trusted."""
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(_not_regular(name, stat.S_IFMT(info.st_mode)))
+    if info.st_size > limit:
+        raise InputError(f"{name}: the file is {info.st_size:,} bytes; at most {limit:,} are read")
+    chunks, total = [], 0
+    while chunk := os.read(handle, 65536):
+        total += len(chunk)
+        if total > limit:
+            raise InputError(f"{name}: the file grew past {limit:,} bytes while it was read")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Spool:
+    """The bytes of every profile as read at scan time, kept in an unnamed private file in the
+    state folder (memory stays flat): the documents, the ids and the e-mails of a run all come
+    from this one read, whatever happens to the files meanwhile."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.file = tempfile.TemporaryFile(dir=folder, buffering=0)  # noqa: SIM115 - see close
+        self.size = 0
+
+    def put(self, data: bytes) -> tuple[int, int]:
+        where = (self.size, len(data))
+        try:
+            while data:
+                written = os.pwrite(self.file.fileno(), data, self.size)
+                self.size, data = self.size + written, data[written:]
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise InputError(
+                    f"{self.folder}: the disk is full; free some space and run again"
+                ) from None
+            raise OutputError(f"{self.folder}: cannot be written ({exc.strerror})") from None
+        return where
+
+    def get(self, where: tuple[int, int]) -> bytes:
+        start, length = where
+        chunks = []
+        while length:
+            chunk = os.pread(self.file.fileno(), length, start)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            start, length = start + len(chunk), length - len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def find_profiles(root: Path, skip: Path) -> list[Path]:
@@ -465,15 +841,16 @@ class Executor:
     """Where the per-profile step runs: here, in local worker processes, or on a Dask cluster.
     Every kind gives back futures with ``.result()``. Nothing starts until the first task."""
 
-    def __init__(self, inputs: Inputs, jobs: int, scheduler: str | None):
+    def __init__(self, inputs: Inputs, jobs: int, scheduler: str | None, letters: bool = False):
         self.inputs, self.jobs, self.scheduler = inputs, jobs, scheduler
-        self.pool = self.client = self.remote_settings = None
+        self.letters = letters
+        self.pool = self.client = self.remote_settings = self.settings = None
         self.started = False
         self.width = jobs * WINDOW_PER_WORKER if jobs > 1 else 1
 
     def start(self) -> None:
         self.started = True
-        settings = self.inputs.settings
+        self.settings = settings = dataclasses.replace(self.inputs.settings, letters=self.letters)
         if self.scheduler:
             try:
                 from distributed import Client
@@ -492,7 +869,7 @@ class Executor:
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(
-                self.jobs, initializer=_init_worker, initargs=(settings,)
+                self.jobs, initializer=_init_worker, initargs=(settings, os.getpid())
             )
 
     def submit(self, source: str, data: bytes, previous: str | None):
@@ -504,7 +881,7 @@ class Executor:
             )
         if self.pool is not None:
             return self.pool.submit(_build_in_worker, source, data, previous)
-        return _Done(build_one(self.inputs.settings, source, data, previous))
+        return _Done(build_one(self.settings, source, data, previous))
 
     def __enter__(self) -> Executor:
         return self
@@ -581,10 +958,17 @@ def run(
         _remove_temporary_files(out_dir)
         manifest = Manifest(state / MANIFEST, warn)
         try:
-            return _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn).go(
-                Executor(inputs, jobs, scheduler), progress
-            )
+            spool = Spool(state)
+        except OSError as exc:
+            manifest.close()
+            raise OutputError(f"{state}: cannot be written ({exc.strerror})") from None
+        work = _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn)
+        work.spool, work.journal = spool, Journal(state / SENT)
+        try:
+            return work.go(Executor(inputs, jobs, scheduler, letters=mailer is not None), progress)
         finally:
+            work.folder.close()
+            spool.close()
             manifest.close()
 
 
@@ -596,51 +980,41 @@ def _remove_temporary_files(out_dir: Path) -> None:
 
 
 class _Run:
+    spool: Spool
+    journal: Journal
+
     def __init__(self, profiles_dir, out_dir, inputs, manifest, mailer, warn):
         self.root, self.out, self.inputs = profiles_dir, out_dir, inputs
         self.manifest, self.mailer, self.warn = manifest, mailer, warn
+        self.folder = Folder(profiles_dir)
         self.report = Report()
 
-    # 1. walk, read, and learn every profile's patient id (parsing only what changed)
+    # 1. walk, read each profile once, and learn its patient id (parsing only what changed)
     def scan(self) -> list[Entry]:
         entries = []
         for path in find_profiles(self.root, self.out):
             key = path.relative_to(self.root).as_posix()
             entry = Entry(path, str(path), key)
             entries.append(entry)
-            data = self._read(entry)
-            if data is None:
+            try:
+                data = self.folder.read(path, key, entry.name)
+            except InputError as exc:
+                entry.errors = exc.problems
                 continue
             entry.file_sha = hashlib.sha256(data).hexdigest()
             row = self.manifest.get(key)
             if row and row.file_sha == entry.file_sha and row.patient:
                 entry.patient = row.patient
-                continue
-            from .profile import parse_profile
-
-            try:
-                raw = decode_document(data, entry.name, json_only=key.lower().endswith(".json"))
-                entry.patient = parse_profile(raw, entry.name, today=self.inputs.today).patient.id
-            except InputError as exc:
-                entry.errors = exc.problems
+                entry.unchanged = self._unchanged(entry, row, self.inputs.fingerprint)
+            else:
+                try:
+                    entry.patient = read_profile(data, entry.name, self.inputs.today).patient.id
+                except InputError as exc:
+                    entry.errors = exc.problems
+                    continue
+            if not entry.unchanged:  # to be built from these very bytes
+                entry.spooled = self.spool.put(data)
         return entries
-
-    def _read(self, entry: Entry) -> bytes | None:
-        try:
-            size = entry.path.stat().st_size
-            if size > MAX_DOCUMENT_BYTES and entry.path.is_file():
-                entry.errors = [
-                    f"{entry.name}: the file is {size:,} bytes; at most "
-                    f"{MAX_DOCUMENT_BYTES:,} are read"
-                ]
-                return None
-            return read_regular(entry.path, MAX_DOCUMENT_BYTES, entry.name)
-        except InputError as exc:  # a pipe, a device: refused at once, never waited on
-            entry.errors = exc.problems
-            return None
-        except OSError as exc:
-            entry.errors = [f"{entry.name}: cannot be read ({exc.strerror})"]
-            return None
 
     # 2. ids used twice are an error for every profile that uses them
     @staticmethod
@@ -662,6 +1036,7 @@ class _Run:
     def go(self, executor: Executor, progress) -> Report:
         entries = self.scan()
         self.duplicates(entries)
+        _pause("scanned")
         progress = progress(len(entries)) if progress else None
         inputs = self.inputs.fingerprint
         pending: collections.deque = collections.deque()
@@ -670,7 +1045,7 @@ class _Run:
                 row = self.manifest.get(entry.key)
                 if entry.errors:
                     pending.append((entry, row, None))
-                elif self._unchanged(entry, row, inputs):
+                elif entry.unchanged:
                     pending.append(
                         (
                             entry,
@@ -683,19 +1058,17 @@ class _Run:
                         )
                     )
                 else:
-                    data = self._read(entry)
-                    if data is None:
-                        pending.append((entry, row, None))
-                    else:
-                        entry.file_sha = hashlib.sha256(data).hexdigest()
-                        previous = row.digest if row and self._pdf_intact(row) else None
-                        try:
-                            future = executor.submit(entry.name, data, previous)
-                        except HepplanError:  # no scheduler, no library: nothing can be built
-                            raise
-                        except Exception as exc:  # a broken pool refuses new work
-                            future = _Raised(exc)
-                        pending.append((entry, row, future))
+                    assert entry.spooled is not None  # read at scan time, never again
+                    data = self.spool.get(entry.spooled)
+                    previous = row.digest if row and self._pdf_intact(row) else None
+                    try:
+                        future = executor.submit(entry.name, data, previous)
+                    except HepplanError:  # no scheduler, no library: nothing can be built
+                        raise
+                    except Exception as exc:  # a broken pool refuses new work
+                        future = _Raised(exc)
+                    pending.append((entry, row, future))
+                    _pause("building")
                 while len(pending) > executor.width:
                     self._collect(*pending.popleft(), inputs, progress)
             while pending:
@@ -710,7 +1083,12 @@ class _Run:
             and row.status in ("prescribed", "refused")
             and row.pdf == f"{entry.patient}.pdf"
             and self._pdf_intact(row)
+            and not self._mail_pending(row)
         )
+
+    def _mail_pending(self, row: Row) -> bool:
+        """A program not yet e-mailed is planned again, for its letter (its PDF is kept)."""
+        return self.mailer is not None and row.status == "prescribed" and row.emailed != row.digest
 
     def _pdf_intact(self, row: Row) -> bool:
         if not row.pdf:
@@ -734,6 +1112,12 @@ class _Run:
                     entry.patient,
                     errors=[f"{entry.name}: not built: {_describe(exc)}; run the batch again"],
                 )
+        if entry.patient and result.patient and result.patient != entry.patient:
+            result = Result(  # cannot happen with one read; never write under another's name
+                "failed",
+                entry.patient,
+                errors=[f"{entry.name}: not built: its patient id changed; run the batch again"],
+            )
         self._finish(entry, row, result, inputs)
         if progress:
             progress(1)
@@ -784,7 +1168,7 @@ class _Run:
             item.action = "removed"
         self.manifest.put(new)
         if self.mailer is not None and result.status == "prescribed":
-            item.emailed = self._email(entry, new, item)
+            item.emailed = self._email(entry, new, item, result)
         elif self.mailer is not None:
             item.emailed = False
         self.report.add(item)
@@ -800,59 +1184,106 @@ class _Run:
         except FileNotFoundError:
             return False
 
-    def _email(self, entry: Entry, row: Row, item: Item) -> bool:
+    def _email(self, entry: Entry, row: Row, item: Item, result: Result) -> bool:
+        """Send the program just handled to the address read with it, at most once ever."""
         if row.emailed == row.digest:
             return False  # this very program was sent before
-        try:
-            self.mailer(entry, self.out / row.pdf, self.inputs.settings)
-        except HepplanError as exc:
-            item.errors.extend(
-                p if p.startswith(entry.name) else f"{entry.name}: {p}" for p in exc.problems
-            )
-            if exc.exit_code == 1:
-                self.report.internal += 1
-            else:
-                self.report.invalid += 1
-            self.report.not_emailed += 1
+        letter = result.letter
+        if letter is None:
+            problem = result.unsendable or f"{entry.name}: not e-mailed; run the batch again"
+            return self._not_emailed(entry, item, InputError(problem))
+        key = Journal.key(letter, row.digest or "")
+        if key in self.journal:  # sent by an earlier run whose manifest was lost since
+            row.emailed = row.digest
+            self.manifest.put(row)
             return False
+        pdf = result.pdf if result.pdf is not None else self._written(row, letter)
+        if pdf is None:
+            row.pdf_size = None  # the next run renders it again
+            self.manifest.put(row)
+            return self._not_emailed(
+                entry,
+                item,
+                OutputError(
+                    f"{entry.name}: {row.pdf} was changed or removed since it was built; "
+                    "not e-mailed; run the batch again"
+                ),
+            )
+        _pause("mailing")
+        try:
+            self.mailer(letter, pdf, self.inputs.clinic)
+        except HepplanError as exc:
+            return self._not_emailed(entry, item, exc)
         row.emailed = row.digest
-        self.manifest.put(row)
+        self._record_sent(entry, key, row)
         self.report.emailed += 1
         return True
 
+    def _not_emailed(self, entry: Entry, item: Item, exc: HepplanError) -> bool:
+        item.errors.extend(
+            p if p.startswith(entry.name) else f"{entry.name}: {p}" for p in exc.problems
+        )
+        if exc.exit_code == 1:
+            self.report.internal += 1
+        else:
+            self.report.invalid += 1
+        self.report.not_emailed += 1
+        return False
+
+    def _record_sent(self, entry: Entry, key: str, row: Row) -> None:
+        """The journal first (it survives the manifest), then the manifest. If the journal
+        cannot be written the run stops: going on could send this program again later."""
+        try:
+            self.journal.add(key)
+        except OSError as exc:
+            with contextlib.suppress(HepplanError):
+                self.manifest.put(row)
+            error = InputError if exc.errno == errno.ENOSPC else OutputError
+            raise error(
+                f"{entry.name}: the program was e-mailed, but {self.journal.folder} could not "
+                f"record it ({exc.strerror}); the batch stopped so that nothing is sent twice"
+            ) from None
+        self.manifest.put(row)
+
+    def _written(self, row: Row, letter: Letter) -> bytes | None:
+        """The document this run did not render again, if it is still exactly what was built."""
+        if row.pdf != f"{letter.patient}.pdf":
+            return None
+        try:
+            handle = os.open(self.out / row.pdf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            data = read_bounded(handle, str(row.pdf), limit=row.pdf_size or 0)
+        except InputError:
+            return None
+        finally:
+            os.close(handle)
+        return data if hashlib.sha256(data).hexdigest() == row.pdf_sha else None
+
 
 class Mailer:
-    """Sends each newly built prescribed program to the patient's own address."""
+    """Sends a prescribed program, as it was built, to the address read with it."""
 
     def __init__(self, transport, sender):
         self.transport, self.sender = transport, sender
 
-    def __call__(self, entry: Entry, pdf: Path, settings: Settings) -> None:
-        from .mail import build_message, parse_address
-        from .planner import plan_program
-        from .profile import load_profile
-        from .screening import screen
+    def __call__(self, letter: Letter, pdf: bytes, clinic: Clinic) -> None:
+        from email.headerregistry import Address
 
-        profile = load_profile(entry.path, today=settings.today)
-        if profile.patient.email is None:
-            raise InputError(
-                f"{entry.name}: patient.email is not set; the program was built but not e-mailed"
-            )
-        decision = plan_program(profile, settings.library, screen(profile), source=entry.name)
-        if not decision.prescribed:  # the profile changed since it was built
-            raise OutputError(f"{entry.name}: changed while the batch ran; not e-mailed")
-        recipient = parse_address(
-            profile.patient.email, f"{entry.name}: patient.email", display_name=profile.patient.name
-        )
-        message = build_message(
-            profile,
-            decision,
-            settings.clinic,
-            pdf.read_bytes(),
+        from .mail import compose
+
+        recipient = Address(display_name=letter.name, addr_spec=letter.address)
+        message = compose(
+            clinic,
+            letter.text,
+            letter.html,
+            letter.attachment,
+            pdf,
             sender=self.sender,
             recipient=recipient,
         )
-        self.transport.send(self.sender.addr_spec, recipient.addr_spec, message)
+        self.transport.send(self.sender.addr_spec, letter.address, message)
 
 
 def _describe(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,8 +38,10 @@ SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORT = {"starttls": 587, "ssl": 465, "none": 25}
 #: Seconds to wait before the first, second and third retry of a transient failure.
 RETRY_DELAYS = (2.0, 5.0, 10.0)
-#: Seconds to wait for the server at each step of a conversation.
+#: Seconds one attempt may take in all, from connecting to the server's last reply, however
+#: slowly the server sends. ``HEPPLAN_SMTP_TIMEOUT`` sets another (1 to 300).
 TIMEOUT_S = 30.0
+TIMEOUT_RANGE = (1.0, 300.0)
 ENV = "HEPPLAN_SMTP_"
 PASSWORD_ENV = "HEPPLAN_SMTP_PASSWORD"
 
@@ -79,6 +82,12 @@ class SmtpSettings:
     security: str
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    timeout: float | None = None  # None: TIMEOUT_S
+
+    @property
+    def seconds(self) -> float:
+        """How long one attempt may take in all."""
+        return TIMEOUT_S if self.timeout is None else self.timeout
 
     @property
     def where(self) -> str:
@@ -171,6 +180,20 @@ def resolve_settings(
             "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file"
         )
 
+    timeout = None
+    if environ.get(ENV + "TIMEOUT", "").strip():
+        text = environ[ENV + "TIMEOUT"].strip()
+        try:
+            timeout = float(text)
+            if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
+                raise ValueError
+        except ValueError:
+            problems.append(
+                f"{ENV}TIMEOUT: {text[:20]!r} is not a number of seconds from "
+                f"{TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}"
+            )
+            timeout = None
+
     if security == "none" and host is not None and not is_loopback(host):
         problems.append(
             f"--security none would send the patient's program unencrypted to {host}; it is "
@@ -179,7 +202,9 @@ def resolve_settings(
         )
     if problems:
         raise InputError(problems)
-    return SmtpSettings(host=host, port=port, security=security, user=user, password=password)
+    return SmtpSettings(
+        host=host, port=port, security=security, user=user, password=password, timeout=timeout
+    )
 
 
 def parse_address(value: str, source: str, *, display_name: str | None = None) -> Address:
@@ -279,6 +304,31 @@ def build_message(
     if not decision.prescribed:
         raise ValueError("only a prescribed program is ever e-mailed")
     text, html = bodies(profile, decision, clinic)
+    return compose(
+        clinic,
+        text,
+        html,
+        attachment_name(profile),
+        pdf,
+        sender=sender,
+        recipient=recipient,
+        now=now,
+    )
+
+
+def compose(
+    clinic: Clinic,
+    text: str,
+    html: str,
+    attachment: str,
+    pdf: bytes,
+    *,
+    sender: Address,
+    recipient: Address,
+    now: datetime | None = None,
+) -> bytes:
+    """The message from bodies already made: ``batch`` makes them in a worker, from the same
+    read of the profile as the document, and sends them from the coordinator."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = recipient
@@ -293,9 +343,7 @@ def build_message(
     message["Subject"] = subject(clinic)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=attachment_name(profile)
-    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=attachment)
     # Boundaries from the content, not chance: the same program gives the same message body.
     seed = hashlib.sha256(pdf + text.encode() + html.encode()).hexdigest()
     message.set_boundary(f"hepplan-mixed-{seed[:32]}")
@@ -312,6 +360,39 @@ class _Transient(Exception):
 
 class _Permanent(Exception):
     """Trying again cannot help: 5xx replies, failed login, an untrusted certificate."""
+
+
+class _Deadline:
+    """The end of one attempt. A socket timeout bounds each read, so a server that trickles a
+    byte at a time could hold a send for ever; when the time is up this cuts the connection
+    (whatever socket the client has then, plain or TLS), and the attempt fails at once."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self.client: smtplib.SMTP | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="smtp-deadline", daemon=True)
+        self._thread.start()
+
+    def watch(self, client: smtplib.SMTP) -> None:
+        self.client = client
+
+    def cancel(self) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.expired = True
+        while not self._done.is_set():  # until the attempt gives up: a socket may come late
+            sock = getattr(self.client, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    # the plain socket's shutdown, under TLS too: the TLS state stays intact,
+                    # so nothing can ever be written unencrypted afterwards
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            self._done.wait(0.05)
 
 
 @dataclass
@@ -354,13 +435,29 @@ class SmtpSender:
         )
 
     def _deliver(self, sender: str, recipient: str, data: bytes) -> str:
+        deadline = _Deadline(self.settings.seconds)
+        try:
+            return self._attempt(sender, recipient, data, deadline)
+        except (_Transient, _Permanent):
+            if deadline.expired:  # whatever broke, it broke because the time was up
+                raise _Transient(f"no answer within {deadline.seconds:g} s") from None
+            raise
+        finally:
+            deadline.cancel()
+
+    def _attempt(self, sender: str, recipient: str, data: bytes, deadline: _Deadline) -> str:
         s = self.settings
         try:
             context = ssl.create_default_context()
             if s.security == "ssl":
-                client = smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_S, context=context)
+                client = smtplib.SMTP_SSL(timeout=s.seconds, context=context)
             else:
-                client = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT_S)
+                client = smtplib.SMTP(timeout=s.seconds)
+            # Made unconnected so that the deadline watches the greeting too; TLS checks the
+            # certificate against _host, which only the constructor would otherwise set.
+            client._host = s.host
+            deadline.watch(client)
+            client.connect(s.host, s.port)
             try:
                 client.ehlo()
                 if s.security == "starttls":
@@ -374,6 +471,8 @@ class SmtpSender:
                 if s.user:
                     self._login(client)
                 client.sendmail(sender, [recipient], data)
+                if deadline.expired:  # a reply cut short by the deadline is no reply
+                    raise TimeoutError
             except BaseException:
                 client.close()
                 raise
@@ -398,7 +497,7 @@ class SmtpSender:
             raise _Permanent(f"the mail server at {s.where} cannot do this: {exc}") from None
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, TimeoutError):
-                raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
+                raise _Transient(f"no answer within {s.seconds:g} s") from None
             raise _Transient(
                 f"the server closed the connection: {exc or 'no reason given'}"
             ) from None
@@ -419,7 +518,7 @@ class SmtpSender:
                 raise _Transient(f"looking up {s.host} failed for now ({exc.strerror})") from None
             raise _Permanent(f"the mail server {s.host} was not found ({exc.strerror})") from None
         except TimeoutError:
-            raise _Transient(f"no answer within {TIMEOUT_S:g} s") from None
+            raise _Transient(f"no answer within {s.seconds:g} s") from None
         except ConnectionRefusedError:
             raise _Transient("the connection was refused") from None
         except OSError as exc:
