@@ -263,11 +263,11 @@ def test_a_pipe_or_a_device_among_the_profiles_is_refused_at_once(people, tmp_pa
     assert done.returncode == 2, done.stderr
     items = {Path(i["profile"]).name: i for i in json.loads(done.stdout)["items"]}
     assert items["pipe.yaml"]["errors"] == [
-        f"{people / 'pipe.yaml'}: is a named pipe, not a profile file; not read"
+        f"{people / 'pipe.yaml'}: is a named pipe, not a file; hepplan reads only regular files"
     ]
     if device is not None:
         assert items["zero.yaml"]["errors"] == [
-            f"{device}: is a device, not a profile file; not read"
+            f"{device}: is a device, not a file; hepplan reads only regular files"
         ]
     assert sum(i["action"] == "built" for i in items.values()) == len(PEOPLE)
 

@@ -47,7 +47,7 @@ from . import __version__, clock
 from .clinic import Clinic
 from .errors import HepplanError, InputError, LibraryError, OutputError
 from .library import Library
-from .loading import MAX_DOCUMENT_BYTES, decode_document, read_regular
+from .loading import decode_document, not_regular, read_open_file, read_regular
 from .output import write_atomic
 from .resources import PACKAGE_DIR, templates_dir
 
@@ -656,16 +656,6 @@ class Entry:
     spooled: tuple[int, int] | None = None  # where the bytes read at scan time are kept
 
 
-#: What a profile path may be instead of a regular file, as said in an error.
-_KINDS = {
-    stat.S_IFIFO: "a named pipe",
-    stat.S_IFCHR: "a device",
-    stat.S_IFBLK: "a device",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a folder",
-}
-
-
 class Folder:
     """The profiles folder. Each profile is read once, through the folder, from its real path
     inside it: a link that leaves the folder is not followed, a link swapped in while the run
@@ -699,13 +689,13 @@ class Folder:
                 raise InputError(f"{name}: changed while the batch read it; not read") from None
             raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
         try:
-            return read_bounded(handle, name)
+            return read_open_file(handle, name)
         finally:
             os.close(handle)
 
     def _open(self, parts: tuple[str, ...], name: str) -> int:
         if not parts:  # a link to the folder itself
-            raise InputError(_not_regular(name, stat.S_IFDIR))
+            raise InputError(not_regular(stat.S_IFDIR, name))
         if self.fd is None:
             self.fd = os.open(self.real, os.O_RDONLY | os.O_DIRECTORY)
         folder = self.fd
@@ -716,8 +706,8 @@ class Folder:
                     os.close(folder)
                 folder = inner
             kind = stat.S_IFMT(os.stat(parts[-1], dir_fd=folder, follow_symlinks=False).st_mode)
-            if kind != stat.S_IFREG and kind != stat.S_IFLNK:
-                raise InputError(_not_regular(name, kind))
+            if kind != stat.S_IFLNK and (problem := not_regular(kind, name)):
+                raise InputError(problem)
             flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
             return os.open(parts[-1], flags, dir_fd=folder)
         finally:
@@ -728,26 +718,6 @@ class Folder:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-
-
-def _not_regular(name: str, kind: int) -> str:
-    return f"{name}: is {_KINDS.get(kind, 'not a regular file')}, not a profile file; not read"
-
-
-def read_bounded(handle: int, name: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """At most ``limit`` bytes of an open regular file; its size is checked, never trusted."""
-    info = os.fstat(handle)
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError(_not_regular(name, stat.S_IFMT(info.st_mode)))
-    if info.st_size > limit:
-        raise InputError(f"{name}: the file is {info.st_size:,} bytes; at most {limit:,} are read")
-    chunks, total = [], 0
-    while chunk := os.read(handle, 65536):
-        total += len(chunk)
-        if total > limit:
-            raise InputError(f"{name}: the file grew past {limit:,} bytes while it was read")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class Spool:
@@ -1254,7 +1224,7 @@ class _Run:
         except OSError:
             return None
         try:
-            data = read_bounded(handle, str(row.pdf), limit=row.pdf_size or 0)
+            data = read_open_file(handle, str(row.pdf), limit=row.pdf_size or 0)
         except InputError:
             return None
         finally:

@@ -297,9 +297,8 @@ _KINDS_OF_FILE = (
 def read_regular(path: Path, limit: int = MAX_DOCUMENT_BYTES, source: str | None = None) -> bytes:
     """A regular file's bytes, at most ``limit`` of them; anything else is one InputError.
 
-    The file is opened without blocking (a named pipe with no writer would wait forever),
-    checked to be a regular file on the open descriptor (no swap between check and read), and
-    read up to ``limit + 1`` bytes, whatever its size claims (``/proc`` files say 0)."""
+    The file is opened without blocking (a named pipe with no writer would wait forever), then
+    read by ``read_open_file``."""
     source = source or str(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -311,12 +310,29 @@ def read_regular(path: Path, limit: int = MAX_DOCUMENT_BYTES, source: str | None
     except OSError as exc:
         raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
     try:
-        mode = os.fstat(fd).st_mode
-        for test, what in _KINDS_OF_FILE:
-            if test(mode):
-                raise InputError(f"{source}: {what}")
-        if not stat.S_ISREG(mode):
-            raise InputError(f"{source}: is not a regular file; hepplan reads only regular files")
+        return read_open_file(fd, source, limit)
+    finally:
+        os.close(fd)
+
+
+def not_regular(mode: int, source: str) -> str | None:
+    """Why a file of this mode is not read, or None for a regular file."""
+    for test, what in _KINDS_OF_FILE:
+        if test(mode):
+            return f"{source}: {what}"
+    if not stat.S_ISREG(mode):
+        return f"{source}: is not a regular file; hepplan reads only regular files"
+    return None
+
+
+def read_open_file(fd: int, source: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """An open file's bytes: checked to be a regular file on the descriptor itself (no swap
+    between check and read), and read up to ``limit + 1`` bytes, whatever its size claims
+    (``/proc`` files say 0)."""
+    try:
+        problem = not_regular(os.fstat(fd).st_mode, source)
+        if problem:
+            raise InputError(problem)
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(fd, min(1 << 16, limit + 1 - total))
@@ -326,8 +342,6 @@ def read_regular(path: Path, limit: int = MAX_DOCUMENT_BYTES, source: str | None
             total += len(chunk)
     except OSError as exc:
         raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
     if total > limit:
         raise InputError(
             f"{source}: the file is larger than {limit:,} bytes; at most {limit:,} are read"
