@@ -552,7 +552,9 @@ def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, 
         "--jobs",
         "2",
     ]
-    env = {**os.environ, batching.CRASH_AFTER_ENV: str(after)}
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    env = {**os.environ, batching.PAUSE_ENV: f"renamed-{after}:{signals}"}
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
@@ -561,9 +563,10 @@ def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, 
         env=env,
     )
     deadline = time.monotonic() + 60
-    while len(list(out.glob("*.pdf"))) < after and time.monotonic() < deadline:
+    reached = signals / f"renamed-{after}.reached"
+    while not reached.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    # The coordinator stops right after its rename, before the manifest records it: kill there.
+    # The coordinator waits right after its rename, before the manifest records it: kill there.
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers, at once
     process.wait()
     assert len(list(out.glob("*.pdf"))) == after

@@ -59,9 +59,10 @@ MANIFEST_FORMAT = "1"
 #: Tasks handed out ahead of the one being collected, per worker: enough to keep workers busy,
 #: few enough that memory stays flat however many profiles there are.
 WINDOW_PER_WORKER = 4
-#: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building`` or
-#: ``mailing``): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists. Tests
-#: use it to change files, or kill the batch, at a known moment instead of by timing luck.
+#: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building``,
+#: ``mailing``, or ``renamed-K``: after the K-th document is renamed into place and before the
+#: manifest records it): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists.
+#: Tests use it to change files, or kill the batch, at a known moment instead of by timing luck.
 PAUSE_ENV = "HEPPLAN_BATCH_PAUSE"
 _PAUSED: set[str] = set()
 
@@ -106,24 +107,6 @@ class Inputs:
         return Settings(
             load_library(self.library_dir), self.clinic, self.large_print, self.context, self.today
         )
-
-
-#: For crash tests: after this many documents are renamed into place, and before the manifest
-#: records the last one, the coordinator stops and waits to be killed. A test then kills the run
-#: at a known point instead of racing it.
-CRASH_AFTER_ENV = "HEPPLAN_TEST_STOP_AFTER_RENAMES"
-_renames = 0
-
-
-def _crash_point() -> None:
-    global _renames
-    limit = os.environ.get(CRASH_AFTER_ENV)
-    if not limit:
-        return
-    _renames += 1
-    if _renames >= int(limit):
-        while True:
-            time.sleep(60)
 
 
 def library_fingerprint(directory: Path) -> str:
@@ -958,6 +941,7 @@ class _Run:
         self.manifest, self.mailer, self.warn = manifest, mailer, warn
         self.folder = Folder(profiles_dir)
         self.report = Report()
+        self.renamed = 0  # documents renamed into place so far
 
     # 1. walk, read each profile once, and learn its patient id (parsing only what changed)
     def scan(self) -> list[Entry]:
@@ -1119,7 +1103,8 @@ class _Run:
             item.pdf = name
             if result.pdf is not None:
                 write_atomic(self.out / name, result.pdf)
-                _crash_point()
+                self.renamed += 1
+                _pause(f"renamed-{self.renamed}")  # a document in place, not yet in the manifest
                 new.pdf, new.pdf_sha = name, hashlib.sha256(result.pdf).hexdigest()
                 new.pdf_size = len(result.pdf)
                 item.action = "built"
