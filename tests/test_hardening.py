@@ -515,7 +515,6 @@ def test_a_line_separator_in_the_clinic_name_is_refused(runner, workdir):
         ["plan", str(VALID), "-o", "out.pdf"],
         ["library", "check"],
         ["library", "list"],
-        ["batch", str(EXAMPLES), "-o", "out"],
     ],
 )
 def test_a_missing_library_folder_is_an_input_error(runner, workdir, args):
@@ -525,6 +524,36 @@ def test_a_missing_library_folder_is_an_input_error(runner, workdir, args):
         "error: nowhere: no such library folder; give the folder that holds the exercise files\n"
     )
     assert listing(workdir) == []
+
+
+def test_a_batch_with_a_missing_library_still_writes_the_redirects(runner, workdir):
+    """Screening needs no library (CLINICAL.md §1): the emergency among the examples gets its
+    redirect; every program waits for a library; the run exits 2 for the missing folder."""
+    result = runner.invoke(cli, ["batch", str(EXAMPLES), "-o", "out", "--library", "nowhere"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert (
+        "error: nowhere: no such library folder; give the folder that holds the exercise files"
+        in lines
+    )
+    assert any(line.startswith("P-1005: EMERGENCY") for line in lines)
+    assert sum("not built: the exercise library cannot be used" in line for line in lines) == 8
+    assert sorted(p.name for p in (workdir / "out").glob("*.pdf")) == ["P-1005.pdf"]
+
+
+def test_a_batch_with_a_broken_library_still_writes_the_redirects(runner, workdir):
+    library = workdir / "library"
+    shutil.copytree(REPO / "exercises", library)
+    (library / "clamshell.yaml").write_text("id: clamshell\nname: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(cli, ["batch", str(EXAMPLES), "-o", "out", "--library", "library"])
+    assert result.exit_code == 1, result.output
+    assert any(
+        line.startswith("error: library/clamshell.yaml") for line in result.stderr.splitlines()
+    )
+    assert sorted(p.name for p in (workdir / "out").glob("*.pdf")) == ["P-1005.pdf"]
+    again = runner.invoke(cli, ["batch", str(EXAMPLES), "-o", "out"])  # the library mended
+    assert again.exit_code == 4, again.output  # the incomplete example is still incomplete
+    assert len(list((workdir / "out").glob("*.pdf"))) == 9
 
 
 def test_a_batch_state_folder_it_cannot_write_is_an_input_error(runner, workdir):

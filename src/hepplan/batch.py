@@ -72,7 +72,7 @@ _PAUSED: set[str] = set()
 
 @dataclass(frozen=True)
 class Settings:
-    library: Library
+    library: Library | None  # None: unusable; refusals are still written (CLINICAL.md §1)
     clinic: Clinic
     large_print: bool
     context: str  # digest of everything a document depends on besides profile and library
@@ -100,13 +100,22 @@ class Inputs:
         self.context = context_digest(clinic, large_print)
         self.fingerprint = f"{self.context}:{library_fingerprint(self.library_dir)}"
 
+    #: Why the library cannot be used, and the exit code that carries (2: --library is not a
+    #: folder, 1: a broken library); empty while it can be, or has not been read yet.
+    library_problems: tuple[str, ...] = ()
+    library_code: int = 0
+
     @functools.cached_property
     def settings(self) -> Settings:
         from .library import load_library
 
-        return Settings(
-            load_library(self.library_dir), self.clinic, self.large_print, self.context, self.today
-        )
+        try:
+            library = load_library(self.library_dir)
+        except (LibraryError, InputError) as exc:
+            # Screening needs no library: refusals are still written; programs are not.
+            library = None
+            self.library_problems, self.library_code = tuple(exc.problems), exc.exit_code
+        return Settings(library, self.clinic, self.large_print, self.context, self.today)
 
 
 def library_fingerprint(directory: Path) -> str:
@@ -175,6 +184,7 @@ class Result:
     errors: list[str] = field(default_factory=list)
     letter: Letter | None = None  # with --email, for a prescribed program with an address
     unsendable: str | None = None  # with --email, why a prescribed program cannot be sent
+    blocked: bool = False  # not built only because the library cannot be used
 
 
 #: A file with none of these keys at its top is not a profile: nothing in it is shown (a link
@@ -253,6 +263,13 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     patient = profile.patient.id
     try:
         screening = screen(profile)
+        if screening.prescribed and settings.library is None:
+            return Result(
+                "failed",
+                patient,
+                errors=[f"{source}: not built: the exercise library cannot be used (see above)"],
+                blocked=True,
+            )
         decision = plan_program(profile, settings.library, screening, source=source)
     except InputError as exc:
         return Result("invalid", patient, errors=exc.problems)
@@ -334,7 +351,7 @@ class Item:
     profile: str
     patient: str | None
     status: str  # prescribed | refused | incomplete | invalid | failed
-    action: str  # built | unchanged | removed | none
+    action: str  # built | unchanged | removed | none | blocked (by an unusable library)
     disposition: str | None = None  # none | routine | urgent | emergency, once screened
     pdf: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -354,6 +371,7 @@ class Report:
     emailed: int = 0
     not_emailed: int = 0
     new_redirects: int = 0  # refusals whose redirect this run wrote, new or changed
+    library_code: int = 0  # an unusable library's exit code (see Inputs.library_problems)
     # The spool lives as long as the report and is closed by it, so no `with` block fits.
     _spool: IO[str] = field(
         default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
@@ -369,7 +387,7 @@ class Report:
             self.counts["failed"] += 1
             if item.status == "invalid":
                 self.invalid += 1
-            else:
+            elif item.action != "blocked":  # a blocked item counts as the library's problem
                 self.internal += 1
         self._spool.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
 
@@ -381,10 +399,11 @@ class Report:
     @property
     def exit_code(self) -> int:
         """The most pressing (CONTRACT.md §3): 1 over 2 over 3 (a redirect written by this
-        run: a patient to contact) over 4 (a screening incomplete) over 0."""
-        if self.internal:
+        run: a patient to contact) over 4 (a screening incomplete) over 0. An unusable
+        library counts as its own code (1 broken, 2 not a folder)."""
+        if self.internal or self.library_code == 1:
             return 1
-        if self.invalid:
+        if self.invalid or self.library_code == 2:
             return 2
         if self.new_redirects:
             return 3
@@ -1027,6 +1046,9 @@ class _Run:
                     self._collect(*pending.popleft(), inputs, progress)
             while pending:
                 self._collect(*pending.popleft(), inputs, progress)
+        for problem in self.inputs.library_problems:
+            self.warn(f"error: {problem}")
+        self.report.library_code = self.inputs.library_code
         return self.report
 
     def _unchanged(self, entry: Entry, row: Row | None, inputs: str) -> bool:
@@ -1081,7 +1103,7 @@ class _Run:
             entry.name,
             result.patient,
             result.status,
-            "none",
+            "blocked" if result.blocked else "none",
             result.disposition,
             errors=result.errors,
         )

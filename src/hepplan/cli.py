@@ -504,11 +504,8 @@ def batch(
     """
     from . import batch as batching
     from . import core
-    from .library import require_folder
     from .output import check_inputs_outside
 
-    if library_dir is not None:
-        require_folder(library_dir)
     clinic = core.load_clinic(clinic_file)
     check_inputs_outside(out_dir, {"clinic file": clinic_file, "clinic's logo": clinic.logo})
     inputs = batching.Inputs(library_dir, clinic, large_print)

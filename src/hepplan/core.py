@@ -14,7 +14,7 @@ from .errors import InputError, LibraryError
 from .library import Library, load_library
 from .planner import plan_program
 from .profile import Profile, load_profile
-from .screening import Screening, screen
+from .screening import screen
 
 #: CONTRACT.md §3
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_REFUSED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
@@ -54,27 +54,10 @@ def decide(profile_path: Path, library: Library | Path | None = None) -> Outcome
         except (LibraryError, InputError) as exc:
             if screening.prescribed:
                 raise
-            decision = screened(screening, None)
+            decision = plan_program(profile, None, screening)  # a refusal needs no library
             return Outcome(profile, decision, tuple(exc.problems), exc.exit_code)
     decision = plan_program(profile, library, screening, source=str(profile_path))
     return Outcome(profile, decision)
-
-
-def screened(screening: Screening, library_version: str | None) -> Decision:
-    """The decision of a screening that allows no program: no phases, the screening's trace."""
-    if screening.prescribed:
-        raise ValueError("a prescribed screening needs planning")
-    return Decision(
-        status=screening.status,
-        disposition=screening.disposition.word,
-        triggered=screening.triggered,
-        missing=screening.missing,
-        library_version=library_version,
-        phases=(),
-        trace=screening.trace,
-        cleared=screening.cleared,
-        referral=screening.referral,
-    )
 
 
 def render_document(outcome: Outcome, clinic: Clinic, *, large_print: bool = False) -> bytes | None:
@@ -99,5 +82,4 @@ __all__ = [
     "load_clinic",
     "load_library",
     "render_document",
-    "screened",
 ]

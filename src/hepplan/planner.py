@@ -32,19 +32,22 @@ class _Pick:
 
 def plan_program(
     profile: Profile,
-    library: Library,
+    library: Library | None,
     screening: Screening | None = None,
     *,
     source: str = "profile",
 ) -> Decision:
-    """Screen (if not done yet), then plan. A refused or incomplete screening has no phases."""
+    """Screen (if not done yet), then plan. A refused or incomplete screening has no phases
+    and needs no library (``None``: its decision has no library version)."""
     screening = screening or screen(profile)
+    if screening.prescribed and library is None:
+        raise ValueError("a prescribed screening needs a library to plan from")
     common = dict(
         status=screening.status,
         disposition=screening.disposition.word,
         triggered=screening.triggered,
         missing=screening.missing,
-        library_version=library.version,
+        library_version=library.version if library else None,
         cleared=screening.cleared,
         referral=screening.referral,
     )
