@@ -7,6 +7,8 @@ import shutil
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hepplan.cli import cli
 
@@ -238,7 +240,7 @@ MISTAGS = [
         "seated_core_brace",
         "tags: [seated, isometric]",
         "tags: [isometric]",
-        "tags: the pose shows sitting on a chair, so it must carry seated",
+        "tags: the pose shows sitting on a seat, so it must carry seated",
     ),
     (
         "seated_core_brace",
@@ -306,6 +308,124 @@ def test_the_tags_follow_the_pictures_not_the_names(library):
     one_leg = {ex.id for ex in library if "single_leg" in derived_tags(ex)[0]}
     assert {"standing_hip_abduction", "standing_femoral_slider", "single_leg_stance"} <= one_leg
     assert not one_leg & {"walking", "side_steps", "heel_walking", "mini_squat"}
+
+
+def test_each_view_is_read_for_what_it_shows(library):
+    """From above nothing is a height; from the front or back no hip or knee bend shows; a
+    body lying level seen from its front or back lies on its side; a bike seat is a seat."""
+    from hepplan.check import derived_tags
+
+    def must(name):
+        return derived_tags(library[name])[0]
+
+    for name in ("femoral_tensioner", "side_lying_femoral_slider"):  # above, on the side
+        assert must(name) == {"side_lying", "nerve_tensioner|nerve_slider"}, name
+    for name in ("supine_figure_4_stretch", "knee_to_opposite_shoulder"):  # above, on the back
+        assert must(name) == {"prone|supine"}, name
+    for name in ("clamshell", "banded_clamshell", "side_lying_hip_abduction", "side_plank_knees"):
+        must_tags, may_tags = derived_tags(library[name])
+        assert must_tags == {"side_lying"} and may_tags == {"side_lying"}, name
+    assert must("foam_roller_release") == set()  # seen from the front: its bends do not show
+    assert must("cycling") == {"seated"}
+    assert must("prone_lying") == {"kneeling", "prone|supine|side_lying"}
+
+
+#: A standing figure, the near leg straight down, the arms hanging.
+STANDING = {"near_thigh": 270, "near_shin": 270, "far_thigh": 270, "far_shin": 270}
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    view=st.sampled_from(["side", "front", "back"]),
+    leg=st.sampled_from(["near", "far"]),
+    hip=st.floats(-60, 60),
+    knee=st.floats(60, 120),
+)
+def test_a_foot_lifted_off_the_floor_is_single_leg_in_every_upright_view(
+    library, view, leg, hip, knee
+):
+    from hepplan.check import derived_tags
+    from hepplan.pose import Pose
+
+    lifted = {f"{leg}_thigh": 270 + hip, f"{leg}_shin": 270 + hip - knee, f"{leg}_foot": 0}
+    pose = Pose(view=view, start=STANDING, end={**STANDING, **lifted}, arrows=[{"at": "hip"}])
+    exercise = library["single_leg_stance"].model_copy(update={"pose": pose})
+    assert "single_leg" in derived_tags(exercise)[0]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lying=st.sampled_from(["back", "side"]),
+    angles=st.lists(st.floats(-360, 360), min_size=12, max_size=12),
+)
+def test_seen_from_above_the_body_lies_whatever_its_angles(library, lying, angles):
+    from hepplan.check import derived_tags
+    from hepplan.pose import SEGMENTS, Pose
+
+    frame = dict(zip(SEGMENTS, angles, strict=True))
+    pose = Pose(view="above", lying=lying, start={}, end=frame, arrows=[{"at": "hip"}])
+    exercise = library["clamshell"].model_copy(update={"pose": pose})
+    must, may = derived_tags(exercise)
+    assert ("side_lying" if lying == "side" else "prone|supine") in must
+    assert not {"standing", "kneeling", "seated", "single_leg", "high_load"} & (must | may)
+
+
+# the derivation reads each view for what it shows: mis-tags that only it can catch
+VIEW_MISTAGS = [
+    (
+        "cycling",
+        "tags: [seated, deep_hip_flexion]",
+        "tags: [standing, deep_hip_flexion]",
+        [
+            "tags: the pose shows sitting on a seat, so it must carry seated",
+            "tags: standing does not match the pose (no picture stands)",
+        ],
+    ),
+    (
+        "supine_figure_4_stretch",
+        "tags: [piriformis_stretch, supine, deep_hip_flexion]",
+        "tags: [piriformis_stretch, deep_hip_flexion]",
+        ["tags: the pose shows lying down, so it must carry prone or supine"],
+    ),
+    (
+        "prone_lying",
+        "tags: [lumbar_extension, prone, kneeling]",
+        "tags: [lumbar_extension, kneeling]",
+        ["tags: the pose shows lying down, so it must carry prone or supine or side_lying"],
+    ),
+    (
+        "side_plank_knees",
+        "tags: [side_lying]",
+        "tags: [side_lying, kneeling]",
+        ["tags: kneeling does not match the pose (no picture kneels)"],
+    ),
+    (
+        "clamshell",
+        "tags: [side_lying]",
+        "tags: [side_lying, supine]",
+        ["tags: supine does not match the pose (no picture lies face down or face up)"],
+    ),
+    (
+        "femoral_tensioner",
+        "tags: [nerve_tensioner, side_lying]",
+        "tags: [side_lying]",
+        [
+            "tags: the pose shows a nerve under tension (hip flexed with the knee straight, or "
+            "hip extended with the knee bent), so it must carry nerve_tensioner or nerve_slider"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "problems"),
+    VIEW_MISTAGS,
+    ids=[f"{m[0]}-{i}" for i, m in enumerate(VIEW_MISTAGS)],
+)
+def test_library_check_reads_each_view(runner, broken, name, old, new, problems):
+    folder, edit = broken
+    edit(name, old, new)
+    assert check(runner, folder) == [f"{folder / (name + '.yaml')}: {p}" for p in problems]
 
 
 def test_a_pose_that_cannot_be_drawn(runner, broken):

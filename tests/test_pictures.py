@@ -13,6 +13,7 @@ import pypdf
 import pytest
 from pydantic import ValidationError
 
+from hepplan.check import drawn_as
 from hepplan.cli import cli
 from hepplan.clinic import Clinic
 from hepplan.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
@@ -103,7 +104,8 @@ def test_the_check_for_look_alikes_can_fail(library):
 
 def test_every_prop_an_exercise_needs_is_drawn(library):
     for exercise in library:
-        assert missing_props(exercise.pose, exercise.equipment) == [], exercise.id
+        needs = [drawn_as(e.value) for e in exercise.equipment]
+        assert missing_props(exercise.pose, needs) == [], exercise.id
 
 
 def test_cycling_is_drawn_on_an_exercise_bike(library):
@@ -251,6 +253,18 @@ def test_library_check_finds_a_band_the_picture_leaves_out(runner, copy):
     ]
 
 
+def test_library_check_finds_a_bike_the_picture_leaves_out(runner, copy):
+    """The exercise_bike equipment is drawn by the bike prop: without it, the check says so."""
+    path = copy / "cycling.yaml"
+    _edit(path, "props: {bike: true}", "props: {}")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert (
+        f"{path}: pose.props: the picture does not draw the exercise_bike the exercise needs "
+        "(in both start and end)"
+    ) in lines
+
+
 def test_library_check_finds_a_picture_that_does_not_move(runner, copy):
     path = copy / "bridge.yaml"
     text = path.read_text()
@@ -262,6 +276,7 @@ def test_library_check_finds_a_picture_that_does_not_move(runner, copy):
     assert lines[:-1] == [
         f"{path}: pose: the end picture has no arrow (give pose.move or pose.arrows)",
         f"{path}: pose: start and end look the same (the body moves 0.0 units; at least 4)",
+        f"{path}: tags: the pose shows a hold with no movement, so it must carry isometric",
     ]
 
 

@@ -106,7 +106,8 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
             drawing = draw_pose(exercise.pose, 200, 100, side=side)
             drawing.wrapOn(canvas, 200, 100)
             drawing.drawOn(canvas, 0, 0)
-        missing = missing_props(exercise.pose, exercise.equipment)
+        needs = {drawn_as(e.value): e.value for e in exercise.equipment}
+        missing = [needs[name] for name in missing_props(exercise.pose, list(needs))]
         moved = movement(exercise.pose)
         arrow = "arrow" in scene(exercise.pose, "end").tags()
     except Exception as exc:  # any failure to draw is a broken picture
@@ -142,14 +143,24 @@ def reading_grade(texts: list[str]) -> float:
 # --- tags that the pictures prove ----------------------------------------------------------------
 #
 # A tag says what the body does. The pose data shows what the body does, so `library check`
-# derives from it the tags an exercise must carry (and the position tags it may carry). Angles
-# are read from the side view of pose.py; side-lying pictures are drawn from above or in front
-# and are not read for hip or knee angles. A prone figure faces the floor: its angles mirror.
+# derives from it the tags an exercise must carry (and the position tags it may carry), reading
+# from each picture only what its view shows (pose.py):
+#
+# - side: heights above the floor, and the hip, knee and head angles (a prone figure faces the
+#   floor, so its angles mirror);
+# - front and back: heights, but no hip or knee bend (a thigh that bends comes at the viewer);
+#   a body lying level, seen from its front or back, lies on its side;
+# - above: the patient lies down (on the back, or with ``lying: side`` on the side); nothing is
+#   a height, and only a body on its side shows its hip, knee and head angles.
+#
+# A picture's props say what the body rests on: a chair seat or an exercise bike is sitting.
 
 #: Drawing units (pose.BONES: thigh 21, shin 20).
-FOOT_OFF_GROUND = 4.0  # one ankle this much higher than the other: standing on one leg
+FOOT_OFF_GROUND = 4.0  # one foot this much higher than the other: standing on one leg
 STANDING_HIP = 28.0  # the hip at least this high above the floor: standing
 LYING_HIP = 18.0  # the hip at most this high (a bridge lifts it), trunk near level: lying
+LYING_TRUNK = 30.0  # side view: the trunk at most this far from level while lying
+PROPPED_TRUNK = 45.0  # front and back views: on the side, propped on an elbow, is still lying
 KNEE_ON_FLOOR = 2.5  # a knee this close to the floor: kneeling
 BODY_MOVES = 3.0  # the hip rises or sinks this much on one leg: body-weight work on one leg
 STRAIGHT_KNEE = 20.0  # knee bent less than this: straight
@@ -160,11 +171,21 @@ BENT_KNEE = 45.0
 KNEES_TO_CHEST = 110.0  # both hips past this while lying: the spine curls to its end
 HEAD_CURLED = 60.0  # head bowed this far from the trunk with the hips flexed: a curled spine
 LUNGE_FRONT_HIP = 60.0  # from standing, the front hip flexed this far ...
-LUNGE_BACK_KNEE = 60.0  # ... and the back knee bent this far: a lunge
-STILL = 10.0  # no leg or trunk segment moves more than this: an isometric hold
+LUNGE_BACK_KNEE = 60.0  # ... and the back knee bent this far ...
+LUNGE_SPLIT = 45.0  # ... with the hips this far apart (a squat bends both legs alike): a lunge
+STILL = 10.0  # no leg or trunk segment turns more than this: an isometric hold
+STILL_SHORT = 0.15  # ... nor comes at the viewer by more than this share of its length
 
 LEGS = ("near", "far")
 POSITION_TAGS = ("prone", "supine", "side_lying", "kneeling", "seated", "standing")
+
+#: Equipment whose prop in the picture has another name (drawing.EQUIPMENT_PROPS names the rest).
+DRAWN_AS = {"exercise_bike": "bike"}
+
+
+def drawn_as(equipment: str) -> str:
+    """The name of the prop that draws a piece of equipment."""
+    return DRAWN_AS.get(equipment, equipment)
 
 
 def _wrap(angle: float) -> float:
@@ -175,19 +196,22 @@ def _wrap(angle: float) -> float:
 
 @dataclass(frozen=True)
 class _Body:
-    """What one picture shows: joint heights above the floor and the joint angles."""
+    """What one picture shows: joint heights above the floor and the joint angles.
+
+    Which of them mean something depends on the view (see above): the callers ask."""
 
     heights: dict[str, float]
     hip_flexion: dict[str, float]  # per leg: + flexion, - extension
     knee_flexion: dict[str, float]
     head_bow: float  # + head bowed toward the chest
     trunk: float  # degrees from level (0 lying, 90 upright)
+    seat: bool  # sitting on a chair seat or an exercise bike
 
 
-def _body(frame, mirrored: bool) -> _Body:
+def _body(pose, frame, mirrored: bool) -> _Body:
     from .pose import LINE_HALF_WIDTH, lowest, skeleton
 
-    points = skeleton(frame)
+    points = skeleton(frame, pose.body_view)
     floor = lowest(points) + LINE_HALF_WIDTH
     heights = {name: y - floor for name, (_, y) in points.items()}
     sign = -1.0 if mirrored else 1.0
@@ -198,27 +222,39 @@ def _body(frame, mirrored: bool) -> _Body:
     }
     bow = sign * _wrap(trunk - frame.angle("head"))
     level = abs(_wrap(trunk))
-    return _Body(heights, hip, knee, bow, min(level, 180 - level))
+    props = pose.frame_props(frame)
+    # the chair seat stays drawn when the patient stands up from it (sit to stand)
+    seat = props.bike or (props.chair == "seat" and heights["hip"] < STANDING_HIP)
+    return _Body(heights, hip, knee, bow, min(level, 180 - level), seat)
 
 
-def _standing(body: _Body, seat: bool) -> bool:
-    return not seat and body.heights["hip"] >= STANDING_HIP
+def _standing(body: _Body) -> bool:
+    return not body.seat and body.heights["hip"] >= STANDING_HIP
+
+
+def _foot(body: _Body, leg: str) -> float:
+    """How high a foot's lowest point (heel or toe) is."""
+    return min(body.heights[f"{leg}_ankle"], body.heights[f"{leg}_toe"])
 
 
 def _on_one_leg(body: _Body) -> bool:
-    return abs(body.heights["near_ankle"] - body.heights["far_ankle"]) >= FOOT_OFF_GROUND
+    return abs(_foot(body, "near") - _foot(body, "far")) >= FOOT_OFF_GROUND
 
 
-def _lying(body: _Body) -> bool:
-    """Hip near the floor, trunk near level, and no knee under the hip (that is kneeling)."""
+def _lying(body: _Body, view: str) -> bool:
+    """Hip near the floor and trunk near level. From the side, a knee under the hip is
+    kneeling; from the front or back, the body lies on its side, perhaps propped on an elbow."""
+    if body.heights["hip"] > LYING_HIP:
+        return False
+    if view != "side":
+        return body.trunk <= PROPPED_TRUNK
     knee = min(body.heights["near_knee"], body.heights["far_knee"])
-    low = body.heights["hip"] <= LYING_HIP and body.trunk <= 30
-    return low and knee >= body.heights["hip"] - 5
+    return body.trunk <= LYING_TRUNK and knee >= body.heights["hip"] - 5
 
 
-def _kneeling(body: _Body, seat: bool) -> bool:
+def _kneeling(body: _Body, view: str) -> bool:
     knee_down = min(body.heights["near_knee"], body.heights["far_knee"]) <= KNEE_ON_FLOOR
-    return not seat and knee_down and not _lying(body) and not _standing(body, seat)
+    return not body.seat and knee_down and not _lying(body, view) and not _standing(body)
 
 
 def derived_tags(exercise: Exercise) -> tuple[set[str], set[str]]:
@@ -226,57 +262,84 @@ def derived_tags(exercise: Exercise) -> tuple[set[str], set[str]]:
 
     Each required tag may be met by any of a few words (a slider is not a tensioner): the
     first set holds "a|b" alternatives."""
-    tags = {t.value for t in exercise.tags}
-    seat = exercise.pose.props.chair == "seat"
-    mirrored = "prone" in tags
-    sagittal = "side_lying" not in tags
-    start = _body(exercise.pose.start, mirrored)
-    end = _body(exercise.pose.end, mirrored)
-    frames = (start, end)
-    must: set[str] = set()
-    may: set[str] = set()
-    if seat:
-        must.add("seated")
-        may.add("seated")
-    if any(b.heights["hip"] >= STANDING_HIP for b in frames):
-        may.add("standing")
-    if _standing(start, seat):
-        must.add("standing")
-    if _lying(start):
-        must.add("prone|supine|side_lying")
-    if any(_lying(b) for b in frames):
-        may |= {"prone", "supine", "side_lying"}
-    if _kneeling(start, seat):
-        must.add("kneeling")
-        may.add("kneeling")
-    one_leg = [b for b in frames if _standing(b, seat) and _on_one_leg(b)]
-    if one_leg:
-        must.add("single_leg")
-        rise = abs(start.heights["hip"] - end.heights["hip"])
-        if rise >= BODY_MOVES:
-            must.add("high_load")
-    if _standing(start, seat):
-        must |= _load_tags(exercise, end)
-    if sagittal:
-        must |= _joint_tags(frames)
+    pose = exercise.pose
+    mirrored = "prone" in {t.value for t in exercise.tags}
+    frames = (_body(pose, pose.start, mirrored), _body(pose, pose.end, mirrored))
+    if pose.view == "above":  # the patient lies on the mat; nothing in the picture is a height
+        lying = "side_lying" if pose.lying == "side" else "prone|supine"
+        must, may = {lying}, set(lying.split("|"))
+    else:
+        must, may = _position_tags(pose.view, frames)
+        must |= _one_leg_tags(exercise, frames)
+    if pose.body_view == "side":  # the hip and knee bends lie in the picture's plane
+        must |= _joint_tags(frames, pose.view)
     if exercise.category.value in ("strength", "motor_control") and _still(exercise):
         must.add("isometric")
     return must, may
 
 
+def _position_tags(view: str, frames: tuple[_Body, _Body]) -> tuple[set[str], set[str]]:
+    """Sitting or lying in any picture, standing or kneeling at the start: must; any: may."""
+    lying = "prone|supine|side_lying" if view == "side" else "side_lying"
+    must: set[str] = set()
+    may: set[str] = set()
+    for body in frames:
+        if body.seat:
+            must.add("seated")
+            may.add("seated")
+        if _lying(body, view):
+            must.add(lying)
+            may |= set(lying.split("|"))
+        if _standing(body):
+            may.add("standing")
+        if _kneeling(body, view):
+            may.add("kneeling")
+    start = frames[0]
+    if _standing(start):
+        must.add("standing")
+    if _kneeling(start, view):
+        must.add("kneeling")
+    return must, may
+
+
+def _one_leg_tags(exercise: Exercise, frames: tuple[_Body, _Body]) -> set[str]:
+    """Standing on one leg, and body-weight work on it (from the heights: any upright view)."""
+    start, end = frames
+    must: set[str] = set()
+    if any(_standing(b) and _on_one_leg(b) for b in frames):
+        must.add("single_leg")
+        if abs(start.heights["hip"] - end.heights["hip"]) >= BODY_MOVES:
+            must.add("high_load")
+    if _standing(start):
+        must |= _load_tags(exercise, end)
+    return must
+
+
 def _load_tags(exercise: Exercise, end: _Body) -> set[str]:
-    """Step-ups and step-downs, lunges and wall sits: body-weight work that is high_load."""
-    props = exercise.pose.props
-    knees = end.knee_flexion
-    front = max(end.hip_flexion.values())
-    lunge = front >= LUNGE_FRONT_HIP and max(knees.values()) >= LUNGE_BACK_KNEE
-    wall_sit = props.wall == "behind" and end.trunk >= 70 and min(knees.values()) >= BENT_KNEE
-    if props.step in ("near_foot", "far_foot") or lunge:
+    """Step-ups and step-downs, lunges and wall sits: body-weight work that is high_load.
+    A lunge and a wall sit are read from their hip and knee bends: from the side only."""
+    pose = exercise.pose
+    steps = {pose.frame_props(frame).step for frame in (pose.start, pose.end)}
+    if steps & {"near_foot", "far_foot"}:
+        return {"single_leg", "high_load"}
+    if pose.view != "side":
+        return set()
+    knees, hips = end.knee_flexion, end.hip_flexion
+    front = max(LEGS, key=lambda leg: hips[leg])
+    back = "far" if front == "near" else "near"
+    lunge = (
+        hips[front] >= LUNGE_FRONT_HIP
+        and knees[back] >= LUNGE_BACK_KNEE
+        and hips[front] - hips[back] >= LUNGE_SPLIT
+    )
+    wall = pose.frame_props(pose.end).wall
+    wall_sit = wall == "behind" and end.trunk >= 70 and min(knees.values()) >= BENT_KNEE
+    if lunge:
         return {"single_leg", "high_load"}
     return {"high_load"} if wall_sit else set()
 
 
-def _joint_tags(frames: tuple[_Body, ...]) -> set[str]:
+def _joint_tags(frames: tuple[_Body, ...], view: str) -> set[str]:
     must: set[str] = set()
     for body in frames:
         for leg in LEGS:
@@ -288,7 +351,8 @@ def _joint_tags(frames: tuple[_Body, ...]) -> set[str]:
             if knee > BENT_KNEE and hip < -NERVE_HIP_EXTENSION:
                 must.add("nerve_tensioner|nerve_slider")
         both = min(body.hip_flexion.values())
-        if both > KNEES_TO_CHEST and _lying(body):
+        # seen from above, every body lies: its heights are not heights
+        if both > KNEES_TO_CHEST and (view == "above" or _lying(body, view)):
             must.add("spinal_flexion_end_range")
         if body.head_bow > HEAD_CURLED and max(body.hip_flexion.values()) > DEEP_HIP:
             must.add("spinal_flexion_end_range")
@@ -298,7 +362,10 @@ def _joint_tags(frames: tuple[_Body, ...]) -> set[str]:
 def _still(exercise: Exercise) -> bool:
     start, end = exercise.pose.start, exercise.pose.end
     names = ["trunk"] + [f"{leg}_{part}" for leg in LEGS for part in ("thigh", "shin", "foot")]
-    return all(abs(_wrap(start.angle(n) - end.angle(n))) <= STILL for n in names)
+    turns = all(abs(_wrap(start.angle(n) - end.angle(n))) <= STILL for n in names)
+    # a thigh that comes at the viewer moves, though its angle on the page stays
+    comes = any(abs(start.short.get(n, 1) - end.short.get(n, 1)) > STILL_SHORT for n in names)
+    return turns and not comes
 
 
 def tag_problems(exercise: Exercise, path: Path) -> list[str]:
@@ -320,9 +387,10 @@ def tag_problems(exercise: Exercise, path: Path) -> list[str]:
 
 
 _SHOWS = {
-    "seated": "sitting on a chair",
+    "seated": "sitting on a seat",
     "standing": "a standing start",
-    "prone": "a lying start",
+    "prone": "lying down",
+    "side_lying": "lying on the side",
     "kneeling": "a kneeling start",
     "single_leg": "standing on one leg",
     "high_load": "the body rising or sinking on one leg",
@@ -333,11 +401,11 @@ _SHOWS = {
     "isometric": "a hold with no movement",
 }
 _NOT_SHOWN = {
-    "prone": "no picture lies down",
-    "supine": "no picture lies down",
-    "side_lying": "no picture lies down",
-    "kneeling": "the start picture does not kneel",
-    "seated": "no chair seat in the picture",
+    "prone": "no picture lies face down or face up",
+    "supine": "no picture lies face down or face up",
+    "side_lying": "no picture lies on the side",
+    "kneeling": "no picture kneels",
+    "seated": "no picture sits on a chair or a bike",
     "standing": "no picture stands",
 }
 
