@@ -106,8 +106,7 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
             drawing = draw_pose(exercise.pose, 200, 100, side=side)
             drawing.wrapOn(canvas, 200, 100)
             drawing.drawOn(canvas, 0, 0)
-        needs = {drawn_as(e.value): e.value for e in exercise.equipment}
-        missing = [needs[name] for name in missing_props(exercise.pose, list(needs))]
+        missing = missing_props(exercise.pose, [e.value for e in exercise.equipment])
         moved = movement(exercise.pose)
         arrow = "arrow" in scene(exercise.pose, "end").tags()
     except Exception as exc:  # any failure to draw is a broken picture
@@ -178,14 +177,6 @@ STILL_SHORT = 0.15  # ... nor comes at the viewer by more than this share of its
 
 LEGS = ("near", "far")
 POSITION_TAGS = ("prone", "supine", "side_lying", "kneeling", "seated", "standing")
-
-#: Equipment whose prop in the picture has another name (drawing.EQUIPMENT_PROPS names the rest).
-DRAWN_AS = {"exercise_bike": "bike"}
-
-
-def drawn_as(equipment: str) -> str:
-    """The name of the prop that draws a piece of equipment."""
-    return DRAWN_AS.get(equipment, equipment)
 
 
 def _wrap(angle: float) -> float:

@@ -757,6 +757,7 @@ EQUIPMENT_PROPS = {
     "chair": "chair",
     "wall": "wall",
     "mat": "mat",
+    "exercise_bike": "bike",
 }
 MIN_MOVEMENT = 4.0  # body units: a fifth of a shin
 
