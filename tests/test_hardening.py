@@ -6,6 +6,7 @@ Each test states what a user sees: the exit code, the exact message, and what is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -631,3 +632,29 @@ def test_a_template_block_is_bounded():
     assert "call 112" in text.block("handout.j2", "safety_action", emergency_number="112")
     with pytest.raises(jinja2.TemplateRuntimeError, match="longer than 20,000 characters"):
         text.block("handout.j2", "safety_action", emergency_number="1" * 30_000)
+
+
+def test_a_full_disk_is_the_users_to_fix_and_leaves_nothing_half_written(runner, tmp_path):
+    """A real 1 MB file system, filled: the handout cannot be written (exit 2, one line)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("a small disk needs root (mount -t tmpfs)")
+    try:
+        with (disk / "filler").open("wb") as handle, contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        out = disk / "P-1001.pdf"
+        result = runner.invoke(cli, ["plan", str(VALID), "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"error: {out}: cannot be written (No space left on device); free some space, "
+            "or choose another folder\n"
+        )
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

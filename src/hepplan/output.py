@@ -6,6 +6,7 @@ A patient document is private: files are created 0600. Nothing half-written is e
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -78,13 +79,31 @@ def _same_file(one: Path, other: Path) -> bool:
         return False
 
 
+#: Write failures that are the machine's state, not hepplan's: a full disk or quota, a folder
+#: the user may not write, a read-only file system. They are the user's to fix (exit 2).
+_ENVIRONMENT = {
+    errno.ENOSPC: "free some space, or choose another folder",
+    errno.EDQUOT: "free some space, or choose another folder",
+    errno.EACCES: "choose a folder you can write to",
+    errno.EPERM: "choose a folder you can write to",
+    errno.EROFS: "choose a folder you can write to",
+}
+
+
+def _write_error(exc: OSError, message: str) -> OutputError | InputError:
+    advice = _ENVIRONMENT.get(exc.errno or 0)
+    if advice:
+        return InputError(f"{message} ({exc.strerror}); {advice}")
+    return OutputError(f"{message} ({exc.strerror})")
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` atomically, with private permissions."""
     folder = path.parent
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write in {folder} ({exc.strerror})") from None
+        raise _write_error(exc, f"{path}: cannot write in {folder}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -96,5 +115,5 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
+            raise _write_error(exc, f"{path}: cannot be written") from None
         raise
