@@ -88,6 +88,20 @@ def write_profile(tmp_path):
     return write
 
 
+def listing(folder: Path) -> list[str]:
+    """Every file and folder under ``folder``, relative to it: what a command left behind."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working folder, made the current one, so default outputs land in it."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: TODAY)

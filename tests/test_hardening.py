@@ -20,22 +20,10 @@ from PIL import Image
 
 from hepplan.cli import cli
 
-from .conftest import EXAMPLES, REPO, profile_data
+from .conftest import EXAMPLES, REPO, listing, profile_data
 
 VALID = EXAMPLES / "tight-piriformis.yaml"
 CLINIC = "name: Riverside PT\nphone: '555 0100'\nemail: desk@example.org\n"
-
-
-def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 def hostile_library(folder: Path, step: str) -> Path:

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from hepplan.cli import cli
 
-from .conftest import EXAMPLES, REPO
+from .conftest import EXAMPLES, REPO, listing
 from .conftest import TODAY as CLOCK_TODAY
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -140,18 +140,6 @@ def test_the_corpus_and_the_tables_agree():
 
 def lines(name: str, path: Path) -> list[str]:
     return [f"error: {line.format(f=path)}" for line in BAD[name]]
-
-
-def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
