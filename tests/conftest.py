@@ -22,6 +22,18 @@ TODAY = dt.date(2026, 11, 30)
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "profiles"
 
+#: The top-level sections of a profile, in the order of CONTRACT.md §1 and §5.
+SECTIONS = (
+    "format",
+    "patient",
+    "assessment",
+    "red_flags",
+    "medical_clearance",
+    "plan",
+    "follow_up",
+    "outcomes",
+)
+
 RED_FLAG_KEYS = (
     "bladder_dysfunction",
     "bowel_bladder_incontinence",

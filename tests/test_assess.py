@@ -23,7 +23,7 @@ from hepplan.loading import decode_document
 from hepplan.profile import load_profile, parse_profile
 from hepplan.redflags import RED_FLAGS
 
-from .conftest import EXAMPLES, RED_FLAG_KEYS, TODAY, profile_data
+from .conftest import EXAMPLES, RED_FLAG_KEYS, SECTIONS, TODAY, profile_data
 
 EOF_ERROR = "error: input ended before every question was answered; nothing was written\n"
 
@@ -686,18 +686,7 @@ def test_every_example_is_written_back_to_an_equal_profile(path, as_json):
     )
     assert again == profile
     assert list(profile_document(profile)) == [
-        key
-        for key in (
-            "format",
-            "patient",
-            "assessment",
-            "red_flags",
-            "medical_clearance",
-            "plan",
-            "follow_up",
-            "outcomes",
-        )
-        if key in yaml.safe_load(path.read_text())
+        key for key in SECTIONS if key in yaml.safe_load(path.read_text())
     ]
 
 

@@ -30,7 +30,7 @@ from hepplan.vocab import (
     Side,
 )
 
-from .conftest import EXAMPLES, RED_FLAG_KEYS, profile_data
+from .conftest import EXAMPLES, RED_FLAG_KEYS, SECTIONS, profile_data
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -105,16 +105,7 @@ def test_it_is_a_draft_2020_12_schema_with_an_id_and_title(schema):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == "urn:hepplan:profile:format-1"
     assert schema["title"] == "hepplan assessed profile (format 1)"
-    assert list(schema["properties"]) == [
-        "format",
-        "patient",
-        "assessment",
-        "red_flags",
-        "medical_clearance",
-        "plan",
-        "follow_up",
-        "outcomes",
-    ]
+    assert tuple(schema["properties"]) == SECTIONS
     assert schema["required"] == ["format", "patient", "assessment", "red_flags"]
 
 
