@@ -18,8 +18,8 @@ from .pose import HEAD_RADIUS, SEGMENT_ENDS, Arrow, Frame, Pose, Props, face_ang
 
 OUTLINE = colors.HexColor("#22303C")
 NEAR_FILL = colors.HexColor("#6F9FD0")
-FAR_FILL = colors.HexColor("#CCDBEA")
-FAR_OUTLINE = colors.HexColor("#7D8FA3")
+FAR_FILL = colors.HexColor("#3F6C9C")  # solid and darker: never to be read as the pale shadow
+FAR_OUTLINE = colors.HexColor("#1B2630")
 SKIN = colors.HexColor("#F2D4B7")
 HAIR = colors.HexColor("#4A3B32")
 MOVE_FILL = colors.HexColor("#F28C28")
@@ -42,6 +42,9 @@ TRUNK_HALF = 5.0
 FAR_THINNER = 0.82  # side view: the far limbs' width
 HAND_RADIUS = 2.3
 LINE = 0.8  # outline width
+STOPWATCH = 6.0  # the radius of the "hold" stopwatch
+INSET_RIM = 0.8  # the ring round an enlarged inset
+ARROW_HALF = 1.5  # an arrow's half width: bold enough to see on a small card
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
 STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
 
@@ -51,7 +54,9 @@ XY = tuple[float, float]
 @dataclass
 class Shape:
     """One thing to draw. ``kind``: line (a round-capped stroke of ``width``), poly, circle
-    (radius ``width``), curve (quadratic through three points) or arrow (a curve with a head)."""
+    (radius ``width``), curve (quadratic through three points), arrow (a curve with a head) or
+    inset (the circle of radius ``width`` about ``pts[0]`` drawn ``times`` as big about
+    ``pts[1]``: the shapes before it, enlarged)."""
 
     kind: str
     pts: list[XY]
@@ -59,6 +64,7 @@ class Shape:
     stroke: object = None
     fill: object = None
     tag: str = "body"
+    times: float = 1.0
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Scene:
     def bounds(self) -> tuple[float, float, float, float]:
         xs, ys = [], []
         for shape in self.shapes:
-            pad = 0.0 if shape.kind == "poly" else shape.width
+            pad = 0.0 if shape.kind in ("poly", "inset") else shape.width
             for x, y in _outline(shape):
                 xs += [x - pad, x + pad]
                 ys += [y - pad, y + pad]
@@ -87,6 +93,9 @@ class Scene:
 
 def _outline(shape: Shape) -> list[XY]:
     """Points on a shape's path (a curve is sampled; its control point is not on it)."""
+    if shape.kind == "inset":
+        (x, y), r = shape.pts[1], shape.width * shape.times + INSET_RIM
+        return [shape.pts[0], (x - r, y - r), (x + r, y + r)]
     if shape.kind not in ("curve", "arrow"):
         return shape.pts
     (x0, y0), (cx, cy), (x1, y1) = shape.pts
@@ -429,6 +438,16 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
     out = _frame_scene(pose, frame, lit)
     if which == "end":
         _extras(out, pose)
+        if pose.hold:
+            _stopwatch(out, _moved(skeleton(frame, pose.body_view)[pose.hold.at], pose.hold.off))
+    if pose.zoom:
+        at = _moved(skeleton(frame, pose.body_view)[pose.zoom.at], pose.zoom.shift)
+        centre = _moved(at, pose.zoom.off)
+        out.shapes.append(
+            Shape(
+                "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
+            )
+        )
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
@@ -527,11 +546,23 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         control = (mid[0] - arrow.by[1] * arrow.bend, mid[1] + arrow.by[0] * arrow.bend)
-    shape = Shape("arrow", [a, control, b], 1.1, ARROW, ARROW, "arrow")
+    shape = Shape("arrow", [a, control, b], ARROW_HALF, ARROW, ARROW, "arrow")
     lift = out.floor + 1.6 - min(y for _, y in _outline(shape))
     if lift > 0:  # an arrow by the feet stays above the floor
         shape.pts = [(x, y + lift) for x, y in shape.pts]
     out.shapes.append(shape)
+
+
+def _stopwatch(out: Scene, at: XY) -> None:
+    """A stopwatch: a round face with a button on top and hands at twelve and two."""
+    x, y = at
+    r = STOPWATCH
+    out.add("line", [(x, y + r), (x, y + r + 2.2)], 1.1, OUTLINE, None, "hold")
+    out.add("line", [(x - 1.8, y + r + 2.6), (x + 1.8, y + r + 2.6)], 1.1, OUTLINE, None, "hold")
+    out.add("circle", [at], r, OUTLINE, ARROW, "hold")
+    out.add("circle", [at], r - 1.3, None, colors.white, "hold")
+    out.add("line", [at, (x, y + r * 0.65)], 0.55, OUTLINE, None, "hold")
+    out.add("line", [at, _at(at, 20, r * 0.55)], 0.55, OUTLINE, None, "hold")
 
 
 def _moved(point: XY, by: tuple[float, float]) -> XY:
@@ -677,8 +708,50 @@ def _draw_scene(canvas, panel: Panel) -> None:
         canvas.setLineWidth(1.0)
         y = at((0, sc.floor))[1]
         canvas.line(panel.left, y, panel.left + panel.width, y)
-    for shape in sc.shapes:
-        _emit(canvas, shape, at, scale)
+    for index, shape in enumerate(sc.shapes):
+        if shape.kind == "inset":
+            _inset(canvas, panel, sc.shapes[:index], shape)
+        else:
+            _emit(canvas, shape, at, scale)
+
+
+def _inset(canvas, panel: Panel, shapes: list[Shape], inset: Shape) -> None:
+    """A round window on the shapes about ``pts[0]``, enlarged ``times`` about ``pts[1]``, with
+    a ring round what it enlarges and a line from that ring to the window."""
+    (sx, sy), (cx, cy) = inset.pts
+    times, r = inset.times, inset.width
+
+    def at(point: XY) -> XY:
+        return panel.ox + point[0] * panel.scale, panel.oy + point[1] * panel.scale
+
+    def zoomed(point: XY) -> XY:
+        return at((cx + (point[0] - sx) * times, cy + (point[1] - sy) * times))
+
+    (px, py), (qx, qy) = at((sx, sy)), at((cx, cy))
+    big, small = r * times * panel.scale, r * panel.scale
+    d = math.hypot(qx - px, qy - py) or 1.0
+    ux, uy = (qx - px) / d, (qy - py) / d
+    canvas.setStrokeColor(PROP)
+    canvas.setLineWidth(0.8)
+    canvas.line(px + ux * small, py + uy * small, qx - ux * big, qy - uy * big)
+    canvas.circle(px, py, small, stroke=1, fill=0)
+    canvas.saveState()
+    window = canvas.beginPath()
+    window.circle(qx, qy, big)
+    canvas.clipPath(window, stroke=0, fill=0)
+    canvas.setFillColor(colors.white)
+    canvas.circle(qx, qy, big, stroke=0, fill=1)
+    if panel.scene.ground:
+        y = zoomed((0, panel.scene.floor))[1]
+        canvas.setStrokeColor(PROP)
+        canvas.setLineWidth(1.6 * times)
+        canvas.line(qx - big, y, qx + big, y)
+    for shape in shapes:
+        _emit(canvas, shape, zoomed, panel.scale * times)
+    canvas.restoreState()
+    canvas.setStrokeColor(PROP)
+    canvas.setLineWidth(INSET_RIM * panel.scale * 2)
+    canvas.circle(qx, qy, big, stroke=1, fill=0)
 
 
 def _emit(canvas, shape: Shape, at, scale: float) -> None:
@@ -719,7 +792,7 @@ def _head_path(canvas, control: XY, tip: XY, width: float) -> None:
     dx, dy = tip[0] - control[0], tip[1] - control[1]
     length = math.hypot(dx, dy) or 1.0
     ux, uy = dx / length, dy / length
-    size = width * 4.5
+    size = width * 3.8
     base = (tip[0] - ux * size, tip[1] - uy * size)
     left = (base[0] - uy * size * 0.6, base[1] + ux * size * 0.6)
     right = (base[0] + uy * size * 0.6, base[1] - ux * size * 0.6)
