@@ -23,6 +23,7 @@ FAR_OUTLINE = colors.HexColor("#1B2630")
 SKIN = colors.HexColor("#F2D4B7")
 HAIR = colors.HexColor("#4A3B32")
 MOVE_FILL = colors.HexColor("#F28C28")
+MOVE_FAR = colors.HexColor("#C8630E")  # a moving far limb: the same orange, darker
 GHOST = colors.HexColor("#F8D9BA")
 ARROW = colors.HexColor("#C4410C")
 PROP = colors.HexColor("#56636F")
@@ -142,12 +143,13 @@ def _joint(p: dict[str, XY], side: str, name: str) -> str:
 def _limb(scene, p, chain, fill, line, lit) -> None:
     """A leg or an arm: outlines first, then fills, so the joints are seamless and round."""
     side, *bones = chain
+    far = line is FAR_OUTLINE
     segments = []
     for bone in bones:
         start_name, end_name = SEGMENT_ENDS[f"{side}_{bone}"]
         a, b = p[_joint(p, side, start_name)], p[end_name]
-        colour = MOVE_FILL if f"{side}_{bone}" in lit else fill
-        thin = FAR_THINNER if line is FAR_OUTLINE else 1.0  # further away, a little smaller
+        colour = (MOVE_FAR if far else MOVE_FILL) if f"{side}_{bone}" in lit else fill
+        thin = FAR_THINNER if far else 1.0  # further away, a little smaller
         segments.append((a, b, THICK[bone] * thin, colour))
     for a, b, half, _ in segments:
         scene.add("line", [a, b], half + LINE, line)
@@ -225,7 +227,9 @@ def body_floor(scene: Scene) -> float:
 # --- props --------------------------------------------------------------------------------------
 
 
-def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor: float) -> float:
+def _props_before(
+    scene: Scene, p, frame: Frame, props: Props, view: str, floor: float, above: bool = False
+) -> float:
     """Props drawn behind the body; returns the floor (lowered by what the body stands on)."""
     if props.step:
         floor = _step(scene, p, props, floor)
@@ -242,10 +246,18 @@ def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor:
     if props.ball:
         _ball(scene, p, props, floor)
     if props.pillow:
-        x, y = p["head"]
-        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
-        scene.add("poly", _widen(box, 0.8), 0, PROP, colors.white, "pillow")
+        scene.add("poly", _pillow(p["head"], above), 0, PROP, colors.white, "pillow")
     return floor
+
+
+def _pillow(head: XY, above: bool) -> list[XY]:
+    """Under the head: seen from the side a flat slab, from above a cushion round it."""
+    x, y = head
+    if above:
+        box = [(x - 9, y - 8), (x + 6, y - 8), (x + 6, y + 8), (x - 9, y + 8)]
+    else:
+        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
+    return _widen(box, 0.8)
 
 
 def _step(scene, p, props, floor) -> float:
@@ -416,9 +428,10 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
 
 
-def _mat(scene: Scene, view: str, floor: float) -> float:
-    """A mat under the body: a slab on the floor, or (from above) a sheet behind the body."""
-    x0, y0, x1, y1 = scene.bounds()
+def _mat(scene: Scene, view: str, floor: float, box=None) -> float:
+    """A mat under the body: a slab on the floor, or (from above) a sheet behind the body
+    (``box``: the sheet's extent, when it is not the frame's own)."""
+    x0, y0, x1, y1 = box or scene.bounds()
     if view == "above":
         box = [(x0 - 3, y0 - 3), (x1 + 3, y0 - 3), (x1 + 3, y1 + 3), (x0 - 3, y1 + 3)]
         scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT_SHEET, "mat"))
@@ -454,21 +467,33 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
     return out
 
 
-def _frame_scene(pose: Pose, frame: Frame, lit: set[str]) -> Scene:
+def _frame_scene(pose: Pose, frame: Frame, lit: set[str], sheet: bool = True) -> Scene:
     view, props = pose.body_view, pose.frame_props(frame)
     p = skeleton(frame, view)
     body = Scene()
     _body(body, p, frame, view, lit)
     floor = body_floor(body)
     before = Scene()
-    floor = _props_before(before, p, frame, props, view, floor)
+    floor = _props_before(before, p, frame, props, view, floor, pose.view == "above")
     out = Scene(shapes=before.shapes + body.shapes, floor=floor, ground=pose.view != "above")
     if props.band:
         _band(out, p, props, floor)
         out.floor = floor = min(floor, out.bounds()[1])
     if props.mat:
-        out.floor = _mat(out, pose.view, floor)
+        box = _sheet(pose) if pose.view == "above" and sheet else None
+        out.floor = _mat(out, pose.view, floor, box)
     return out
+
+
+def _sheet(pose: Pose) -> tuple[float, float, float, float]:
+    """Seen from above, the mat is one size in both pictures: round both bodies."""
+    boxes = [_frame_scene(pose, f, set(), sheet=False).bounds() for f in (pose.start, pose.end)]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _offset(pose: Pose) -> XY:
