@@ -48,6 +48,7 @@ INSET_RIM = 0.8  # the ring round an enlarged inset
 ARROW_HALF = 1.5  # an arrow's half width: bold enough to see on a small card
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
 STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
+BALL_RADIUS = 4.6
 
 XY = tuple[float, float]
 
@@ -382,7 +383,7 @@ def _wall(scene: Scene, p, props: Props, floor: float) -> None:
     x = max(xs) + TRUNK_HALF if props.wall == "front" else min(xs) - TRUNK_HALF
     if props.ball:  # the ball is between the body and the wall
         bx = p[props.ball][0]
-        x = bx - 12.5 if props.wall == "behind" else bx + 12.5
+        x = bx - 14.5 if props.wall == "behind" else bx + 14.5
     width = 5.0
     left = x - width if props.wall == "behind" else x
     box = [(left, floor), (left + width, floor), (left + width, floor + 64), (left, floor + 64)]
@@ -395,12 +396,14 @@ def _wall(scene: Scene, p, props: Props, floor: float) -> None:
 def _ball(scene: Scene, p, props: Props, floor: float) -> None:
     x, y = p[props.ball]
     if props.wall == "behind":
-        centre = (x - 8.7, y + 2)
+        centre = (x - 10.0, y + 2)
     elif props.wall == "front":
-        centre = (x + 8.7, y + 2)
+        centre = (x + 10.0, y + 2)
     else:
         centre = (x, y - 6.5)
-    scene.add("circle", [centre], 3.5, PROP, BALL, "ball")
+    scene.add("circle", [centre], BALL_RADIUS, PROP, BALL, "ball")
+    shine = (centre[0] + BALL_RADIUS * 0.35, centre[1] + BALL_RADIUS * 0.35)
+    scene.add("circle", [shine], BALL_RADIUS * 0.25, None, colors.white, "ball")
 
 
 def _band(scene: Scene, p, props: Props, floor: float) -> None:
