@@ -435,10 +435,15 @@ def _mat(scene: Scene, view: str, floor: float, box=None) -> float:
     """A mat under the body: a slab on the floor, or (from above) a sheet behind the body
     (``box``: the sheet's extent, when it is not the frame's own)."""
     x0, y0, x1, y1 = box or scene.bounds()
-    if view == "above":
-        box = [(x0 - 3, y0 - 3), (x1 + 3, y0 - 3), (x1 + 3, y1 + 3), (x0 - 3, y1 + 3)]
-        scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT_SHEET, "mat"))
-        return y0 - 3
+    if view == "above":  # a mat on the floor, seen from above and in front: its far edge
+        bottom, top, slant = y0 - 4, y1 + 3, (y1 - y0) * 0.22  # is narrower, its near edge thick
+        sheet = [(x0 - 6, bottom), (x1 + 6, bottom), (x1 + 6 - slant, top), (x0 - 6 + slant, top)]
+        edge = [(x0 - 6, bottom - 2.5), (x1 + 6, bottom - 2.5), (x1 + 6, bottom), (x0 - 6, bottom)]
+        scene.shapes[:0] = [
+            Shape("poly", edge, 0, PROP, MAT, "mat"),
+            Shape("poly", sheet, 0, PROP, MAT_SHEET, "mat"),
+        ]
+        return bottom - 2.5
     box = [(x0 - 2, floor - 2.5), (x1 + 2, floor - 2.5), (x1 + 2, floor), (x0 - 2, floor)]
     scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT, "mat"))
     return floor - 2.5
