@@ -293,3 +293,69 @@ def test_a_pose_cannot_ask_for_endless_arrows():
     arrows = [{"at": "near_toe"}] * 7
     with pytest.raises(ValidationError):
         Pose.model_validate({"arrows": arrows, "start": {}, "end": {}})
+
+
+def test_every_hold_shows_a_stopwatch_in_the_end_picture(library):
+    holds = [e for e in library if "isometric" in {t.value for t in e.tags}]
+    assert len(holds) >= 5
+    for exercise in holds:
+        assert "hold" in scene(exercise.pose, "end").tags(), exercise.id
+        assert "hold" not in scene(exercise.pose, "start").tags(), exercise.id
+
+
+def test_a_moving_exercise_shows_no_stopwatch(library):
+    for exercise in library:
+        if "isometric" not in {t.value for t in exercise.tags}:
+            assert "hold" not in scene(exercise.pose, "end").tags(), exercise.id
+
+
+def _insets(drawn):
+    return [shape for shape in drawn.shapes if shape.kind == "inset"]
+
+
+@pytest.mark.parametrize(
+    "exercise_id",
+    ["heel_raises", "single_leg_heel_raises", "standing_toe_raises", "seated_heel_raises"],
+)
+def test_a_foot_movement_is_shown_again_enlarged(library, exercise_id):
+    """The heel or toes move a few units: an inset shows the foot at least twice as big, in
+    both pictures, at the same place on the floor, and inside the picture's box."""
+    pose = library[exercise_id].pose
+    windows = []
+    for which in ("start", "end"):
+        drawn = scene(pose, which)
+        (inset,) = _insets(drawn)
+        assert inset.times >= 2
+        (sx, sy), (cx, cy) = inset.pts
+        windows.append(sy - drawn.floor)
+        x0, y0, x1, y1 = drawn.bounds()
+        big = inset.width * inset.times
+        assert x0 <= cx - big and cx + big <= x1 and y0 <= cy - big and cy + big <= y1
+        assert math.dist((sx, sy), (cx, cy)) > inset.width + big  # beside, not on top
+    assert abs(windows[0] - windows[1]) < 1.5, "the inset looks at the same height above the floor"
+
+
+def test_an_inset_is_mirrored_with_the_picture(library):
+    pose = library["heel_raises"].pose
+    (left,) = _insets(scene(pose, "end"))
+    (right,) = _insets(scene(pose, "end", mirror=True))
+    assert right.pts == [(-x, y) for x, y in left.pts]
+
+
+@pytest.mark.parametrize(
+    "zoom",
+    [
+        {"at": "near_toe", "off": [20, 20], "times": 9},
+        {"at": "near_toe", "off": [20, 20], "radius": 0},
+        {"at": "heel", "off": [20, 20]},
+        {"at": "near_toe"},
+    ],
+)
+def test_a_bad_zoom_is_refused(zoom):
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"zoom": zoom, "start": {}, "end": {}})
+
+
+def test_a_bad_hold_is_refused():
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"hold": {"at": "belly"}, "start": {}, "end": {}})

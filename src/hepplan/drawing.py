@@ -18,11 +18,12 @@ from .pose import HEAD_RADIUS, SEGMENT_ENDS, Arrow, Frame, Pose, Props, face_ang
 
 OUTLINE = colors.HexColor("#22303C")
 NEAR_FILL = colors.HexColor("#6F9FD0")
-FAR_FILL = colors.HexColor("#CCDBEA")
-FAR_OUTLINE = colors.HexColor("#7D8FA3")
+FAR_FILL = colors.HexColor("#3F6C9C")  # solid and darker: never to be read as the pale shadow
+FAR_OUTLINE = colors.HexColor("#1B2630")
 SKIN = colors.HexColor("#F2D4B7")
 HAIR = colors.HexColor("#4A3B32")
 MOVE_FILL = colors.HexColor("#F28C28")
+MOVE_FAR = colors.HexColor("#C8630E")  # a moving far limb: the same orange, darker
 GHOST = colors.HexColor("#F8D9BA")
 ARROW = colors.HexColor("#C4410C")
 PROP = colors.HexColor("#56636F")
@@ -42,8 +43,12 @@ TRUNK_HALF = 5.0
 FAR_THINNER = 0.82  # side view: the far limbs' width
 HAND_RADIUS = 2.3
 LINE = 0.8  # outline width
+STOPWATCH = 6.0  # the radius of the "hold" stopwatch
+INSET_RIM = 0.8  # the ring round an enlarged inset
+ARROW_HALF = 1.5  # an arrow's half width: bold enough to see on a small card
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
 STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
+BALL_RADIUS = 4.6
 
 XY = tuple[float, float]
 
@@ -51,7 +56,9 @@ XY = tuple[float, float]
 @dataclass
 class Shape:
     """One thing to draw. ``kind``: line (a round-capped stroke of ``width``), poly, circle
-    (radius ``width``), curve (quadratic through three points) or arrow (a curve with a head)."""
+    (radius ``width``), curve (quadratic through three points), arrow (a curve with a head) or
+    inset (the circle of radius ``width`` about ``pts[0]`` drawn ``times`` as big about
+    ``pts[1]``: the shapes before it, enlarged)."""
 
     kind: str
     pts: list[XY]
@@ -59,6 +66,7 @@ class Shape:
     stroke: object = None
     fill: object = None
     tag: str = "body"
+    times: float = 1.0
 
 
 @dataclass
@@ -75,7 +83,7 @@ class Scene:
     def bounds(self) -> tuple[float, float, float, float]:
         xs, ys = [], []
         for shape in self.shapes:
-            pad = 0.0 if shape.kind == "poly" else shape.width
+            pad = 0.0 if shape.kind in ("poly", "inset") else shape.width
             for x, y in _outline(shape):
                 xs += [x - pad, x + pad]
                 ys += [y - pad, y + pad]
@@ -87,6 +95,9 @@ class Scene:
 
 def _outline(shape: Shape) -> list[XY]:
     """Points on a shape's path (a curve is sampled; its control point is not on it)."""
+    if shape.kind == "inset":
+        (x, y), r = shape.pts[1], shape.width * shape.times + INSET_RIM
+        return [shape.pts[0], (x - r, y - r), (x + r, y + r)]
     if shape.kind not in ("curve", "arrow"):
         return shape.pts
     (x0, y0), (cx, cy), (x1, y1) = shape.pts
@@ -133,12 +144,13 @@ def _joint(p: dict[str, XY], side: str, name: str) -> str:
 def _limb(scene, p, chain, fill, line, lit) -> None:
     """A leg or an arm: outlines first, then fills, so the joints are seamless and round."""
     side, *bones = chain
+    far = line is FAR_OUTLINE
     segments = []
     for bone in bones:
         start_name, end_name = SEGMENT_ENDS[f"{side}_{bone}"]
         a, b = p[_joint(p, side, start_name)], p[end_name]
-        colour = MOVE_FILL if f"{side}_{bone}" in lit else fill
-        thin = FAR_THINNER if line is FAR_OUTLINE else 1.0  # further away, a little smaller
+        colour = (MOVE_FAR if far else MOVE_FILL) if f"{side}_{bone}" in lit else fill
+        thin = FAR_THINNER if far else 1.0  # further away, a little smaller
         segments.append((a, b, THICK[bone] * thin, colour))
     for a, b, half, _ in segments:
         scene.add("line", [a, b], half + LINE, line)
@@ -216,7 +228,9 @@ def body_floor(scene: Scene) -> float:
 # --- props --------------------------------------------------------------------------------------
 
 
-def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor: float) -> float:
+def _props_before(
+    scene: Scene, p, frame: Frame, props: Props, view: str, floor: float, above: bool = False
+) -> float:
     """Props drawn behind the body; returns the floor (lowered by what the body stands on)."""
     if props.step:
         floor = _step(scene, p, props, floor)
@@ -233,10 +247,18 @@ def _props_before(scene: Scene, p, frame: Frame, props: Props, view: str, floor:
     if props.ball:
         _ball(scene, p, props, floor)
     if props.pillow:
-        x, y = p["head"]
-        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
-        scene.add("poly", _widen(box, 0.8), 0, PROP, colors.white, "pillow")
+        scene.add("poly", _pillow(p["head"], above), 0, PROP, colors.white, "pillow")
     return floor
+
+
+def _pillow(head: XY, above: bool) -> list[XY]:
+    """Under the head: seen from the side a flat slab, from above a cushion round it."""
+    x, y = head
+    if above:
+        box = [(x - 9, y - 8), (x + 6, y - 8), (x + 6, y + 8), (x - 9, y + 8)]
+    else:
+        box = [(x - 7, y - 7.5), (x + 7, y - 7.5), (x + 7, y - 2.5), (x - 7, y - 2.5)]
+    return _widen(box, 0.8)
 
 
 def _step(scene, p, props, floor) -> float:
@@ -361,7 +383,7 @@ def _wall(scene: Scene, p, props: Props, floor: float) -> None:
     x = max(xs) + TRUNK_HALF if props.wall == "front" else min(xs) - TRUNK_HALF
     if props.ball:  # the ball is between the body and the wall
         bx = p[props.ball][0]
-        x = bx - 12.5 if props.wall == "behind" else bx + 12.5
+        x = bx - 14.5 if props.wall == "behind" else bx + 14.5
     width = 5.0
     left = x - width if props.wall == "behind" else x
     box = [(left, floor), (left + width, floor), (left + width, floor + 64), (left, floor + 64)]
@@ -374,12 +396,14 @@ def _wall(scene: Scene, p, props: Props, floor: float) -> None:
 def _ball(scene: Scene, p, props: Props, floor: float) -> None:
     x, y = p[props.ball]
     if props.wall == "behind":
-        centre = (x - 8.7, y + 2)
+        centre = (x - 10.0, y + 2)
     elif props.wall == "front":
-        centre = (x + 8.7, y + 2)
+        centre = (x + 10.0, y + 2)
     else:
         centre = (x, y - 6.5)
-    scene.add("circle", [centre], 3.5, PROP, BALL, "ball")
+    scene.add("circle", [centre], BALL_RADIUS, PROP, BALL, "ball")
+    shine = (centre[0] + BALL_RADIUS * 0.35, centre[1] + BALL_RADIUS * 0.35)
+    scene.add("circle", [shine], BALL_RADIUS * 0.25, None, colors.white, "ball")
 
 
 def _band(scene: Scene, p, props: Props, floor: float) -> None:
@@ -407,13 +431,19 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
 
 
-def _mat(scene: Scene, view: str, floor: float) -> float:
-    """A mat under the body: a slab on the floor, or (from above) a sheet behind the body."""
-    x0, y0, x1, y1 = scene.bounds()
-    if view == "above":
-        box = [(x0 - 3, y0 - 3), (x1 + 3, y0 - 3), (x1 + 3, y1 + 3), (x0 - 3, y1 + 3)]
-        scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT_SHEET, "mat"))
-        return y0 - 3
+def _mat(scene: Scene, view: str, floor: float, box=None) -> float:
+    """A mat under the body: a slab on the floor, or (from above) a sheet behind the body
+    (``box``: the sheet's extent, when it is not the frame's own)."""
+    x0, y0, x1, y1 = box or scene.bounds()
+    if view == "above":  # a mat on the floor, seen from above and in front: its far edge
+        bottom, top, slant = y0 - 4, y1 + 3, (y1 - y0) * 0.22  # is narrower, its near edge thick
+        sheet = [(x0 - 6, bottom), (x1 + 6, bottom), (x1 + 6 - slant, top), (x0 - 6 + slant, top)]
+        edge = [(x0 - 6, bottom - 2.5), (x1 + 6, bottom - 2.5), (x1 + 6, bottom), (x0 - 6, bottom)]
+        scene.shapes[:0] = [
+            Shape("poly", edge, 0, PROP, MAT, "mat"),
+            Shape("poly", sheet, 0, PROP, MAT_SHEET, "mat"),
+        ]
+        return bottom - 2.5
     box = [(x0 - 2, floor - 2.5), (x1 + 2, floor - 2.5), (x1 + 2, floor), (x0 - 2, floor)]
     scene.shapes.insert(0, Shape("poly", box, 0, PROP, MAT, "mat"))
     return floor - 2.5
@@ -429,27 +459,49 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
     out = _frame_scene(pose, frame, lit)
     if which == "end":
         _extras(out, pose)
+        if pose.hold:
+            _stopwatch(out, _moved(skeleton(frame, pose.body_view)[pose.hold.at], pose.hold.off))
+    if pose.zoom:
+        at = _moved(skeleton(frame, pose.body_view)[pose.zoom.at], pose.zoom.shift)
+        centre = _moved(at, pose.zoom.off)
+        out.shapes.append(
+            Shape(
+                "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
+            )
+        )
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
     return out
 
 
-def _frame_scene(pose: Pose, frame: Frame, lit: set[str]) -> Scene:
+def _frame_scene(pose: Pose, frame: Frame, lit: set[str], sheet: bool = True) -> Scene:
     view, props = pose.body_view, pose.frame_props(frame)
     p = skeleton(frame, view)
     body = Scene()
     _body(body, p, frame, view, lit)
     floor = body_floor(body)
     before = Scene()
-    floor = _props_before(before, p, frame, props, view, floor)
+    floor = _props_before(before, p, frame, props, view, floor, pose.view == "above")
     out = Scene(shapes=before.shapes + body.shapes, floor=floor, ground=pose.view != "above")
     if props.band:
         _band(out, p, props, floor)
         out.floor = floor = min(floor, out.bounds()[1])
     if props.mat:
-        out.floor = _mat(out, pose.view, floor)
+        box = _sheet(pose) if pose.view == "above" and sheet else None
+        out.floor = _mat(out, pose.view, floor, box)
     return out
+
+
+def _sheet(pose: Pose) -> tuple[float, float, float, float]:
+    """Seen from above, the mat is one size in both pictures: round both bodies."""
+    boxes = [_frame_scene(pose, f, set(), sheet=False).bounds() for f in (pose.start, pose.end)]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _offset(pose: Pose) -> XY:
@@ -527,11 +579,23 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         control = (mid[0] - arrow.by[1] * arrow.bend, mid[1] + arrow.by[0] * arrow.bend)
-    shape = Shape("arrow", [a, control, b], 1.1, ARROW, ARROW, "arrow")
+    shape = Shape("arrow", [a, control, b], ARROW_HALF, ARROW, ARROW, "arrow")
     lift = out.floor + 1.6 - min(y for _, y in _outline(shape))
     if lift > 0:  # an arrow by the feet stays above the floor
         shape.pts = [(x, y + lift) for x, y in shape.pts]
     out.shapes.append(shape)
+
+
+def _stopwatch(out: Scene, at: XY) -> None:
+    """A stopwatch: a round face with a button on top and hands at twelve and two."""
+    x, y = at
+    r = STOPWATCH
+    out.add("line", [(x, y + r), (x, y + r + 2.2)], 1.1, OUTLINE, None, "hold")
+    out.add("line", [(x - 1.8, y + r + 2.6), (x + 1.8, y + r + 2.6)], 1.1, OUTLINE, None, "hold")
+    out.add("circle", [at], r, OUTLINE, ARROW, "hold")
+    out.add("circle", [at], r - 1.3, None, colors.white, "hold")
+    out.add("line", [at, (x, y + r * 0.65)], 0.55, OUTLINE, None, "hold")
+    out.add("line", [at, _at(at, 20, r * 0.55)], 0.55, OUTLINE, None, "hold")
 
 
 def _moved(point: XY, by: tuple[float, float]) -> XY:
@@ -677,8 +741,50 @@ def _draw_scene(canvas, panel: Panel) -> None:
         canvas.setLineWidth(1.0)
         y = at((0, sc.floor))[1]
         canvas.line(panel.left, y, panel.left + panel.width, y)
-    for shape in sc.shapes:
-        _emit(canvas, shape, at, scale)
+    for index, shape in enumerate(sc.shapes):
+        if shape.kind == "inset":
+            _inset(canvas, panel, sc.shapes[:index], shape)
+        else:
+            _emit(canvas, shape, at, scale)
+
+
+def _inset(canvas, panel: Panel, shapes: list[Shape], inset: Shape) -> None:
+    """A round window on the shapes about ``pts[0]``, enlarged ``times`` about ``pts[1]``, with
+    a ring round what it enlarges and a line from that ring to the window."""
+    (sx, sy), (cx, cy) = inset.pts
+    times, r = inset.times, inset.width
+
+    def at(point: XY) -> XY:
+        return panel.ox + point[0] * panel.scale, panel.oy + point[1] * panel.scale
+
+    def zoomed(point: XY) -> XY:
+        return at((cx + (point[0] - sx) * times, cy + (point[1] - sy) * times))
+
+    (px, py), (qx, qy) = at((sx, sy)), at((cx, cy))
+    big, small = r * times * panel.scale, r * panel.scale
+    d = math.hypot(qx - px, qy - py) or 1.0
+    ux, uy = (qx - px) / d, (qy - py) / d
+    canvas.setStrokeColor(PROP)
+    canvas.setLineWidth(0.8)
+    canvas.line(px + ux * small, py + uy * small, qx - ux * big, qy - uy * big)
+    canvas.circle(px, py, small, stroke=1, fill=0)
+    canvas.saveState()
+    window = canvas.beginPath()
+    window.circle(qx, qy, big)
+    canvas.clipPath(window, stroke=0, fill=0)
+    canvas.setFillColor(colors.white)
+    canvas.circle(qx, qy, big, stroke=0, fill=1)
+    if panel.scene.ground:
+        y = zoomed((0, panel.scene.floor))[1]
+        canvas.setStrokeColor(PROP)
+        canvas.setLineWidth(1.6 * times)
+        canvas.line(qx - big, y, qx + big, y)
+    for shape in shapes:
+        _emit(canvas, shape, zoomed, panel.scale * times)
+    canvas.restoreState()
+    canvas.setStrokeColor(PROP)
+    canvas.setLineWidth(INSET_RIM * panel.scale * 2)
+    canvas.circle(qx, qy, big, stroke=1, fill=0)
 
 
 def _emit(canvas, shape: Shape, at, scale: float) -> None:
@@ -719,7 +825,7 @@ def _head_path(canvas, control: XY, tip: XY, width: float) -> None:
     dx, dy = tip[0] - control[0], tip[1] - control[1]
     length = math.hypot(dx, dy) or 1.0
     ux, uy = dx / length, dy / length
-    size = width * 4.5
+    size = width * 3.8
     base = (tip[0] - ux * size, tip[1] - uy * size)
     left = (base[0] - uy * size * 0.6, base[1] + ux * size * 0.6)
     right = (base[0] + uy * size * 0.6, base[1] - ux * size * 0.6)

@@ -39,6 +39,15 @@ degrees or more), shows where they were as a pale shadow, and draws ``arrows``: 
 along the path of the moving part's tip (an arc about the joint it turns on). The start frame
 is placed on the end frame by ``anchor``, the point that stays put (default: the hip when its
 height stays, else a foot on the floor); ``ghost: false`` leaves the shadow out.
+
+A movement too small to see at a glance (a heel lifting) gets ``zoom``: both pictures show
+the part again, enlarged in a round inset beside it. A hold gets ``hold``: a stopwatch in the
+end picture says "keep still here".
+
+```yaml
+  zoom: {at: near_toe, shift: [-4, 3], off: [24, 20]}   # the foot, 2.2 times as big
+  hold: {at: hip, off: [16, 20]}              # a stopwatch beside the belly
+```
 """
 
 from __future__ import annotations
@@ -175,6 +184,30 @@ class Arrow(BaseModel):
     bend: Annotated[float, Field(ge=-1, le=1)] = 0.0
 
 
+class Zoom(BaseModel):
+    """An enlarged round inset of a small moving part (a foot), drawn in both pictures: the
+    circle of ``radius`` about ``at`` (moved by ``shift``) is shown ``times`` as big, centred
+    ``off`` away from it. Put ``at`` on a point that stays put (a toe on the floor), so the
+    inset shows the same place in both pictures and the part moving in it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: Point
+    off: tuple[Offset, Offset]
+    shift: tuple[Offset, Offset] = (0.0, 0.0)
+    radius: Annotated[float, Field(ge=4, le=14)] = 9.0
+    times: Annotated[float, Field(ge=1.5, le=4)] = 2.2
+
+
+class Hold(BaseModel):
+    """A stopwatch in the end picture, ``off`` away from ``at``: hold this position still."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: Point
+    off: tuple[Offset, Offset] = (0.0, 0.0)
+
+
 class Pose(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -187,6 +220,8 @@ class Pose(BaseModel):
     arrows: Annotated[tuple[Arrow, ...], Field(max_length=6)] | None = None
     anchor: Point | None = None  # the point that stays put from start to end
     ghost: bool = True  # show the start position of the moving part in the end picture
+    zoom: Zoom | None = None
+    hold: Hold | None = None
 
     @property
     def body_view(self) -> str:
