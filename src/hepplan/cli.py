@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from hepplan import __version__
 
 PROFILE = click.argument("profile", type=click.Path(path_type=Path, dir_okay=True))
 JSON_OUT = click.option(
@@ -87,7 +87,7 @@ def reports_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .errors import HepplanError
+        from hepplan.errors import HepplanError
 
         try:
             return command(*args, **kwargs)
@@ -153,8 +153,8 @@ def plan(profile, output, as_json, library_dir, clinic_file, large_print):
         hepplan plan examples/profiles/tight-piriformis.yaml -o P-1001.pdf
         hepplan plan patient.yaml --json --clinic clinic.yaml
     """
-    from . import core
-    from .output import check_output_path, output_file, write_atomic
+    from hepplan import app as core
+    from hepplan.io.output import check_output_path, output_file, write_atomic
 
     output = output_file(output)
     clinic = core.load_clinic(clinic_file)
@@ -256,7 +256,7 @@ _NOT_ANSWERED = re.compile(r"red_flags\.(\w+): not answered")
 
 def _questions(keys) -> list[str]:
     """Each red-flag question by its key and in its clinical words, one line each."""
-    from . import redflags
+    from hepplan.domain import redflags
 
     return [f"  red_flags.{key}: {redflags.BY_KEY[key].question}?" for key in keys]
 
@@ -333,9 +333,10 @@ def email(
             --user frontdesk
         hepplan email patient.yaml --clinic clinic.yaml --eml preview.eml
     """
-    from . import core, mail
-    from .errors import InputError
-    from .output import check_output_path, output_file, write_atomic
+    from hepplan import app as core
+    from hepplan.deliver import mail
+    from hepplan.errors import InputError
+    from hepplan.io.output import check_output_path, output_file, write_atomic
 
     eml, output = output_file(eml), output_file(output)
     clinic = core.load_clinic(clinic_file)
@@ -415,8 +416,8 @@ def _clinic_label(clinic_file) -> str:
 
 def _sender(clinic, clinic_file, from_addr):
     """Who the e-mail is from; the clinic must have a phone number for the patient to call."""
-    from . import mail
-    from .errors import InputError
+    from hepplan.deliver import mail
+    from hepplan.errors import InputError
 
     if not clinic.phone:
         raise InputError(
@@ -428,7 +429,7 @@ def _sender(clinic, clinic_file, from_addr):
 
 def _transport(clinic, clinic_file, options, who: str):
     """The SMTP sender, every setting checked before any connection."""
-    from . import mail
+    from hepplan.deliver import mail
 
     settings = mail.resolve_settings(options, os.environ, clinic, _clinic_label(clinic_file))
     return mail.SmtpSender(
@@ -502,9 +503,9 @@ def batch(
         hepplan batch profiles/ -o programs/ --json --jobs 4
         hepplan batch profiles/ -o programs/ --clinic clinic.yaml --email --user frontdesk
     """
-    from . import batch as batching
-    from . import core
-    from .output import check_inputs_outside
+    from hepplan import app as core
+    from hepplan.batch import run as batching
+    from hepplan.io.output import check_inputs_outside
 
     clinic = core.load_clinic(clinic_file)
     check_inputs_outside(out_dir, {"clinic file": clinic_file, "clinic's logo": clinic.logo})
@@ -515,7 +516,7 @@ def batch(
         transport = _transport(clinic, clinic_file, smtp, "e-mail")
         mailer = batching.Mailer(transport, sender)
     elif any(value is not None for value in smtp.values()):
-        from .errors import InputError
+        from hepplan.errors import InputError
 
         raise InputError("--from, --smtp-host, --smtp-port, --security and --user need --email")
     jobs = jobs or os.cpu_count() or 1
@@ -559,11 +560,11 @@ def screen(profile, as_json):
     Example:
         hepplan screen examples/profiles/cauda-equina-emergency.yaml
     """
-    from . import redflags
-    from .errors import LibraryError
-    from .library import load_library
-    from .profile import load_profile
-    from .screening import screen as run_screening
+    from hepplan.domain import redflags
+    from hepplan.domain.screening import screen as run_screening
+    from hepplan.errors import LibraryError
+    from hepplan.io.library import load_library
+    from hepplan.io.profiles import load_profile
 
     loaded = load_profile(profile)
     result = run_screening(loaded)
@@ -646,8 +647,8 @@ def assess(output, previous, force):
         hepplan assess -o P-1008.yaml
         hepplan assess --from P-1008.yaml -o P-1008-week6.yaml
     """
-    from .assess import TerminalConsole
-    from .assess import assess as interview
+    from hepplan.assess.interview import TerminalConsole
+    from hepplan.assess.interview import assess as interview
 
     interview(output, TerminalConsole(), previous_path=previous, force=force)
 
@@ -664,7 +665,7 @@ def schema():
     Example:
         hepplan schema > profile.schema.json
     """
-    from .assess import profile_schema
+    from hepplan.assess.schema import profile_schema
 
     click.echo(json.dumps(profile_schema(), indent=2, ensure_ascii=False))
 
@@ -686,7 +687,7 @@ def library_list(as_json, library_dir):
         hepplan library list
         hepplan library list --json
     """
-    from .library import load_library
+    from hepplan.io.library import load_library
 
     lib = load_library(library_dir)
     rows = [
@@ -734,8 +735,8 @@ def library_show(exercise_id, library_dir):
 
     import yaml
 
-    from .errors import InputError
-    from .library import load_library
+    from hepplan.errors import InputError
+    from hepplan.io.library import load_library
 
     lib = load_library(library_dir)
     if exercise_id not in lib:
@@ -759,9 +760,9 @@ def library_check(library_dir):
         hepplan library check
         hepplan library check --library my-exercises/
     """
-    from .check import MAX_MEDIAN_GRADE, check_library
-    from .library import require_folder
-    from .resources import default_library_dir
+    from hepplan.assess.library_check import MAX_MEDIAN_GRADE, check_library
+    from hepplan.io.library import require_folder
+    from hepplan.io.resources import default_library_dir
 
     directory = library_dir or default_library_dir()
     require_folder(directory)
@@ -798,11 +799,11 @@ def library_pictures(exercise_ids, output, library_dir):
         hepplan library pictures -o pictures.pdf
         hepplan library pictures clamshell bridge -o two.pdf
     """
-    from .clinic import Clinic
-    from .errors import InputError
-    from .library import load_library
-    from .output import check_output_path, output_file, write_atomic
-    from .render import render_pictures
+    from hepplan.domain.clinic import Clinic
+    from hepplan.errors import InputError
+    from hepplan.io.library import load_library
+    from hepplan.io.output import check_output_path, output_file, write_atomic
+    from hepplan.render.pdf import render_pictures
 
     output = output_file(output)
     lib = load_library(library_dir)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import redflags
-from .decision import Referral
-from .profile import Profile
-from .redflags import Level
-from .vocab import RadicularLevel, Side
+from hepplan.domain import redflags
+from hepplan.domain.decision import Referral
+from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
+from hepplan.domain.vocab import RadicularLevel, Side
 
 PRESCRIBE = frozenset({Level.NONE, Level.ROUTINE})
 

@@ -28,11 +28,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from .clinic import Clinic
-from .decision import Decision
-from .errors import HepplanError, InputError
-from .output import write_atomic
-from .profile import Profile
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.errors import HepplanError, InputError
+from hepplan.io.output import write_atomic
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORT = {"starttls": 587, "ssl": 465, "none": 25}
@@ -269,7 +269,7 @@ def attachment_name(profile: Profile) -> str:
 
 def bodies(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
     """The plain-text body and its HTML alternative, from ``templates/email.*.j2``."""
-    from .text import SAFETY_SIGNS, mail_environment
+    from hepplan.words.text import SAFETY_SIGNS, mail_environment
 
     a = profile.assessment
     context = dict(

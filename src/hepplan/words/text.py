@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 import jinja2.sandbox
 
-from .decision import Prescription
-from .library import fill_placeholders
-from .resources import templates_dir
+from hepplan.domain.decision import Prescription
+from hepplan.domain.library import fill_placeholders
+from hepplan.io.resources import templates_dir
 
 OTHER = {"left": "right", "right": "left"}
 #: The signs that mean "get help right away", in the handout's safety box and the e-mail.

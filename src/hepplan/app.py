@@ -8,13 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .clinic import Clinic, load_clinic
-from .decision import Decision
-from .errors import InputError, LibraryError
-from .library import Library, load_library
-from .planner import plan_program
-from .profile import Profile, load_profile
-from .screening import screen
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.library import Library
+from hepplan.domain.planner import plan_program
+from hepplan.domain.profile import Profile
+from hepplan.domain.screening import screen
+from hepplan.errors import InputError, LibraryError
+from hepplan.io.clinic import load_clinic
+from hepplan.io.library import load_library
+from hepplan.io.profiles import load_profile
 
 #: CONTRACT.md §3
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_REFUSED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
@@ -62,7 +65,7 @@ def decide(profile_path: Path, library: Library | Path | None = None) -> Outcome
 
 def render_document(outcome: Outcome, clinic: Clinic, *, large_print: bool = False) -> bytes | None:
     """The handout (prescribed) or the redirect (refused); nothing for an incomplete screening."""
-    from .render import render_handout, render_redirect
+    from hepplan.render.pdf import render_handout, render_redirect
 
     if outcome.decision.prescribed:
         return render_handout(outcome.profile, outcome.decision, clinic, large_print=large_print)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .library import Exercise
+from hepplan.domain.library import Exercise
 
 
 class _Model(BaseModel):

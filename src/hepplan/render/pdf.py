@@ -31,11 +31,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from . import redflags, text
-from .clinic import Clinic
-from .decision import Decision, Prescription
-from .profile import Profile
-from .resources import font_path
+from hepplan.domain import redflags
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision, Prescription
+from hepplan.domain.profile import Profile
+from hepplan.io.resources import font_path
+from hepplan.words import text
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 RED = colors.HexColor("#B00020")
@@ -651,7 +652,7 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
 
 def _picture(exercise, s: Styles, width: float, side: str | None = None):
     """The pose, mirrored when the patient's side is the right; full width in large print."""
-    from .drawing import draw_pose
+    from hepplan.render.drawing import draw_pose
 
     if s.size >= 16:
         w = width
@@ -835,7 +836,7 @@ def _answered_lines(profile: Profile, decision: Decision) -> list[str]:
 
 def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise pictures") -> bytes:
     """Every exercise's start and end picture with its name and id, two to a row, for review."""
-    from .drawing import draw_pose
+    from hepplan.render.drawing import draw_pose
 
     s = styles(False)
     width = _page_size(clinic)[0] - 36 * mm

@@ -15,13 +15,14 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Table
 
-from . import __version__, redflags
-from .clinic import Clinic
-from .decision import Decision
-from .profile import Profile
-from .progress import MeasureChange, Progress
-from .render import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
-from .text import dose_words
+from hepplan import __version__
+from hepplan.domain import redflags
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.domain.progress import MeasureChange, Progress
+from hepplan.render.pdf import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
+from hepplan.words.text import dose_words
 
 BAND = colors.HexColor("#E3ECF5")
 LINE = colors.HexColor("#1F4E79")
@@ -75,7 +76,7 @@ def render_record(
 
 
 def _frame_width(clinic: Clinic) -> float:
-    from .render import _page_size
+    from hepplan.render.pdf import _page_size
 
     page_width, _ = _page_size(clinic)
     return page_width - 36 * mm  # the margins build_pdf uses: 18 mm each side
