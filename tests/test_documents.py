@@ -103,7 +103,7 @@ def test_without_a_clinic_file_no_clinic_line_is_invented(library):
 
 def test_a_routine_flag_adds_a_doctor_check(library):
     _, decision, data = handout(library, red_flags={"unrelenting_night_pain": "yes"})
-    assert decision.disposition == "routine"
+    assert decision.disposition.word == "routine"
     assert "Please book a routine visit with your doctor" in flat(pdf_text(data))
 
 

@@ -50,9 +50,10 @@ from hepplan.domain.vocab import (
 from hepplan.errors import InputError
 from hepplan.io import clock
 from hepplan.io.library import load_library
-from hepplan.io.loading import _StrictLoader, decode_document
+from hepplan.io.loading import StrictLoader, decode_document
 from hepplan.io.output import check_output_path, write_atomic
 from hepplan.io.profiles import load_profile
+from hepplan.words.text import what_to_do
 
 T = TypeVar("T")
 
@@ -550,7 +551,7 @@ class _ProfileDumper(yaml.SafeDumper):
 
 
 _ProfileDumper.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in _StrictLoader.yaml_implicit_resolvers.items()
+    first: list(resolvers) for first, resolvers in StrictLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -699,11 +700,7 @@ def next_step(result: Screening, path: Path) -> str:
     command = f"hepplan plan {shlex.quote(str(path))}"
     if not result.refused:
         return f"Next: {command} writes the handout."
-    action = (
-        "go to the emergency department now"
-        if result.disposition is Level.EMERGENCY
-        else "see a doctor within 24 hours"
-    )
+    action = what_to_do(result.disposition)
     return (
         f"Do not prescribe a program: the patient must {action}. Run {command} now; it "
         "writes the redirect document to give them."

@@ -280,11 +280,11 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
         return Result(
             "incomplete",
             patient,
-            disposition=decision.disposition,
+            disposition=decision.disposition.word,
             errors=[f"{source}: red_flags.{key}: not answered" for key in decision.missing],
         )
     digest = program_digest(settings, profile, decision)
-    result = Result(decision.status, patient, digest, disposition=decision.disposition)
+    result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
     if digest != previous:
         render = render_handout if decision.prescribed else render_redirect
         result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)

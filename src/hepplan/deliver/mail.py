@@ -31,7 +31,7 @@ from pathlib import Path
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
-from hepplan.errors import HepplanError, InputError
+from hepplan.errors import DeliveryError, InputError
 from hepplan.io.output import write_atomic
 
 SECURITY = ("starttls", "ssl", "none")
@@ -64,12 +64,6 @@ CLINICAL_WORDS_ELSEWHERE = re.compile(
 )
 ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 NAMED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>$")
-
-
-class DeliveryError(HepplanError):
-    """The mail server could not be reached or would not take the message (exit 1)."""
-
-    exit_code = 1
 
 
 # --- settings -------------------------------------------------------------------------------

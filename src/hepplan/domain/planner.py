@@ -52,7 +52,7 @@ def plan_program(
         raise ValueError("a prescribed screening needs a library to plan from")
     common = dict(
         status=screening.status,
-        disposition=screening.disposition.word,
+        disposition=screening.disposition,
         triggered=screening.triggered,
         missing=screening.missing,
         library_version=library.version if library else None,

@@ -22,6 +22,9 @@ class Level(IntEnum):
     def word(self) -> str:
         return self.name.lower()
 
+    def __str__(self) -> str:
+        return self.word
+
 
 @dataclass(frozen=True)
 class RedFlag:

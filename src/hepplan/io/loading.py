@@ -39,7 +39,7 @@ LIBYAML_NESTING_LIMIT = 900
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available
 
 
-class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
+class StrictLoader(_Base):  # type: ignore[misc,valid-type]
     """A safe loader without YAML 1.1 surprises or duplicate keys (aliases are refused by
     ``_refuse_aliases`` before loading)."""
 
@@ -73,7 +73,7 @@ _NUMBER_START = list("-+0123456789.")
 
 # Rebuild the implicit resolvers: null stays; booleans only true/false; no timestamps (dates are
 # parsed by the models with clear messages); numbers as YAML 1.2 decimal, checked in order.
-_StrictLoader.yaml_implicit_resolvers = {
+StrictLoader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
@@ -87,27 +87,27 @@ _StrictLoader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(
+StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
-_StrictLoader.add_implicit_resolver(
+StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
 )
-_StrictLoader.add_implicit_resolver(
+StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^-?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
     list("-.0123456789"),
 )
-_StrictLoader.add_implicit_resolver(
+StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$"),
     list("-+."),
 )
 # What YAML 1.1 reads as a number and plain decimals do not: signs, leading zeros, underscores,
 # base 2, 8, 16 and 60.
-_StrictLoader.add_implicit_resolver(
+StrictLoader.add_implicit_resolver(
     _NOT_DECIMAL,
     re.compile(
         r"""^(?:[-+]?0[bB][0-1_]+
@@ -149,7 +149,7 @@ def _construct_not_decimal(loader: yaml.BaseLoader, node: yaml.Node) -> Any:
     )
 
 
-_StrictLoader.add_constructor(_NOT_DECIMAL, _construct_not_decimal)
+StrictLoader.add_constructor(_NOT_DECIMAL, _construct_not_decimal)
 
 
 def _event_loader(text: str) -> type:
@@ -223,7 +223,7 @@ def parse_document(text: str, source: str, *, json_only: bool = False) -> Any:
             data = json.loads(text, object_pairs_hook=_unique_json_object)
         else:
             _check_events(text)
-            data = yaml.load(text, Loader=_StrictLoader)
+            data = yaml.load(text, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"

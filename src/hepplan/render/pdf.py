@@ -35,6 +35,7 @@ from hepplan.domain import redflags
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision, Prescription
 from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
 from hepplan.io.resources import font_path
 from hepplan.words import text
 
@@ -713,8 +714,8 @@ def render_redirect(
     if not decision.refused:
         raise ValueError("only a refused decision has a redirect document")
     s = styles(large_print)
-    ctx = dict(disposition=decision.disposition, emergency_number=clinic.emergency_number)
-    emergency = decision.disposition == "emergency"
+    ctx = dict(disposition=decision.disposition.word, emergency_number=clinic.emergency_number)
+    emergency = decision.disposition is Level.EMERGENCY
     colour = RED if emergency else AMBER
     story: list = _clinic_header(clinic, s)
     story.append(_p(text.block("redirect.j2", "title", **ctx), s.title))

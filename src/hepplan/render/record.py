@@ -21,6 +21,7 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import MeasureChange, Progress
+from hepplan.errors import Status
 from hepplan.render.pdf import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
 from hepplan.words.text import dose_words
 
@@ -44,9 +45,9 @@ FLAG_WORDS = {
     ),
 }
 STATUS_WORDS = {
-    "prescribed": "Program prescribed",
-    "refused": "Program refused: referred for medical care",
-    "incomplete": "Screening incomplete: no program until every question is answered",
+    Status.PRESCRIBED: "Program prescribed",
+    Status.REFUSED: "Program refused: referred for medical care",
+    Status.INCOMPLETE: "Screening incomplete: no program until every question is answered",
 }
 
 
