@@ -343,7 +343,19 @@ class Interview:
             "piriformis": self.choose(
                 "Piriformis", _words(Piriformis), default=previous("piriformis")
             ),
+            "glute_strength": self.glute_strength(before),
         }
+        answers["radicular_level"] = self.choose(
+            "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
+        )
+        answers["radicular_side"] = self.radicular_side(answers, previous("radicular_side"))
+        answers["irritability"] = self.choose(
+            "Irritability", _words(Irritability), default=previous("irritability")
+        )
+        answers.update(self.symptoms_and_home(before, previous))
+        return _present(answers)
+
+    def glute_strength(self, before) -> dict[str, Any]:
         grades = {}
         for muscle in ("medius", "maximus"):
             before_grade = getattr(before.glute_strength, muscle) if before else None
@@ -353,40 +365,37 @@ class Interview:
                 optional=True,
                 default=_text_of(before_grade),
             )
-        answers["glute_strength"] = _present(grades)
-        answers["radicular_level"] = self.choose(
-            "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
-        )
-        answers["radicular_side"] = self.radicular_side(answers, previous("radicular_side"))
-        answers["irritability"] = self.choose(
-            "Irritability", _words(Irritability), default=previous("irritability")
-        )
-        answers["pain_now"] = self.ask(
-            "Pain now, 0-10 (optional)",
-            lambda raw: _checked(Assessment, "pain_now", _number(raw)),
-            optional=True,
-            default=_text_of(before and before.pain_now),
-        )
-        answers["directional_preference"] = self.choose(
-            "Directional preference",
-            _words(DirectionalPreference),
-            default=previous("directional_preference") or DirectionalPreference.NONE.value,
-        )
-        answers["conditions"] = list(
-            self.choose_many(
-                "Conditions",
-                _words(Condition),
-                default=[c.value for c in before.conditions] if before else (),
-            )
-        )
-        answers["equipment"] = list(
-            self.choose_many(
-                "Equipment (a chair, a wall and floor space are assumed)",
-                _words(Equipment),
-                default=[e.value for e in before.equipment] if before else (),
-            )
-        )
-        return _present(answers)
+        return _present(grades)
+
+    def symptoms_and_home(self, before, previous) -> dict[str, Any]:
+        """Pain now, directional preference, conditions and equipment at home."""
+        return {
+            "pain_now": self.ask(
+                "Pain now, 0-10 (optional)",
+                lambda raw: _checked(Assessment, "pain_now", _number(raw)),
+                optional=True,
+                default=_text_of(before and before.pain_now),
+            ),
+            "directional_preference": self.choose(
+                "Directional preference",
+                _words(DirectionalPreference),
+                default=previous("directional_preference") or DirectionalPreference.NONE.value,
+            ),
+            "conditions": list(
+                self.choose_many(
+                    "Conditions",
+                    _words(Condition),
+                    default=[c.value for c in before.conditions] if before else (),
+                )
+            ),
+            "equipment": list(
+                self.choose_many(
+                    "Equipment (a chair, a wall and floor space are assumed)",
+                    _words(Equipment),
+                    default=[e.value for e in before.equipment] if before else (),
+                )
+            ),
+        }
 
     def radicular_side(self, answers: dict[str, Any], before: str | None) -> str | None:
         """Which legs have the nerve signs: asked only when the painful side is both and a
@@ -567,12 +576,7 @@ _ProfileDumper.add_representer(list, _represent_list)
 def profile_document(profile: Profile) -> dict[str, Any]:
     """A profile as plain data in the key order of CONTRACT.md §1, dates as ISO text, enum
     words in their canonical case, and no key for anything not given."""
-    patient, found = profile.patient, profile.assessment
-    grades = {
-        muscle: _number(_shown_number(grade))
-        for muscle in ("medius", "maximus")
-        if (grade := getattr(found.glute_strength, muscle)) is not None
-    }
+    patient = profile.patient
     return _present(
         {
             "format": profile.format,
@@ -587,38 +591,13 @@ def profile_document(profile: Profile) -> dict[str, Any]:
                     else None,
                 }
             ),
-            "assessment": _present(
-                {
-                    "date": found.date.isoformat(),
-                    "clinician": found.clinician,
-                    "side": found.side.value,
-                    "piriformis": found.piriformis.value,
-                    "glute_strength": grades,
-                    "radicular_level": found.radicular_level.value,
-                    "radicular_side": found.radicular_side and found.radicular_side.value,
-                    "irritability": found.irritability.value,
-                    "pain_now": found.pain_now,
-                    "directional_preference": found.directional_preference.value,
-                    "conditions": [condition.value for condition in found.conditions],
-                    "equipment": [item.value for item in found.equipment],
-                }
-            ),
+            "assessment": _assessment_document(profile.assessment),
             "red_flags": {
                 key: answer.value
                 for key in redflags.KEYS
                 if (answer := profile.red_flags.answer(key)) is not None
             },
-            "medical_clearance": [
-                _present(
-                    {
-                        "flag": entry.flag,
-                        "cleared_by": entry.cleared_by,
-                        "date": entry.date.isoformat(),
-                        "note": entry.note,
-                    }
-                )
-                for entry in profile.medical_clearance
-            ],
+            "medical_clearance": [_clearance_document(e) for e in profile.medical_clearance],
             "plan": _present(
                 {
                     "include": list(profile.plan.include),
@@ -629,6 +608,41 @@ def profile_document(profile: Profile) -> dict[str, Any]:
             ),
             "follow_up": _follow_up_document(profile),
             "outcomes": [_outcome_document(visit) for visit in profile.outcomes],
+        }
+    )
+
+
+def _assessment_document(found) -> dict[str, Any]:
+    grades = {
+        muscle: _number(_shown_number(grade))
+        for muscle in ("medius", "maximus")
+        if (grade := getattr(found.glute_strength, muscle)) is not None
+    }
+    return _present(
+        {
+            "date": found.date.isoformat(),
+            "clinician": found.clinician,
+            "side": found.side.value,
+            "piriformis": found.piriformis.value,
+            "glute_strength": grades,
+            "radicular_level": found.radicular_level.value,
+            "radicular_side": found.radicular_side and found.radicular_side.value,
+            "irritability": found.irritability.value,
+            "pain_now": found.pain_now,
+            "directional_preference": found.directional_preference.value,
+            "conditions": [condition.value for condition in found.conditions],
+            "equipment": [item.value for item in found.equipment],
+        }
+    )
+
+
+def _clearance_document(entry) -> dict[str, Any]:
+    return _present(
+        {
+            "flag": entry.flag,
+            "cleared_by": entry.cleared_by,
+            "date": entry.date.isoformat(),
+            "note": entry.note,
         }
     )
 

@@ -71,76 +71,8 @@ def profile_schema() -> dict[str, Any]:
     schema = Profile.model_json_schema(mode="validation")
     defs = schema["$defs"]
     schema["properties"]["format"]["enum"] = list(KNOWN_FORMATS)
-
-    patient = defs["Patient"]["properties"]
-    _refine(patient["id"], pattern=PATIENT_ID.pattern, **{"not": {"enum": [".", ".."]}})
-    _refine(patient["name"], **_text_rule(200))
-    # JSON Schema patterns are ECMA-262 regular expressions, where \" is a syntax error in
-    # unicode mode (as ajv compiles them); the quote needs no escape in either dialect.
-    _refine(patient["email"], pattern=EMAIL.pattern.replace('\\"', '"'))
-    _refine(patient["age"], minimum=0, maximum=120)
-    _refine(patient["language"], enum=list(LANGUAGES))
-
-    found = defs["Assessment"]["properties"]
-    _refine(found["date"], pattern=ISO_DATE)
-    _refine(found["clinician"], **_text_rule(200))
-    _refine(found["pain_now"], minimum=0, maximum=10)
-    for grade in defs["GluteStrength"]["properties"].values():
-        _refine(grade, minimum=0, maximum=5, multipleOf=0.5)
-    defs["Assessment"]["allOf"] = _radicular_side_rules()
-
-    defs["Answer"]["description"] = "A red-flag answer: yes, no or unsure (counts as yes)."
-    flags = defs["RedFlags"]
-    flags["description"] = (
-        "The answer to every red-flag question of CLINICAL.md §1: all are required here, as "
-        "hepplan plans nothing while one is unanswered."
-    )
-    flags["required"] = list(redflags.KEYS)
-    for field in flags["properties"].values():
-        field.pop("default", None)
-        field["anyOf"] = [
-            {"$ref": "#/$defs/Answer"},
-            {"type": "boolean", "description": "true is read as yes, false as no"},
-        ]
-
-    clearance = defs["Clearance"]["properties"]
-    _refine(clearance["flag"], enum=list(redflags.CLEARABLE))
-    _refine(clearance["cleared_by"], **_text_rule(200))
-    _refine(clearance["date"], pattern=ISO_DATE)
-    _refine(clearance["note"], **_text_rule(1000))
-
-    plan = defs["PlanChoices"]["properties"]
-    for field in ("include", "exclude"):
-        plan[field]["uniqueItems"] = True
-        plan[field]["items"] = {"type": "string", "minLength": 1}
-    _refine(plan["notes"], **_text_rule(2000))
-    _refine(plan["next_visit"], pattern=ISO_DATE)
-
-    follow_up = defs["FollowUp"]["properties"]
-    for key, low, high in (
-        ("step_reached", 1, 3),
-        ("weeks_on_step", 0, 52),
-        ("days_done_percent", 0, 100),
-        ("pain_during", 0, 10),
-    ):
-        _refine(follow_up[key], minimum=low, maximum=high)
-    follow_up["new_nerve_signs"] = {
-        "description": follow_up["new_nerve_signs"]["description"],
-        "anyOf": [
-            {"$ref": "#/$defs/Answer"},
-            {"type": "boolean", "description": "true is read as yes, false as no"},
-        ],
-    }
-    visit = defs["OutcomeVisit"]["properties"]
-    _refine(visit["date"], pattern=ISO_DATE)
-    _refine(visit["nprs"], minimum=0, maximum=10)
-    _refine(visit["odi"], minimum=0, maximum=100)
-    _refine(
-        visit["psfs"],
-        minProperties=1,
-        maxProperties=5,
-        additionalProperties={"type": "integer", "minimum": 0, "maximum": 10},
-    )
+    for refine in (_patient, _assessment, _red_flags, _clearance, _plan, _follow_up):
+        refine(defs)
 
     return {
         "$schema": SCHEMA_DIALECT,
@@ -155,3 +87,84 @@ def profile_schema() -> dict[str, Any]:
         ),
         **{key: value for key, value in schema.items() if key not in ("title", "description")},
     }
+
+
+#: A yes/no/unsure answer, where YAML's true and false are read as yes and no.
+ANSWER = [
+    {"$ref": "#/$defs/Answer"},
+    {"type": "boolean", "description": "true is read as yes, false as no"},
+]
+
+
+def _patient(defs: dict[str, Any]) -> None:
+    patient = defs["Patient"]["properties"]
+    _refine(patient["id"], pattern=PATIENT_ID.pattern, **{"not": {"enum": [".", ".."]}})
+    _refine(patient["name"], **_text_rule(200))
+    # JSON Schema patterns are ECMA-262 regular expressions, where \" is a syntax error in
+    # unicode mode (as ajv compiles them); the quote needs no escape in either dialect.
+    _refine(patient["email"], pattern=EMAIL.pattern.replace('\\"', '"'))
+    _refine(patient["age"], minimum=0, maximum=120)
+    _refine(patient["language"], enum=list(LANGUAGES))
+
+
+def _assessment(defs: dict[str, Any]) -> None:
+    found = defs["Assessment"]["properties"]
+    _refine(found["date"], pattern=ISO_DATE)
+    _refine(found["clinician"], **_text_rule(200))
+    _refine(found["pain_now"], minimum=0, maximum=10)
+    for grade in defs["GluteStrength"]["properties"].values():
+        _refine(grade, minimum=0, maximum=5, multipleOf=0.5)
+    defs["Assessment"]["allOf"] = _radicular_side_rules()
+
+
+def _red_flags(defs: dict[str, Any]) -> None:
+    defs["Answer"]["description"] = "A red-flag answer: yes, no or unsure (counts as yes)."
+    flags = defs["RedFlags"]
+    flags["description"] = (
+        "The answer to every red-flag question of CLINICAL.md §1: all are required here, as "
+        "hepplan plans nothing while one is unanswered."
+    )
+    flags["required"] = list(redflags.KEYS)
+    for field in flags["properties"].values():
+        field.pop("default", None)
+        field["anyOf"] = ANSWER
+
+
+def _clearance(defs: dict[str, Any]) -> None:
+    clearance = defs["Clearance"]["properties"]
+    _refine(clearance["flag"], enum=list(redflags.CLEARABLE))
+    _refine(clearance["cleared_by"], **_text_rule(200))
+    _refine(clearance["date"], pattern=ISO_DATE)
+    _refine(clearance["note"], **_text_rule(1000))
+
+
+def _plan(defs: dict[str, Any]) -> None:
+    plan = defs["PlanChoices"]["properties"]
+    for field in ("include", "exclude"):
+        plan[field]["uniqueItems"] = True
+        plan[field]["items"] = {"type": "string", "minLength": 1}
+    _refine(plan["notes"], **_text_rule(2000))
+    _refine(plan["next_visit"], pattern=ISO_DATE)
+
+
+def _follow_up(defs: dict[str, Any]) -> None:
+    follow_up = defs["FollowUp"]["properties"]
+    for key, low, high in (
+        ("step_reached", 1, 3),
+        ("weeks_on_step", 0, 52),
+        ("days_done_percent", 0, 100),
+        ("pain_during", 0, 10),
+    ):
+        _refine(follow_up[key], minimum=low, maximum=high)
+    description = follow_up["new_nerve_signs"]["description"]
+    follow_up["new_nerve_signs"] = {"description": description, "anyOf": ANSWER}
+    visit = defs["OutcomeVisit"]["properties"]
+    _refine(visit["date"], pattern=ISO_DATE)
+    _refine(visit["nprs"], minimum=0, maximum=10)
+    _refine(visit["odi"], minimum=0, maximum=100)
+    _refine(
+        visit["psfs"],
+        minProperties=1,
+        maxProperties=5,
+        additionalProperties={"type": "integer", "minimum": 0, "maximum": 10},
+    )

@@ -87,6 +87,10 @@ class Styles:
             leading=(size + 9) * 1.2,
             spaceAfter=size * 0.5,
         )
+        self._headings(size)
+        self._lists_and_banners(size)
+
+    def _headings(self, size: float) -> None:
         self.h1 = ParagraphStyle(
             "h1",
             parent=self.body,
@@ -108,6 +112,8 @@ class Styles:
             keepWithNext=1,
         )
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
+
+    def _lists_and_banners(self, size: float) -> None:
         self.action = ParagraphStyle(
             "action",
             parent=self.body,
