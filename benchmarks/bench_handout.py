@@ -23,11 +23,11 @@ from pathlib import Path
 
 from reportlab.platypus import Flowable, Paragraph
 
-from hepplan.clinic import Clinic
-from hepplan.library import load_library
-from hepplan.planner import plan_program
-from hepplan.profile import load_profile
-from hepplan.render import Styles, build_pdf, handout_story
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.planner import plan_program
+from hepplan.io.library import load_library
+from hepplan.io.profiles import load_profile
+from hepplan.render.pdf import Styles, build_pdf, handout_story
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = [

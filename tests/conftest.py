@@ -11,9 +11,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from hepplan import clock
-from hepplan.library import load_library
-from hepplan.profile import parse_profile
+from hepplan.domain.profile import parse_profile
+from hepplan.io import clock
+from hepplan.io.library import load_library
 
 #: The date every in-process command takes as today, whatever the machine's clock says, so a
 #: run that crosses midnight (or a later year) sees the same dates as the expectations.

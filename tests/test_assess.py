@@ -17,11 +17,12 @@ import time
 import pytest
 import yaml
 
-from hepplan.assess import encode_profile, profile_document
+from hepplan.assess.interview import encode_profile, profile_document
 from hepplan.cli import cli
-from hepplan.loading import decode_document
-from hepplan.profile import load_profile, parse_profile
-from hepplan.redflags import RED_FLAGS
+from hepplan.domain.profile import parse_profile
+from hepplan.domain.redflags import RED_FLAGS
+from hepplan.io.loading import decode_document
+from hepplan.io.profiles import load_profile
 
 from .conftest import EXAMPLES, RED_FLAG_KEYS, SECTIONS, TODAY, profile_data
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hepplan import batch as batching
+from hepplan.batch import run as batching
 from hepplan.cli import cli
 
 from .conftest import EXAMPLES, REPO, TODAY, profile_data
@@ -633,7 +633,7 @@ def test_email_sends_each_new_program_once(runner, profiles, tmp_path, monkeypat
 
 
 def test_a_failed_send_is_tried_again_on_the_next_run(runner, profiles, tmp_path, monkeypatch):
-    from hepplan import mail
+    from hepplan.deliver import mail
 
     from .smtp import Inbox, mail_server
 
@@ -668,7 +668,7 @@ def test_a_failed_send_is_tried_again_on_the_next_run(runner, profiles, tmp_path
 def test_a_worker_on_another_version_refuses(library):
     import dataclasses
 
-    from hepplan.clinic import Clinic
+    from hepplan.domain.clinic import Clinic
 
     settings = batching.Settings(library, Clinic(), False, "context", TODAY)
     result = batching.build_one(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from hepplan import batch as batching
+from hepplan.batch import run as batching
 from hepplan.cli import cli
 
 from .conftest import REPO, profile_data

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from hepplan.planner import plan_program
+from hepplan.domain.planner import plan_program
 
 from .conftest import make_profile
 from .safety import CONDITIONS, EQUIPMENT, assert_program_is_safe
@@ -228,7 +228,7 @@ def test_a_sample_of_two_conditions_at_once_gives_sound_programs(library):
 )
 def test_the_properties_catch_a_rule_taken_out(library, monkeypatch, rule):
     """Mutation check: with any one of the new rules gone, the properties above fail."""
-    from hepplan import rules
+    from hepplan.domain import rules
 
     monkeypatch.setattr(rules, "FORBID", tuple(r for r in rules.FORBID if r.id != rule))
     monkeypatch.setattr(rules, "NEEDS", tuple(n for n in rules.NEEDS if n.id != rule))
@@ -237,7 +237,7 @@ def test_the_properties_catch_a_rule_taken_out(library, monkeypatch, rule):
 
 
 def test_the_properties_catch_two_of_one_chain(library, monkeypatch):
-    from hepplan import planner
+    from hepplan.domain import planner
 
     monkeypatch.setattr(planner._Planner, "_same_work", lambda self, one, other: one is other)
     with pytest.raises(AssertionError):

@@ -11,10 +11,10 @@ import subprocess
 import pypdf
 import pytest
 
-from hepplan.clinic import Clinic
-from hepplan.planner import plan_program
-from hepplan.redflags import BY_KEY
-from hepplan.render import render_handout, render_redirect
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.planner import plan_program
+from hepplan.domain.redflags import BY_KEY
+from hepplan.render.pdf import render_handout, render_redirect
 
 from .conftest import make_profile
 
@@ -103,7 +103,7 @@ def test_without_a_clinic_file_no_clinic_line_is_invented(library):
 
 def test_a_routine_flag_adds_a_doctor_check(library):
     _, decision, data = handout(library, red_flags={"unrelenting_night_pain": "yes"})
-    assert decision.disposition == "routine"
+    assert decision.disposition.word == "routine"
     assert "Please book a routine visit with your doctor" in flat(pdf_text(data))
 
 
@@ -163,7 +163,7 @@ SECTIONS = [
 
 @pytest.mark.parametrize("large_print", [False, True])
 def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
-    from hepplan import text as words
+    from hepplan.words import text as words
 
     profile = make_profile(
         assessment={"piriformis": "tight", "side": "left", "radicular_level": "S1"},
@@ -248,7 +248,7 @@ def test_a4_and_letter(library):
 def test_clinic_logo_and_details(library, tmp_path):
     from PIL import Image
 
-    from hepplan.clinic import load_clinic
+    from hepplan.io.clinic import load_clinic
 
     Image.new("RGB", (120, 40), "navy").save(tmp_path / "logo.png")
     (tmp_path / "clinic.yaml").write_text(
@@ -264,8 +264,8 @@ def test_clinic_logo_and_details(library, tmp_path):
 
 
 def test_an_unreadable_logo_is_an_input_error(tmp_path):
-    from hepplan.clinic import load_clinic
     from hepplan.errors import InputError
+    from hepplan.io.clinic import load_clinic
 
     (tmp_path / "logo.png").write_text("not an image")
     (tmp_path / "clinic.yaml").write_text("logo: logo.png\n")

@@ -13,8 +13,8 @@ import pytest
 import trustme
 import yaml
 
-from hepplan import mail
 from hepplan.cli import cli
+from hepplan.deliver import mail
 
 from .conftest import EXAMPLES, REPO, profile_data
 from .smtp import PASSWORD, USER, Inbox, free_port, mail_server, server_context
@@ -164,7 +164,7 @@ def test_the_subject_and_file_name_give_nothing_clinical_away(runner):
     ],
 )
 def test_a_clinic_name_with_clinical_words_stays_out_of_the_subject(name, subject):
-    from hepplan.clinic import Clinic
+    from hepplan.domain.clinic import Clinic
 
     assert mail.subject(Clinic(name=name)) == subject
 
@@ -464,7 +464,7 @@ def test_retries_back_off():
     ("security", "port"), [(None, 587), ("starttls", 587), ("ssl", 465), ("none", 25)]
 )
 def test_default_ports(security, port):
-    from hepplan.clinic import Clinic
+    from hepplan.domain.clinic import Clinic
 
     settings = mail.resolve_settings(
         {"smtp_host": "localhost", "security": security}, {}, Clinic(), "clinic.yaml"
@@ -718,9 +718,9 @@ def test_eml_into_a_missing_folder(runner, tmp_path):
 
 
 def test_the_bodies_read_at_grade_7_or_below(library):
-    from hepplan.check import reading_grade
-    from hepplan.clinic import load_clinic
-    from hepplan.core import decide
+    from hepplan.app import decide
+    from hepplan.assess.library_check import reading_grade
+    from hepplan.io.clinic import load_clinic
 
     outcome = decide(TIGHT, library)
     text, _ = mail.bodies(outcome.profile, outcome.decision, load_clinic(CLINIC))

@@ -110,7 +110,7 @@ def test_library_check_refuses_every_template_construct(runner, tmp_path, where,
 def test_filling_in_the_side_evaluates_nothing(tmp_path):
     """Defence in depth: even text that never went through the library's checks is only
     substituted, never evaluated."""
-    from hepplan import text
+    from hepplan.words import text
 
     marker = tmp_path / "pwned"
     source = PAYLOAD.format(marker=marker) + " Turn to your {{ side }}, then {{other_side}}."
@@ -123,7 +123,7 @@ def test_filling_in_the_side_evaluates_nothing(tmp_path):
 def test_templates_render_in_the_sandbox():
     import jinja2.sandbox
 
-    from hepplan import text
+    from hepplan.words import text
 
     for environment in (text.environment(), text.mail_environment()):
         assert isinstance(environment, jinja2.sandbox.ImmutableSandboxedEnvironment)
@@ -589,8 +589,8 @@ def test_a_five_thousand_character_address_is_cut_short(runner, workdir):
     ],
 )
 def test_the_subject_filter_is_not_english_only(name, subject):
-    from hepplan import mail
-    from hepplan.clinic import Clinic
+    from hepplan.deliver import mail
+    from hepplan.domain.clinic import Clinic
 
     assert mail.subject(Clinic(name=name)) == subject
 
@@ -615,7 +615,7 @@ def test_assess_stops_at_the_first_answer_that_is_not_utf8(workdir):
 def test_a_template_block_is_bounded():
     import jinja2
 
-    from hepplan import text
+    from hepplan.words import text
 
     assert "call 112" in text.block("handout.j2", "safety_action", emergency_number="112")
     with pytest.raises(jinja2.TemplateRuntimeError, match="longer than 20,000 characters"):

@@ -251,7 +251,7 @@ def test_deep_flow_nesting_is_refused_by_hepplan_whatever_the_parser(brackets, o
     its line and column, for every document, so the message never depends on PyYAML's version.
     """
     from hepplan.errors import InputError
-    from hepplan.loading import parse_document
+    from hepplan.io.loading import parse_document
 
     with pytest.raises(InputError) as refused:
         parse_document("format: " + opener * brackets, "deep.yaml")

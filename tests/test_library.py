@@ -303,7 +303,7 @@ def test_library_check_catches_each_mistag(runner, broken, name, old, new, probl
 def test_the_tags_follow_the_pictures_not_the_names(library):
     """The derivation reads the pose only: every standing exercise drawn on one leg is
     single_leg, whatever it is called."""
-    from hepplan.check import derived_tags
+    from hepplan.assess.library_check import derived_tags
 
     one_leg = {ex.id for ex in library if "single_leg" in derived_tags(ex)[0]}
     assert {"standing_hip_abduction", "standing_femoral_slider", "single_leg_stance"} <= one_leg
@@ -341,8 +341,8 @@ FOAM_ROLLER_FROM_THE_FRONT = {
 def test_each_view_is_read_for_what_it_shows(library):
     """From above nothing is a height; from the front or back no hip or knee bend shows; a
     body lying level seen from its front or back lies on its side; a bike seat is a seat."""
-    from hepplan.check import derived_tags
-    from hepplan.pose import Pose
+    from hepplan.assess.library_check import derived_tags
+    from hepplan.domain.pose import Pose
 
     def must(name):
         return derived_tags(library[name])[0]
@@ -376,8 +376,8 @@ STANDING = {"near_thigh": 270, "near_shin": 270, "far_thigh": 270, "far_shin": 2
 def test_a_foot_lifted_off_the_floor_is_single_leg_in_every_upright_view(
     library, view, leg, hip, knee
 ):
-    from hepplan.check import derived_tags
-    from hepplan.pose import Pose
+    from hepplan.assess.library_check import derived_tags
+    from hepplan.domain.pose import Pose
 
     lifted = {f"{leg}_thigh": 270 + hip, f"{leg}_shin": 270 + hip - knee, f"{leg}_foot": 0}
     pose = Pose(view=view, start=STANDING, end={**STANDING, **lifted}, arrows=[{"at": "hip"}])
@@ -391,8 +391,8 @@ def test_a_foot_lifted_off_the_floor_is_single_leg_in_every_upright_view(
     angles=st.lists(st.floats(-360, 360), min_size=12, max_size=12),
 )
 def test_seen_from_above_the_body_lies_whatever_its_angles(library, lying, angles):
-    from hepplan.check import derived_tags
-    from hepplan.pose import SEGMENTS, Pose
+    from hepplan.assess.library_check import derived_tags
+    from hepplan.domain.pose import SEGMENTS, Pose
 
     frame = dict(zip(SEGMENTS, angles, strict=True))
     pose = Pose(view="above", lying=lying, start={}, end=frame, arrows=[{"at": "hip"}])
@@ -501,8 +501,8 @@ def test_a_pose_that_cannot_be_drawn(runner, broken):
     ],
 )
 def test_patient_facing_templates_read_at_grade_7_or_below(template, context):
-    from hepplan import text
-    from hepplan.check import reading_grade
+    from hepplan.assess.library_check import reading_grade
+    from hepplan.words import text
 
     blocks = text.environment().get_template(template).blocks
     for name in blocks:
@@ -512,9 +512,9 @@ def test_patient_facing_templates_read_at_grade_7_or_below(template, context):
 
 
 def test_the_safety_box_and_red_flag_reasons_read_at_grade_7_or_below():
-    from hepplan import redflags
-    from hepplan.check import reading_grade
-    from hepplan.text import SAFETY_SIGNS
+    from hepplan.assess.library_check import reading_grade
+    from hepplan.domain import redflags
+    from hepplan.words.text import SAFETY_SIGNS
 
     assert reading_grade(list(SAFETY_SIGNS)) <= 7
     for flag in redflags.RED_FLAGS:

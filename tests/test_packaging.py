@@ -51,7 +51,7 @@ def test_the_installed_package_plans_from_another_folder(wheel, tmp_path):
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
-    code = "import hepplan.resources as r; print(r.default_library_dir())"
+    code = "import hepplan.io.resources as r; print(r.default_library_dir())"
     where = subprocess.run(
         [sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, check=True
     )

@@ -14,10 +14,10 @@ import pytest
 from pydantic import ValidationError
 
 from hepplan.cli import cli
-from hepplan.clinic import Clinic
-from hepplan.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
-from hepplan.pose import Frame, Pose, skeleton
-from hepplan.render import _picture, render_pictures, styles
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.pose import Frame, Pose, skeleton
+from hepplan.render.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
+from hepplan.render.pdf import _picture, render_pictures, styles
 
 #: Two exercises look alike when, in the same view with the same props, no joint of either
 #: frame is further apart than this (body units; a shin is 20).

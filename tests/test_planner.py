@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from hepplan.domain.planner import plan_program
 from hepplan.errors import InputError
-from hepplan.planner import plan_program
 
 from .conftest import make_profile
 
@@ -717,8 +717,8 @@ def test_gtps_handout_has_a_protect_your_hip_box(library):
 
     import pypdf
 
-    from hepplan.clinic import Clinic
-    from hepplan.render import render_handout
+    from hepplan.domain.clinic import Clinic
+    from hepplan.render.pdf import render_handout
 
     def text_of(conditions):
         profile = make_profile(assessment={"conditions": conditions})

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from hepplan.errors import InputError
-from hepplan.profile import load_profile
+from hepplan.io.profiles import load_profile
 
 from .conftest import EXAMPLES, profile_data
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hepplan.domain.profile import FollowUp, OutcomeVisit, parse_profile
+from hepplan.domain.progress import decide_progress, measure_changes
 from hepplan.errors import InputError
-from hepplan.profile import FollowUp, OutcomeVisit, parse_profile
-from hepplan.progress import decide_progress, measure_changes
 
 from .conftest import profile_data
 

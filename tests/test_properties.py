@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hepplan.clinic import Clinic
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.planner import plan_program
+from hepplan.domain.profile import parse_profile
+from hepplan.domain.redflags import BY_KEY
 from hepplan.errors import InputError
-from hepplan.planner import plan_program
-from hepplan.profile import parse_profile
-from hepplan.redflags import BY_KEY
 
 from .conftest import RED_FLAG_KEYS
 from .safety import CONDITIONS, EQUIPMENT, assert_program_is_safe
@@ -123,7 +123,7 @@ def decide(data, library):
 
 
 def library_ids():
-    from hepplan.library import load_library
+    from hepplan.io.library import load_library
 
     return [ex.id for ex in load_library()]
 
@@ -184,10 +184,10 @@ def test_answers_given_already_urgent_or_emergency_are_refused_whatever_is_missi
     if serious_answers(data) or known_emergency(data):
         assert decision.status == "refused"
         assert decision.phases == ()
-        assert decision.disposition in ("urgent", "emergency")
+        assert decision.disposition.word in ("urgent", "emergency")
         assert set(decision.missing) == unasked(data)
     if known_emergency(data):
-        assert decision.disposition == "emergency"
+        assert decision.disposition.word == "emergency"
 
 
 # 2. a clearance never lowers rule 1: cancer with any sign of nerve involvement is an emergency
@@ -202,15 +202,15 @@ def test_a_clearance_never_lowers_rule_1(library, data):
         data["medical_clearance"] = clearances + [cleared] * with_clearance
         _profile, decision = decide(data, library)
         assert decision.status == "refused"
-        assert decision.disposition == "emergency"
+        assert decision.disposition.word == "emergency"
         assert "cancer_history" in decision.triggered
 
 
 @settings(max_examples=max(20, settings().max_examples // 10))
 @given(profiles(library_ids()).filter(lambda d: serious_answers(d) or known_emergency(d)))
 def test_a_refused_decision_can_only_become_a_redirect(library, data):
-    from hepplan.core import Outcome, render_document
-    from hepplan.render import render_handout
+    from hepplan.app import Outcome, render
+    from hepplan.render.pdf import render_handout
 
     profile, decision = decide(data, library)
     try:
@@ -219,7 +219,7 @@ def test_a_refused_decision_can_only_become_a_redirect(library, data):
         pass
     else:
         raise AssertionError("a refused decision became a handout")
-    text = pdf_text(render_document(Outcome(profile, decision), Clinic()))
+    text = pdf_text(render(Outcome(profile, decision), Clinic()))
     assert ("Get medical help now" in text) or ("See a doctor within 24 hours" in text)
     assert "no exercise program was given" in text
     for ex in library:
@@ -232,7 +232,7 @@ def test_a_refused_decision_can_only_become_a_redirect(library, data):
 # already need medical care, else incomplete with nothing written
 @given(profiles(library_ids()).filter(lambda d: not complete(d)))
 def test_missing_answers_never_give_a_program(library, data):
-    from hepplan.core import Outcome, render_document
+    from hepplan.app import Outcome, render
 
     profile, decision = decide(data, library)
     if decision is None or complete(data):
@@ -240,8 +240,8 @@ def test_missing_answers_never_give_a_program(library, data):
     assert decision.status in ("refused", "incomplete")
     assert decision.phases == ()
     assert set(decision.missing) == unasked(data)
-    assert (decision.status == "incomplete") == (decision.disposition in ("none", "routine"))
-    document = render_document(Outcome(profile, decision), Clinic())
+    assert (decision.status == "incomplete") == (decision.disposition.word in ("none", "routine"))
+    document = render(Outcome(profile, decision), Clinic())
     assert (document is None) == (decision.status == "incomplete")
 
 
@@ -287,14 +287,14 @@ def test_same_input_same_decision(library, data):
 @settings(max_examples=max(10, settings().max_examples // 20))
 @given(profiles(library_ids()).filter(complete))
 def test_same_input_same_bytes(library, data):
-    from hepplan.core import Outcome, render_document
+    from hepplan.app import Outcome, render
 
     profile, decision = decide(data, library)
     if decision is None:
         return
-    first = render_document(Outcome(profile, decision), Clinic())
+    first = render(Outcome(profile, decision), Clinic())
     again = decide(data, library)
-    assert render_document(Outcome(*again), Clinic()) == first
+    assert render(Outcome(*again), Clinic()) == first
 
 
 # The properties can fail: break one rule and they must notice.
@@ -313,7 +313,7 @@ def must_fail(prop, library) -> None:
 
 
 def test_the_properties_catch_a_screening_rule_that_stops_counting_unsure(library, monkeypatch):
-    from hepplan.profile import Answer, RedFlags
+    from hepplan.domain.profile import Answer, RedFlags
 
     monkeypatch.setattr(RedFlags, "positive", lambda self, key: self.answer(key) is Answer.YES)
     must_fail(
@@ -324,7 +324,7 @@ def test_the_properties_catch_a_screening_rule_that_stops_counting_unsure(librar
 def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
     import dataclasses
 
-    from hepplan import redflags
+    from hepplan.domain import redflags
 
     emergency = redflags.Level.EMERGENCY
     weakened = tuple(
@@ -338,7 +338,7 @@ def test_the_properties_catch_emergency_signs_demoted(library, monkeypatch):
 
 
 def test_the_properties_catch_a_program_despite_a_missing_answer(library, monkeypatch):
-    from hepplan.profile import Profile
+    from hepplan.domain.profile import Profile
 
     monkeypatch.setattr(Profile, "missing", property(lambda self: ()))
     must_fail(test_missing_answers_never_give_a_program, library)
@@ -347,7 +347,7 @@ def test_the_properties_catch_a_program_despite_a_missing_answer(library, monkey
 def test_the_properties_catch_a_known_emergency_held_back_by_a_missing_answer(library, monkeypatch):
     import dataclasses
 
-    from hepplan import planner, screening
+    from hepplan.domain import planner, screening
 
     def waits_for_every_answer(profile):
         result = screening.screen(profile)
@@ -360,7 +360,7 @@ def test_the_properties_catch_a_known_emergency_held_back_by_a_missing_answer(li
 
 
 def test_the_properties_catch_a_clearance_that_lowers_rule_1(library, monkeypatch):
-    from hepplan import screening
+    from hepplan.domain import screening
 
     honoured = screening._cancer_with_nerve_signs
 
@@ -373,7 +373,7 @@ def test_the_properties_catch_a_clearance_that_lowers_rule_1(library, monkeypatc
 
 
 def test_the_properties_catch_a_forbidden_exercise(library, monkeypatch):
-    from hepplan import rules
+    from hepplan.domain import rules
 
     monkeypatch.setattr(rules, "FORBID", ())
     must_fail(test_programs_obey_every_safety_rule, library)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from hepplan.clinic import load_clinic
-from hepplan.planner import plan_program
-from hepplan.profile import load_profile
-from hepplan.progress import decide_progress
-from hepplan.record import render_record
-from hepplan.screening import screen
+from hepplan.domain.planner import plan_program
+from hepplan.domain.progress import decide_progress
+from hepplan.domain.screening import screen
+from hepplan.io.clinic import load_clinic
+from hepplan.io.profiles import load_profile
+from hepplan.render.record import render_record
 
 from .conftest import EXAMPLES, REPO
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from hepplan.cli import cli
-from hepplan.redflags import BY_KEY, RED_FLAGS
+from hepplan.domain.redflags import BY_KEY, RED_FLAGS
 
 from .conftest import REPO, profile_data
 
@@ -403,8 +403,8 @@ def test_the_doctors_section_is_in_clinical_words(runner, write_profile, tmp_pat
 
 
 def test_the_patients_reasons_read_at_grade_7_or_below():
-    from hepplan.check import reading_grade
-    from hepplan.screening import RULE_REASONS
+    from hepplan.assess.library_check import reading_grade
+    from hepplan.domain.screening import RULE_REASONS
 
     texts = [flag.reason for flag in RED_FLAGS] + [flag.maybe for flag in RED_FLAGS]
     assert reading_grade([*texts, *RULE_REASONS.values()]) <= 7

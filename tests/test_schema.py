@@ -14,12 +14,11 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from hepplan.assess import encode_profile
+from hepplan.assess.interview import encode_profile
 from hepplan.cli import cli
-from hepplan.errors import InputError
-from hepplan.profile import load_profile, parse_profile
-from hepplan.redflags import RED_FLAGS
-from hepplan.vocab import (
+from hepplan.domain.profile import parse_profile
+from hepplan.domain.redflags import RED_FLAGS
+from hepplan.domain.vocab import (
     Answer,
     Condition,
     DirectionalPreference,
@@ -29,6 +28,8 @@ from hepplan.vocab import (
     RadicularLevel,
     Side,
 )
+from hepplan.errors import InputError
+from hepplan.io.profiles import load_profile
 
 from .conftest import EXAMPLES, RED_FLAG_KEYS, SECTIONS, profile_data
 

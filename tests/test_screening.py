@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hepplan.profile import parse_profile
-from hepplan.redflags import Level
-from hepplan.screening import screen
+from hepplan.domain.profile import parse_profile
+from hepplan.domain.redflags import Level
+from hepplan.domain.screening import screen
 
 from .conftest import RED_FLAG_KEYS, make_profile, profile_data
 

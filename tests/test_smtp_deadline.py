@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from hepplan import mail
 from hepplan.cli import cli
+from hepplan.deliver import mail
 
 from .conftest import EXAMPLES, REPO
 

@@ -1,3 +1,3 @@
-from .cli import main
+from hepplan.cli import main
 
 main()

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import InputError, OutputError
+from hepplan.errors import InputError, OutputError
 
 
 def output_file(raw: str | os.PathLike | None) -> Path | None:

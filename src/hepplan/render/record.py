@@ -9,19 +9,22 @@ own PDF, never attached to the patient's e-mail.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Table
 
-from . import __version__, redflags
-from .clinic import Clinic
-from .decision import Decision
-from .profile import Profile
-from .progress import MeasureChange, Progress
-from .render import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
-from .text import dose_words
+from hepplan import __version__
+from hepplan.domain import redflags
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.domain.progress import MeasureChange, Progress
+from hepplan.errors import Status
+from hepplan.render.pdf import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
+from hepplan.words.text import dose_words
 
 BAND = colors.HexColor("#E3ECF5")
 LINE = colors.HexColor("#1F4E79")
@@ -43,9 +46,9 @@ FLAG_WORDS = {
     ),
 }
 STATUS_WORDS = {
-    "prescribed": "Program prescribed",
-    "refused": "Program refused: referred for medical care",
-    "incomplete": "Screening incomplete: no program until every question is answered",
+    Status.PRESCRIBED: "Program prescribed",
+    Status.REFUSED: "Program refused: referred for medical care",
+    Status.INCOMPLETE: "Screening incomplete: no program until every question is answered",
 }
 
 
@@ -75,7 +78,7 @@ def render_record(
 
 
 def _frame_width(clinic: Clinic) -> float:
-    from .render import _page_size
+    from hepplan.render.pdf import _page_size
 
     page_width, _ = _page_size(clinic)
     return page_width - 36 * mm  # the margins build_pdf uses: 18 mm each side
@@ -205,78 +208,58 @@ def _scale_top(change: MeasureChange) -> float:
     return 100.0 if change.measure.key == "odi" else 10.0
 
 
+def _label(x: float, y: float, text: str, *, anchor: str, bold: bool = False) -> String:
+    font, colour = (BOLD, INK) if bold else (FONT, GREY)
+    return String(x, y, text, fontName=font, fontSize=9, fillColor=colour, textAnchor=anchor)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where a chart's values land: its plotting box, the days it spans, the scale's top."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
+    span: int
+    top_value: float
+
+    def x(self, day: int) -> float:
+        return self.left + (self.right - self.left) * day / self.span
+
+    def y(self, value: float) -> float:
+        return self.bottom + (self.top - self.bottom) * value / self.top_value
+
+
 def outcome_chart(change: MeasureChange, width: float, height: float = 110) -> Drawing:
     """Points joined by a line across visits, the band within one MCID of the first visit
     shaded (a change inside it is not meaningful), dates on the x axis."""
     drawing = Drawing(width, height)
-    left, bottom, right, top = 34, 22, width - 10, height - 8
-    top_value = _scale_top(change)
     days = [(day - change.points[0][0]).days for day, _ in change.points]
-    span = max(days[-1], 1)
-
-    def x(day: int) -> float:
-        return left + (right - left) * day / span
-
-    def y(value: float) -> float:
-        return bottom + (top - bottom) * value / top_value
-
-    low = max(0.0, change.first - change.measure.mcid)
-    high = min(top_value, change.first + change.measure.mcid)
-    drawing.add(
-        Rect(left, y(low), right - left, y(high) - y(low), fillColor=BAND, strokeColor=None)
-    )
-    drawing.add(Line(left, bottom, right, bottom, strokeColor=GREY, strokeWidth=0.6))
-    drawing.add(Line(left, bottom, left, top, strokeColor=GREY, strokeWidth=0.6))
-    for value in (0.0, top_value / 2, top_value):
-        drawing.add(
-            String(
-                left - 6,
-                y(value) - 3,
-                f"{value:g}",
-                fontName=FONT,
-                fontSize=9,
-                fillColor=GREY,
-                textAnchor="end",
-            )
-        )
-    points = [(x(day), y(value)) for day, (_, value) in zip(days, change.points, strict=True)]
+    frame = _Frame(34, 22, width - 10, height - 8, max(days[-1], 1), _scale_top(change))
+    _axes(drawing, frame, change)
+    points = [(frame.x(d), frame.y(v)) for d, (_, v) in zip(days, change.points, strict=True)]
     drawing.add(PolyLine([c for point in points for c in point], strokeColor=LINE, strokeWidth=1.6))
     for (px, py), (day, value) in zip(points, change.points, strict=True):
         drawing.add(Circle(px, py, 3, fillColor=LINE, strokeColor=colors.white, strokeWidth=0.8))
-        drawing.add(
-            String(
-                px,
-                py + 6,
-                f"{value:g}",
-                fontName=BOLD,
-                fontSize=9,
-                fillColor=INK,
-                textAnchor="middle",
-            )
-        )
-        drawing.add(
-            String(
-                px,
-                bottom - 12,
-                _short_date(day),
-                fontName=FONT,
-                fontSize=9,
-                fillColor=GREY,
-                textAnchor="middle",
-            )
-        )
-    drawing.add(
-        String(
-            right,
-            top - 2,
-            f"shaded: within {change.measure.mcid:g} (MCID) of the first visit",
-            fontName=FONT,
-            fontSize=9,
-            fillColor=GREY,
-            textAnchor="end",
-        )
-    )
+        drawing.add(_label(px, py + 6, f"{value:g}", anchor="middle", bold=True))
+        drawing.add(_label(px, frame.bottom - 12, _short_date(day), anchor="middle"))
     return drawing
+
+
+def _axes(drawing: Drawing, f: _Frame, change: MeasureChange) -> None:
+    """The MCID band around the first visit, the two axes, the scale and what the band means."""
+    low = max(0.0, change.first - change.measure.mcid)
+    high = min(f.top_value, change.first + change.measure.mcid)
+    band = Rect(f.left, f.y(low), f.right - f.left, f.y(high) - f.y(low), strokeColor=None)
+    band.fillColor = BAND
+    drawing.add(band)
+    drawing.add(Line(f.left, f.bottom, f.right, f.bottom, strokeColor=GREY, strokeWidth=0.6))
+    drawing.add(Line(f.left, f.bottom, f.left, f.top, strokeColor=GREY, strokeWidth=0.6))
+    for value in (0.0, f.top_value / 2, f.top_value):
+        drawing.add(_label(f.left - 6, f.y(value) - 3, f"{value:g}", anchor="end"))
+    meaning = f"shaded: within {change.measure.mcid:g} (MCID) of the first visit"
+    drawing.add(_label(f.right, f.top - 2, meaning, anchor="end"))
 
 
 def _short_date(day: dt.date) -> str:

@@ -16,7 +16,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .library import Exercise, read_library
+from hepplan.domain.library import Exercise
+from hepplan.io.library import read_library
 
 MAX_GRADE = 7.0
 MAX_MEDIAN_GRADE = 7.0
@@ -69,7 +70,7 @@ def _rendered_texts(exercise: Exercise, path: Path) -> tuple[list[str], list[str
     """The patient-facing text, rendered for every side; template errors as problems."""
     import jinja2
 
-    from . import text
+    from hepplan.words import text
 
     fields = [(f"steps[{i}]", step) for i, step in enumerate(exercise.steps)]
     fields += [("feel", exercise.feel), ("stop_if", exercise.stop_if), ("why", exercise.why)]
@@ -98,7 +99,7 @@ def _picture_problems(exercise: Exercise, path: Path) -> list[str]:
     """The picture draws for either side, shows every piece of equipment, and moves."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from .drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
+    from hepplan.render.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
 
     try:
         canvas = Canvas(io.BytesIO())
@@ -200,7 +201,7 @@ class _Body:
 
 
 def _body(pose, frame, mirrored: bool) -> _Body:
-    from .pose import LINE_HALF_WIDTH, lowest, skeleton
+    from hepplan.domain.pose import LINE_HALF_WIDTH, lowest, skeleton
 
     points = skeleton(frame, pose.body_view)
     floor = lowest(points) + LINE_HALF_WIDTH

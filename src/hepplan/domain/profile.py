@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import unicodedata
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,11 +17,9 @@ from pydantic import (
     field_validator,
 )
 
-from . import clock, redflags
-from .errors import InputError
-from .loading import read_document, validation_problems
-from .redflags import Level
-from .vocab import (
+from hepplan.domain import redflags
+from hepplan.domain.redflags import Level
+from hepplan.domain.vocab import (
     Answer,
     Condition,
     DirectionalPreference,
@@ -33,6 +30,9 @@ from .vocab import (
     RadicularLevel,
     Side,
 )
+from hepplan.errors import InputError
+from hepplan.io import clock
+from hepplan.io.problems import validation_problems
 
 KNOWN_FORMATS = (1,)
 #: CONTRACT §1: 1-64 of A-Z a-z 0-9 . _ -, not starting with . or - (a hidden file, an option)
@@ -638,8 +638,3 @@ def parse_profile(data: Any, source: str, *, today: dt.date | None = None) -> Pr
     if problems:
         raise InputError(problems)
     return profile
-
-
-def load_profile(path: Path, *, today: dt.date | None = None) -> Profile:
-    """Read and validate one profile file (YAML or JSON)."""
-    return parse_profile(read_document(path), str(path), today=today)

@@ -22,6 +22,9 @@ class Level(IntEnum):
     def word(self) -> str:
         return self.name.lower()
 
+    def __str__(self) -> str:
+        return self.word
+
 
 @dataclass(frozen=True)
 class RedFlag:
@@ -174,5 +177,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
 )
 
 BY_KEY: dict[str, RedFlag] = {flag.key: flag for flag in RED_FLAGS}
+#: The keys a doctor may clear: every one but the emergency-level signs (CLINICAL.md §1).
+CLEARABLE = tuple(flag.key for flag in RED_FLAGS if flag.level is not Level.EMERGENCY)
 KEYS: tuple[str, ...] = tuple(BY_KEY)
 ORDER: dict[str, int] = {key: index for index, key in enumerate(KEYS)}

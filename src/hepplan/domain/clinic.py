@@ -6,7 +6,6 @@ left out of the documents.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from pathlib import Path
@@ -18,12 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     model_validator,
 )
-
-from .errors import InputError
-from .loading import read_document, read_regular, validation_problems
 
 PHONE = re.compile(r"^[0-9+() .\-]{2,30}$")
 #: A logo is a small picture: larger files and images are refused when the clinic file is read.
@@ -131,50 +126,3 @@ class Clinic(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("page_size"), str):
             data = {**data, "page_size": data["page_size"].strip().lower()}
         return data
-
-
-def load_clinic(path: Path | None) -> Clinic:
-    """The clinic settings from a YAML/JSON file, or the built-in defaults."""
-    if path is None:
-        return Clinic()
-    data = read_document(path)
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: clinic settings must be a mapping of keys to values")
-    try:
-        clinic = Clinic.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(validation_problems(str(path), exc, Clinic)) from None
-    if clinic.logo is not None:
-        logo = clinic.logo if clinic.logo.is_absolute() else path.parent / clinic.logo
-        data = _read_logo(logo, f"{path}: logo: {str(clinic.logo)!r}")
-        clinic = clinic.model_copy(update={"logo": logo})
-        clinic._logo_data = data
-    return clinic
-
-
-def _read_logo(logo: Path, where: str) -> bytes:
-    """The logo's bytes, once, from a regular file; decoded to the last pixel now, so a
-    truncated or corrupt picture is the clinic file's error, not a failure while rendering."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        data = read_regular(logo, MAX_LOGO_BYTES, where)
-    except InputError as exc:
-        message = exc.problems[0].removeprefix(f"{where}: ")
-        if message == "no such file" or message.startswith("is a folder"):
-            message = "is not a file"
-        raise InputError(f"{where} {message}") from None
-    unreadable = f"{where} is not an image that can be read (use PNG or JPEG)"
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG"):
-                raise InputError(unreadable)
-            if image.width * image.height > MAX_LOGO_PIXELS:
-                raise InputError(
-                    f"{where} is {image.width} × {image.height} pixels; "
-                    f"at most {MAX_LOGO_PIXELS:,} pixels (a logo needs far fewer)"
-                )
-            image.load()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise InputError(unreadable) from None
-    return data

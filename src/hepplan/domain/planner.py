@@ -10,15 +10,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import redflags, rules
-from .decision import Decision, Phase, Prescription
-from .errors import InputError, LibraryError
-from .library import Dose, Exercise, Library
-from .profile import Profile
-from .redflags import Level
-from .rules import Forbid, Match, Need
-from .screening import Screening, screen
-from .vocab import ASSUMED_EQUIPMENT, Category, Condition, Irritability, Laterality, Side, Tag
+from hepplan.domain import redflags, rules
+from hepplan.domain.decision import Decision, Phase, Prescription
+from hepplan.domain.library import Dose, Exercise, Library
+from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
+from hepplan.domain.rules import Forbid, Match, Need
+from hepplan.domain.screening import Screening, screen
+from hepplan.domain.vocab import (
+    ASSUMED_EQUIPMENT,
+    Category,
+    Condition,
+    Irritability,
+    Laterality,
+    Side,
+    Tag,
+)
+from hepplan.errors import InputError, LibraryError
 
 INCLUDE_WHY = "Your clinician chose this one for you."
 
@@ -44,7 +52,7 @@ def plan_program(
         raise ValueError("a prescribed screening needs a library to plan from")
     common = dict(
         status=screening.status,
-        disposition=screening.disposition.word,
+        disposition=screening.disposition,
         triggered=screening.triggered,
         missing=screening.missing,
         library_version=library.version if library else None,

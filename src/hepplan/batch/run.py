@@ -43,13 +43,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__, clock
-from .clinic import Clinic
-from .errors import HepplanError, InputError, LibraryError, OutputError
-from .library import Library
-from .loading import decode_document, not_regular, read_open_file, read_regular
-from .output import write_atomic
-from .resources import PACKAGE_DIR, templates_dir
+from hepplan import __version__
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.library import Library
+from hepplan.errors import HepplanError, InputError, LibraryError, OutputError
+from hepplan.io import clock
+from hepplan.io.loading import decode_document, not_regular, read_open_file, read_regular
+from hepplan.io.output import write_atomic
+from hepplan.io.resources import PACKAGE_DIR, templates_dir
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STATE_DIR = ".hepplan"
@@ -92,7 +93,7 @@ class Inputs:
         large_print: bool,
         today: dt.date | None = None,
     ):
-        from .resources import default_library_dir
+        from hepplan.io.resources import default_library_dir
 
         self.library_dir = library_dir or default_library_dir()
         self.clinic, self.large_print = clinic, large_print
@@ -107,7 +108,7 @@ class Inputs:
 
     @functools.cached_property
     def settings(self) -> Settings:
-        from .library import load_library
+        from hepplan.io.library import load_library
 
         try:
             library = load_library(self.library_dir)
@@ -195,7 +196,7 @@ PROFILE_KEYS = frozenset({"format", "patient", "assessment", "red_flags"})
 def read_profile(data: bytes, source: str, today: dt.date):
     """A profile from a file's bytes, or an InputError that shows nothing from a file that is
     not a profile at all."""
-    from .profile import parse_profile
+    from hepplan.domain.profile import parse_profile
 
     raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
     if isinstance(raw, dict) and raw and not PROFILE_KEYS.intersection(raw):
@@ -207,7 +208,7 @@ def read_profile(data: bytes, source: str, today: dt.date):
 
 
 def _letter(profile, decision, clinic: Clinic, source: str) -> Letter | str:
-    from .mail import attachment_name, bodies, parse_address
+    from hepplan.deliver.mail import attachment_name, bodies, parse_address
 
     if profile.patient.email is None:
         return f"{source}: patient.email is not set; the program was built but not e-mailed"
@@ -244,9 +245,9 @@ def program_digest(settings: Settings, profile, decision) -> str:
 def build_one(settings: Settings, source: str, data: bytes, previous: str | None) -> Result:
     """Parse, screen and plan one profile; render its document unless its program digest is
     ``previous``. Pure: values in, values out, no disk."""
-    from .planner import plan_program
-    from .render import render_handout, render_redirect
-    from .screening import screen
+    from hepplan.domain.planner import plan_program
+    from hepplan.domain.screening import screen
+    from hepplan.render.pdf import render_handout, render_redirect
 
     if settings.version != __version__:  # its documents would not match the digests
         return Result(
@@ -279,11 +280,11 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
         return Result(
             "incomplete",
             patient,
-            disposition=decision.disposition,
+            disposition=decision.disposition.word,
             errors=[f"{source}: red_flags.{key}: not answered" for key in decision.missing],
         )
     digest = program_digest(settings, profile, decision)
-    result = Result(decision.status, patient, digest, disposition=decision.disposition)
+    result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
     if digest != previous:
         render = render_handout if decision.prescribed else render_redirect
         result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)
@@ -1248,7 +1249,7 @@ class Mailer:
     def __call__(self, letter: Letter, pdf: bytes, clinic: Clinic) -> None:
         from email.headerregistry import Address
 
-        from .mail import compose
+        from hepplan.deliver.mail import compose
 
         recipient = Address(display_name=letter.name, addr_spec=letter.address)
         message = compose(

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import redflags
-from .decision import Referral
-from .profile import Profile
-from .redflags import Level
-from .vocab import RadicularLevel, Side
+from hepplan.domain import redflags
+from hepplan.domain.decision import Decision, Referral
+from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
+from hepplan.domain.vocab import RadicularLevel, Side
+from hepplan.errors import Status
 
 PRESCRIBE = frozenset({Level.NONE, Level.ROUTINE})
 
@@ -48,7 +49,7 @@ REFERRAL_WORDS = {
 
 @dataclass(frozen=True)
 class Screening:
-    status: str  # prescribed | refused | incomplete
+    status: Status
     disposition: Level
     triggered: tuple[str, ...]  # keys that counted, most serious first
     levels: dict[str, Level]  # each triggered key's level after combination rules
@@ -60,11 +61,25 @@ class Screening:
 
     @property
     def refused(self) -> bool:
-        return self.status == "refused"
+        return self.status is Status.REFUSED
 
     @property
     def prescribed(self) -> bool:
-        return self.status == "prescribed"
+        return self.status is Status.PRESCRIBED
+
+    def as_decision(self, library_version: str | None = None) -> Decision:
+        """The decision this screening makes before any planning: no phases."""
+        return Decision(
+            status=self.status,
+            disposition=self.disposition,
+            triggered=self.triggered,
+            missing=self.missing,
+            library_version=library_version,
+            phases=(),
+            trace=self.trace,
+            cleared=self.cleared,
+            referral=self.referral,
+        )
 
 
 @dataclass
@@ -102,11 +117,11 @@ def screen(profile: Profile) -> Screening:
     disposition = max(levels.values(), default=Level.NONE)
     triggered = tuple(sorted(levels, key=lambda k: (-levels[k], redflags.ORDER[k])))
     missing = profile.missing
-    status = "prescribed" if disposition in PRESCRIBE else "refused"
+    status = Status.PRESCRIBED if disposition in PRESCRIBE else Status.REFUSED
     if missing:
         count.trace.append(f"RF-MISSING: unanswered questions: {', '.join(missing)}")
-        if status == "prescribed":
-            status = "incomplete"
+        if status is Status.PRESCRIBED:
+            status = Status.INCOMPLETE
         else:
             count.trace.append(
                 f"RF-MISSING: the answers given already need {disposition.word} care "

@@ -1,5 +1,4 @@
-"""Profiles without hand-written YAML: the interview of ``hepplan assess``, and the profile's
-JSON Schema (``hepplan schema``) for tools that write profiles for hepplan.
+"""Profiles without hand-written YAML: the interview of ``hepplan assess``.
 
 The interview asks for every field of CONTRACT.md §1 in order. Each answer is checked at once
 by the profile model's own validators, so the clinician sees hepplan's usual one-line message and
@@ -25,28 +24,20 @@ import click
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import clock, redflags
-from .errors import InputError
-from .library import load_library
-from .loading import _StrictLoader, decode_document
-from .output import check_output_path, write_atomic
-from .profile import (
-    EMAIL,
+from hepplan.domain import redflags
+from hepplan.domain.profile import (
     KNOWN_FORMATS,
-    LANGUAGES,
-    PATIENT_ID,
     Assessment,
     Clearance,
     GluteStrength,
     Patient,
     PlanChoices,
     Profile,
-    load_profile,
     parse_profile,
 )
-from .redflags import Level
-from .screening import Screening, screen
-from .vocab import (
+from hepplan.domain.redflags import Level
+from hepplan.domain.screening import Screening, screen
+from hepplan.domain.vocab import (
     Answer,
     Condition,
     DirectionalPreference,
@@ -56,13 +47,20 @@ from .vocab import (
     RadicularLevel,
     Side,
 )
+from hepplan.errors import InputError
+from hepplan.io import clock
+from hepplan.io.library import load_library
+from hepplan.io.loading import StrictLoader, decode_document
+from hepplan.io.output import check_output_path, write_atomic
+from hepplan.io.profiles import load_profile
+from hepplan.words.text import what_to_do
 
 T = TypeVar("T")
 
 EOF_MESSAGE = "input ended before every question was answered; nothing was written"
 
 #: The red flags a doctor may clear (CLINICAL.md §1): never an emergency-level sign.
-CLEARABLE = tuple(flag.key for flag in redflags.RED_FLAGS if flag.level is not Level.EMERGENCY)
+CLEARABLE = redflags.CLEARABLE
 
 
 class Console(Protocol):
@@ -345,7 +343,19 @@ class Interview:
             "piriformis": self.choose(
                 "Piriformis", _words(Piriformis), default=previous("piriformis")
             ),
+            "glute_strength": self.glute_strength(before),
         }
+        answers["radicular_level"] = self.choose(
+            "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
+        )
+        answers["radicular_side"] = self.radicular_side(answers, previous("radicular_side"))
+        answers["irritability"] = self.choose(
+            "Irritability", _words(Irritability), default=previous("irritability")
+        )
+        answers.update(self.symptoms_and_home(before, previous))
+        return _present(answers)
+
+    def glute_strength(self, before) -> dict[str, Any]:
         grades = {}
         for muscle in ("medius", "maximus"):
             before_grade = getattr(before.glute_strength, muscle) if before else None
@@ -355,40 +365,37 @@ class Interview:
                 optional=True,
                 default=_text_of(before_grade),
             )
-        answers["glute_strength"] = _present(grades)
-        answers["radicular_level"] = self.choose(
-            "Radicular level", _words(RadicularLevel), default=previous("radicular_level")
-        )
-        answers["radicular_side"] = self.radicular_side(answers, previous("radicular_side"))
-        answers["irritability"] = self.choose(
-            "Irritability", _words(Irritability), default=previous("irritability")
-        )
-        answers["pain_now"] = self.ask(
-            "Pain now, 0-10 (optional)",
-            lambda raw: _checked(Assessment, "pain_now", _number(raw)),
-            optional=True,
-            default=_text_of(before and before.pain_now),
-        )
-        answers["directional_preference"] = self.choose(
-            "Directional preference",
-            _words(DirectionalPreference),
-            default=previous("directional_preference") or DirectionalPreference.NONE.value,
-        )
-        answers["conditions"] = list(
-            self.choose_many(
-                "Conditions",
-                _words(Condition),
-                default=[c.value for c in before.conditions] if before else (),
-            )
-        )
-        answers["equipment"] = list(
-            self.choose_many(
-                "Equipment (a chair, a wall and floor space are assumed)",
-                _words(Equipment),
-                default=[e.value for e in before.equipment] if before else (),
-            )
-        )
-        return _present(answers)
+        return _present(grades)
+
+    def symptoms_and_home(self, before, previous) -> dict[str, Any]:
+        """Pain now, directional preference, conditions and equipment at home."""
+        return {
+            "pain_now": self.ask(
+                "Pain now, 0-10 (optional)",
+                lambda raw: _checked(Assessment, "pain_now", _number(raw)),
+                optional=True,
+                default=_text_of(before and before.pain_now),
+            ),
+            "directional_preference": self.choose(
+                "Directional preference",
+                _words(DirectionalPreference),
+                default=previous("directional_preference") or DirectionalPreference.NONE.value,
+            ),
+            "conditions": list(
+                self.choose_many(
+                    "Conditions",
+                    _words(Condition),
+                    default=[c.value for c in before.conditions] if before else (),
+                )
+            ),
+            "equipment": list(
+                self.choose_many(
+                    "Equipment (a chair, a wall and floor space are assumed)",
+                    _words(Equipment),
+                    default=[e.value for e in before.equipment] if before else (),
+                )
+            ),
+        }
 
     def radicular_side(self, answers: dict[str, Any], before: str | None) -> str | None:
         """Which legs have the nerve signs: asked only when the painful side is both and a
@@ -553,7 +560,7 @@ class _ProfileDumper(yaml.SafeDumper):
 
 
 _ProfileDumper.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in _StrictLoader.yaml_implicit_resolvers.items()
+    first: list(resolvers) for first, resolvers in StrictLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -569,12 +576,7 @@ _ProfileDumper.add_representer(list, _represent_list)
 def profile_document(profile: Profile) -> dict[str, Any]:
     """A profile as plain data in the key order of CONTRACT.md §1, dates as ISO text, enum
     words in their canonical case, and no key for anything not given."""
-    patient, found = profile.patient, profile.assessment
-    grades = {
-        muscle: _number(_shown_number(grade))
-        for muscle in ("medius", "maximus")
-        if (grade := getattr(found.glute_strength, muscle)) is not None
-    }
+    patient = profile.patient
     return _present(
         {
             "format": profile.format,
@@ -589,38 +591,13 @@ def profile_document(profile: Profile) -> dict[str, Any]:
                     else None,
                 }
             ),
-            "assessment": _present(
-                {
-                    "date": found.date.isoformat(),
-                    "clinician": found.clinician,
-                    "side": found.side.value,
-                    "piriformis": found.piriformis.value,
-                    "glute_strength": grades,
-                    "radicular_level": found.radicular_level.value,
-                    "radicular_side": found.radicular_side and found.radicular_side.value,
-                    "irritability": found.irritability.value,
-                    "pain_now": found.pain_now,
-                    "directional_preference": found.directional_preference.value,
-                    "conditions": [condition.value for condition in found.conditions],
-                    "equipment": [item.value for item in found.equipment],
-                }
-            ),
+            "assessment": _assessment_document(profile.assessment),
             "red_flags": {
                 key: answer.value
                 for key in redflags.KEYS
                 if (answer := profile.red_flags.answer(key)) is not None
             },
-            "medical_clearance": [
-                _present(
-                    {
-                        "flag": entry.flag,
-                        "cleared_by": entry.cleared_by,
-                        "date": entry.date.isoformat(),
-                        "note": entry.note,
-                    }
-                )
-                for entry in profile.medical_clearance
-            ],
+            "medical_clearance": [_clearance_document(e) for e in profile.medical_clearance],
             "plan": _present(
                 {
                     "include": list(profile.plan.include),
@@ -631,6 +608,41 @@ def profile_document(profile: Profile) -> dict[str, Any]:
             ),
             "follow_up": _follow_up_document(profile),
             "outcomes": [_outcome_document(visit) for visit in profile.outcomes],
+        }
+    )
+
+
+def _assessment_document(found) -> dict[str, Any]:
+    grades = {
+        muscle: _number(_shown_number(grade))
+        for muscle in ("medius", "maximus")
+        if (grade := getattr(found.glute_strength, muscle)) is not None
+    }
+    return _present(
+        {
+            "date": found.date.isoformat(),
+            "clinician": found.clinician,
+            "side": found.side.value,
+            "piriformis": found.piriformis.value,
+            "glute_strength": grades,
+            "radicular_level": found.radicular_level.value,
+            "radicular_side": found.radicular_side and found.radicular_side.value,
+            "irritability": found.irritability.value,
+            "pain_now": found.pain_now,
+            "directional_preference": found.directional_preference.value,
+            "conditions": [condition.value for condition in found.conditions],
+            "equipment": [item.value for item in found.equipment],
+        }
+    )
+
+
+def _clearance_document(entry) -> dict[str, Any]:
+    return _present(
+        {
+            "flag": entry.flag,
+            "cleared_by": entry.cleared_by,
+            "date": entry.date.isoformat(),
+            "note": entry.note,
         }
     )
 
@@ -702,11 +714,7 @@ def next_step(result: Screening, path: Path) -> str:
     command = f"hepplan plan {shlex.quote(str(path))}"
     if not result.refused:
         return f"Next: {command} writes the handout."
-    action = (
-        "go to the emergency department now"
-        if result.disposition is Level.EMERGENCY
-        else "see a doctor within 24 hours"
-    )
+    action = what_to_do(result.disposition)
     return (
         f"Do not prescribe a program: the patient must {action}. Run {command} now; it "
         "writes the redirect document to give them."
@@ -768,154 +776,3 @@ def assess(
     console.say(f"Wrote {output}.")
     console.say(next_step(result, output))
     return profile
-
-
-# --- the JSON Schema -------------------------------------------------------------------------
-
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_ID = "urn:hepplan:profile:format-1"
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-#: One line of text with something in it: no line breaks or control characters (a tab is fine).
-ONE_LINE = r"^[^\u0000-\u0008\u000a-\u001f]*\S[^\u0000-\u0008\u000a-\u001f]*$"
-
-
-def _text_rule(max_length: int) -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": ONE_LINE}
-
-
-def _refine(field: dict[str, Any], **rules: Any) -> None:
-    """Add rules to a field's schema, or to its non-null branch when it may be null."""
-    for branch in field.get("anyOf", [field]):
-        if branch.get("type") != "null":
-            branch.update(rules)
-
-
-def _radicular_side_rules() -> list[dict[str, Any]]:
-    """CLINICAL.md §1 rule 5 as schema conditions: ``radicular_side`` is required when the
-    painful side is both and a level is given, lies within the painful side, and needs a level."""
-
-    def when(**values: Any) -> dict[str, Any]:
-        return {"properties": values, "required": list(values)}
-
-    levels = [level.value for level in RadicularLevel if level is not RadicularLevel.NONE]
-    rules: list[dict[str, Any]] = [
-        {
-            "if": when(side={"const": "both"}, radicular_level={"enum": levels}),
-            "then": {
-                "required": ["radicular_side"],
-                "properties": {"radicular_side": {"$ref": "#/$defs/Side"}},
-            },
-        },
-        {
-            "if": when(radicular_level={"const": "none"}),
-            "then": {"properties": {"radicular_side": {"type": "null"}}},
-        },
-    ]
-    for side in (Side.LEFT.value, Side.RIGHT.value):
-        rules.append(
-            {
-                "if": when(side={"const": side}),
-                "then": {"properties": {"radicular_side": {"enum": [side, None]}}},
-            }
-        )
-    return rules
-
-
-def profile_schema() -> dict[str, Any]:
-    """The profile's JSON Schema (draft 2020-12): the pydantic model's, plus the rules its
-    validators apply in code (patterns, ranges, lengths) so another tool can check a profile
-    before hepplan reads it.
-
-    The schema is stricter than hepplan's reader in three ways: words must be in their canonical
-    letter case, text has no surrounding spaces or line breaks, and every red-flag question must
-    be answered (hepplan reads a profile with unanswered questions, but refuses to plan from it,
-    exit 4). The limits written here repeat those of ``hepplan.profile``; the tests check both
-    agree on each limit's edge.
-    """
-    schema = Profile.model_json_schema(mode="validation")
-    defs = schema["$defs"]
-    schema["properties"]["format"]["enum"] = list(KNOWN_FORMATS)
-
-    patient = defs["Patient"]["properties"]
-    _refine(patient["id"], pattern=PATIENT_ID.pattern, **{"not": {"enum": [".", ".."]}})
-    _refine(patient["name"], **_text_rule(200))
-    # JSON Schema patterns are ECMA-262 regular expressions, where \" is a syntax error in
-    # unicode mode (as ajv compiles them); the quote needs no escape in either dialect.
-    _refine(patient["email"], pattern=EMAIL.pattern.replace('\\"', '"'))
-    _refine(patient["age"], minimum=0, maximum=120)
-    _refine(patient["language"], enum=list(LANGUAGES))
-
-    found = defs["Assessment"]["properties"]
-    _refine(found["date"], pattern=ISO_DATE)
-    _refine(found["clinician"], **_text_rule(200))
-    _refine(found["pain_now"], minimum=0, maximum=10)
-    for grade in defs["GluteStrength"]["properties"].values():
-        _refine(grade, minimum=0, maximum=5, multipleOf=0.5)
-    defs["Assessment"]["allOf"] = _radicular_side_rules()
-
-    defs["Answer"]["description"] = "A red-flag answer: yes, no or unsure (counts as yes)."
-    flags = defs["RedFlags"]
-    flags["description"] = (
-        "The answer to every red-flag question of CLINICAL.md §1: all are required here, as "
-        "hepplan plans nothing while one is unanswered."
-    )
-    flags["required"] = list(redflags.KEYS)
-    for field in flags["properties"].values():
-        field.pop("default", None)
-        field["anyOf"] = [
-            {"$ref": "#/$defs/Answer"},
-            {"type": "boolean", "description": "true is read as yes, false as no"},
-        ]
-
-    clearance = defs["Clearance"]["properties"]
-    _refine(clearance["flag"], enum=list(CLEARABLE))
-    _refine(clearance["cleared_by"], **_text_rule(200))
-    _refine(clearance["date"], pattern=ISO_DATE)
-    _refine(clearance["note"], **_text_rule(1000))
-
-    plan = defs["PlanChoices"]["properties"]
-    for field in ("include", "exclude"):
-        plan[field]["uniqueItems"] = True
-        plan[field]["items"] = {"type": "string", "minLength": 1}
-    _refine(plan["notes"], **_text_rule(2000))
-    _refine(plan["next_visit"], pattern=ISO_DATE)
-
-    follow_up = defs["FollowUp"]["properties"]
-    for key, low, high in (
-        ("step_reached", 1, 3),
-        ("weeks_on_step", 0, 52),
-        ("days_done_percent", 0, 100),
-        ("pain_during", 0, 10),
-    ):
-        _refine(follow_up[key], minimum=low, maximum=high)
-    follow_up["new_nerve_signs"] = {
-        "description": follow_up["new_nerve_signs"]["description"],
-        "anyOf": [
-            {"$ref": "#/$defs/Answer"},
-            {"type": "boolean", "description": "true is read as yes, false as no"},
-        ],
-    }
-    visit = defs["OutcomeVisit"]["properties"]
-    _refine(visit["date"], pattern=ISO_DATE)
-    _refine(visit["nprs"], minimum=0, maximum=10)
-    _refine(visit["odi"], minimum=0, maximum=100)
-    _refine(
-        visit["psfs"],
-        minProperties=1,
-        maxProperties=5,
-        additionalProperties={"type": "integer", "minimum": 0, "maximum": 10},
-    )
-
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "$id": SCHEMA_ID,
-        "title": "hepplan assessed profile (format 1)",
-        "description": (
-            "One patient's assessment for hepplan, as YAML or JSON (CONTRACT.md §1). Unknown "
-            "keys are errors. Rules across keys are checked by hepplan only: the assessment "
-            "date is not in the future; a clearance is for a flag answered yes or unsure, "
-            "dated on or before the assessment, at most one per flag; no exercise is both "
-            "included and excluded."
-        ),
-        **{key: value for key, value in schema.items() if key not in ("title", "description")},
-    }

@@ -28,11 +28,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from .clinic import Clinic
-from .decision import Decision
-from .errors import HepplanError, InputError
-from .output import write_atomic
-from .profile import Profile
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.errors import DeliveryError, InputError
+from hepplan.io.output import write_atomic
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORT = {"starttls": 587, "ssl": 465, "none": 25}
@@ -64,12 +64,6 @@ CLINICAL_WORDS_ELSEWHERE = re.compile(
 )
 ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 NAMED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>$")
-
-
-class DeliveryError(HepplanError):
-    """The mail server could not be reached or would not take the message (exit 1)."""
-
-    exit_code = 1
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -140,60 +134,14 @@ def resolve_settings(
     smtp = clinic.smtp
     problems: list[str] = []
 
-    security, source = _pick(
-        options.get("security"), environ, "security", smtp.security, clinic_label
-    )
-    security = (security or "starttls").strip().lower()
-    if security not in SECURITY:
-        problems.append(f"{source}: {security!r} is not allowed; use starttls, ssl or none")
-        security = "starttls"
+    def pick(option: str, name: str, from_file):
+        return _pick(options.get(option), environ, name, from_file, clinic_label)
 
-    host, host_source = _pick(options.get("smtp_host"), environ, "host", smtp.host, clinic_label)
-    if host is None:
-        problems.append(
-            "no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add "
-            "smtp.host to the clinic file"
-        )
-    elif not host or any(ch.isspace() or ord(ch) < 32 for ch in host):
-        problems.append(f"{host_source}: {host!r} is not a host name")
-        host = None
-
-    port_value, source = _pick(options.get("smtp_port"), environ, "port", smtp.port, clinic_label)
-    port = DEFAULT_PORT[security]
-    if port_value is not None:
-        try:
-            port = int(port_value)
-            if not 1 <= port <= 65535:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append(f"{source}: {port_value!r} is not a port number (1-65535)")
-
-    user, user_source = _pick(options.get("user"), environ, "user", smtp.user, clinic_label)
-    password = environ.get(PASSWORD_ENV) or None
-    if user is not None and not user.strip():
-        problems.append(f"{user_source}: the user name is empty")
-    elif user is not None and password is None:
-        problems.append(f"{PASSWORD_ENV} is not set; it must hold the password for user {user}")
-    elif user is None and password is not None:
-        problems.append(
-            f"{PASSWORD_ENV} is set but no user is given; give --user, set "
-            "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file"
-        )
-
-    timeout = None
-    if environ.get(ENV + "TIMEOUT", "").strip():
-        text = environ[ENV + "TIMEOUT"].strip()
-        try:
-            timeout = float(text)
-            if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                f"{ENV}TIMEOUT: {text[:20]!r} is not a number of seconds from "
-                f"{TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}"
-            )
-            timeout = None
-
+    security = _security(pick("security", "security", smtp.security), problems)
+    host = _host(pick("smtp_host", "host", smtp.host), problems)
+    port = _port(pick("smtp_port", "port", smtp.port), security, problems)
+    user, password = _login(pick("user", "user", smtp.user), environ, problems)
+    timeout = _timeout(environ, problems)
     if security == "none" and host is not None and not is_loopback(host):
         problems.append(
             f"--security none would send the patient's program unencrypted to {host}; it is "
@@ -205,6 +153,74 @@ def resolve_settings(
     return SmtpSettings(
         host=host, port=port, security=security, user=user, password=password, timeout=timeout
     )
+
+
+def _security(picked, problems: list[str]) -> str:
+    security, source = picked
+    security = (security or "starttls").strip().lower()
+    if security not in SECURITY:
+        problems.append(f"{source}: {security!r} is not allowed; use starttls, ssl or none")
+        return "starttls"
+    return security
+
+
+def _host(picked, problems: list[str]) -> str | None:
+    host, source = picked
+    if host is None:
+        problems.append(
+            "no mail server: give --smtp-host, set HEPPLAN_SMTP_HOST, or add "
+            "smtp.host to the clinic file"
+        )
+    elif not host or any(ch.isspace() or ord(ch) < 32 for ch in host):
+        problems.append(f"{source}: {host!r} is not a host name")
+        return None
+    return host
+
+
+def _port(picked, security: str, problems: list[str]) -> int:
+    value, source = picked
+    if value is None:
+        return DEFAULT_PORT[security]
+    try:
+        port = int(value)
+        if not 1 <= port <= 65535:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(f"{source}: {value!r} is not a port number (1-65535)")
+        return DEFAULT_PORT[security]
+    return port
+
+
+def _login(picked, environ: Mapping[str, str], problems: list[str]):
+    user, source = picked
+    password = environ.get(PASSWORD_ENV) or None
+    if user is not None and not user.strip():
+        problems.append(f"{source}: the user name is empty")
+    elif user is not None and password is None:
+        problems.append(f"{PASSWORD_ENV} is not set; it must hold the password for user {user}")
+    elif user is None and password is not None:
+        problems.append(
+            f"{PASSWORD_ENV} is set but no user is given; give --user, set "
+            "HEPPLAN_SMTP_USER, or add smtp.user to the clinic file"
+        )
+    return user, password
+
+
+def _timeout(environ: Mapping[str, str], problems: list[str]) -> float | None:
+    text = environ.get(ENV + "TIMEOUT", "").strip()
+    if not text:
+        return None
+    try:
+        timeout = float(text)
+        if not TIMEOUT_RANGE[0] <= timeout <= TIMEOUT_RANGE[1]:
+            raise ValueError
+    except ValueError:
+        problems.append(
+            f"{ENV}TIMEOUT: {text[:20]!r} is not a number of seconds from "
+            f"{TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}"
+        )
+        return None
+    return timeout
 
 
 def parse_address(value: str, source: str, *, display_name: str | None = None) -> Address:
@@ -269,7 +285,7 @@ def attachment_name(profile: Profile) -> str:
 
 def bodies(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
     """The plain-text body and its HTML alternative, from ``templates/email.*.j2``."""
-    from .text import SAFETY_SIGNS, mail_environment
+    from hepplan.words.text import SAFETY_SIGNS, mail_environment
 
     a = profile.assessment
     context = dict(
@@ -446,84 +462,99 @@ class SmtpSender:
             deadline.cancel()
 
     def _attempt(self, sender: str, recipient: str, data: bytes, deadline: _Deadline) -> str:
-        s = self.settings
         try:
-            context = ssl.create_default_context()
-            if s.security == "ssl":
-                client = smtplib.SMTP_SSL(timeout=s.seconds, context=context)
-            else:
-                client = smtplib.SMTP(timeout=s.seconds)
-            # Made unconnected so that the deadline watches the greeting too; TLS checks the
-            # certificate against _host, which only the constructor would otherwise set.
-            client._host = s.host
-            deadline.watch(client)
-            client.connect(s.host, s.port)
-            try:
-                client.ehlo()
-                if s.security == "starttls":
-                    if not client.has_extn("starttls"):
-                        raise _Permanent(
-                            f"the mail server at {s.where} does not offer STARTTLS, "
-                            "so the program cannot be sent encrypted"
-                        )
-                    client.starttls(context=context)
-                    client.ehlo()
-                if s.user:
-                    self._login(client)
-                client.sendmail(sender, [recipient], data)
-                if deadline.expired:  # a reply cut short by the deadline is no reply
-                    raise TimeoutError
-            except BaseException:
-                client.close()
-                raise
-            try:  # delivered: a failed goodbye must not make us send it twice
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
-            return f"the mail server at {s.where} accepted the message"
+            return self._connect_and_send(sender, recipient, data, deadline)
         except (_Transient, _Permanent):
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise _Permanent(
+        except OSError as exc:  # smtplib's, ssl's and socket's errors are all OSErrors
+            raise self._failure(exc, recipient) from None
+
+    def _connect_and_send(
+        self, sender: str, recipient: str, data: bytes, deadline: _Deadline
+    ) -> str:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.security == "ssl":
+            client = smtplib.SMTP_SSL(timeout=s.seconds, context=context)
+        else:
+            client = smtplib.SMTP(timeout=s.seconds)
+        # Made unconnected so that the deadline watches the greeting too; TLS checks the
+        # certificate against _host, which only the constructor would otherwise set.
+        client._host = s.host
+        deadline.watch(client)
+        client.connect(s.host, s.port)
+        try:
+            self._converse(client, context, sender, recipient, data)
+            if deadline.expired:  # a reply cut short by the deadline is no reply
+                raise TimeoutError
+        except BaseException:
+            client.close()
+            raise
+        try:  # delivered: a failed goodbye must not make us send it twice
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+        return f"the mail server at {s.where} accepted the message"
+
+    def _converse(self, client, context, sender: str, recipient: str, data: bytes) -> None:
+        s = self.settings
+        client.ehlo()
+        if s.security == "starttls":
+            if not client.has_extn("starttls"):
+                raise _Permanent(
+                    f"the mail server at {s.where} does not offer STARTTLS, "
+                    "so the program cannot be sent encrypted"
+                )
+            client.starttls(context=context)
+            client.ehlo()
+        if s.user:
+            self._login(client)
+        client.sendmail(sender, [recipient], data)
+
+    def _failure(self, exc: OSError, recipient: str) -> Exception:
+        """What a failed attempt means: worth trying again (_Transient) or not (_Permanent)."""
+        s = self.settings
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return _Permanent(
                 f"the mail server at {s.where} did not accept the login for user "
                 f"{s.user}: {self._reply(exc.smtp_code, exc.smtp_error)}"
-            ) from None
-        except smtplib.SMTPRecipientsRefused as exc:
+            )
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
             code, reply = next(iter(exc.recipients.values()))
-            self._by_code(code, reply, f"refused the recipient {recipient}")
-        except smtplib.SMTPResponseException as exc:
-            self._by_code(exc.smtp_code, exc.smtp_error, "refused the message")
-        except smtplib.SMTPNotSupportedError as exc:
-            raise _Permanent(f"the mail server at {s.where} cannot do this: {exc}") from None
-        except smtplib.SMTPServerDisconnected as exc:
+            return self._by_code(code, reply, f"refused the recipient {recipient}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return self._by_code(exc.smtp_code, exc.smtp_error, "refused the message")
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return _Permanent(f"the mail server at {s.where} cannot do this: {exc}")
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
             if isinstance(exc.__context__, TimeoutError):
-                raise _Transient(f"no answer within {s.seconds:g} s") from None
-            raise _Transient(
-                f"the server closed the connection: {exc or 'no reason given'}"
-            ) from None
-        except smtplib.SMTPException as exc:
-            raise _Permanent(f"the mail server at {s.where} failed: {exc}") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise _Permanent(
+                return _Transient(f"no answer within {s.seconds:g} s")
+            return _Transient(f"the server closed the connection: {exc or 'no reason given'}")
+        if isinstance(exc, smtplib.SMTPException):
+            return _Permanent(f"the mail server at {s.where} failed: {exc}")
+        return self._network_failure(exc)
+
+    def _network_failure(self, exc: OSError) -> Exception:
+        s = self.settings
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return _Permanent(
                 f"the certificate of the mail server at {s.where} could not be "
                 f"verified ({exc.verify_message or exc.reason})"
-            ) from None
-        except ssl.SSLError as exc:
-            raise _Permanent(
+            )
+        if isinstance(exc, ssl.SSLError):
+            return _Permanent(
                 f"a secure connection to the mail server at {s.where} failed "
                 f"({exc.reason or exc}); check --security and --smtp-port"
-            ) from None
-        except socket.gaierror as exc:
+            )
+        if isinstance(exc, socket.gaierror):
             if exc.errno == socket.EAI_AGAIN:
-                raise _Transient(f"looking up {s.host} failed for now ({exc.strerror})") from None
-            raise _Permanent(f"the mail server {s.host} was not found ({exc.strerror})") from None
-        except TimeoutError:
-            raise _Transient(f"no answer within {s.seconds:g} s") from None
-        except ConnectionRefusedError:
-            raise _Transient("the connection was refused") from None
-        except OSError as exc:
-            raise _Transient(exc.strerror or str(exc)) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+                return _Transient(f"looking up {s.host} failed for now ({exc.strerror})")
+            return _Permanent(f"the mail server {s.host} was not found ({exc.strerror})")
+        if isinstance(exc, TimeoutError):
+            return _Transient(f"no answer within {s.seconds:g} s")
+        if isinstance(exc, ConnectionRefusedError):
+            return _Transient("the connection was refused")
+        return _Transient(exc.strerror or str(exc))
 
     def _login(self, client: smtplib.SMTP) -> None:
         """One login with one method: trying every method in turn with a wrong password
@@ -539,11 +570,11 @@ class SmtpSender:
         client.user, client.password = s.user, s.password or ""
         client.auth(method, getattr(client, f"auth_{method.lower()}"), initial_response_ok=True)
 
-    def _by_code(self, code: int, reply: bytes | str, what: str) -> None:
+    def _by_code(self, code: int, reply: bytes | str, what: str) -> Exception:
         words = self._reply(code, reply)
         if 400 <= code < 500:
-            raise _Transient(f"the server said {words}")
-        raise _Permanent(f"the mail server at {self.settings.where} {what}: {words}")
+            return _Transient(f"the server said {words}")
+        return _Permanent(f"the mail server at {self.settings.where} {what}: {words}")
 
     def _reply(self, code: int, reply: bytes | str) -> str:
         if isinstance(reply, bytes):

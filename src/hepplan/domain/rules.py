@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .library import Exercise
-from .profile import Profile
-from .vocab import (
+from hepplan.domain.library import Exercise
+from hepplan.domain.profile import Profile
+from hepplan.domain.vocab import (
     ASSUMED_EQUIPMENT,
     Category,
     Condition,

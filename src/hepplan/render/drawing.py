@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from reportlab.lib import colors
 from reportlab.platypus import Flowable
 
-from .pose import HEAD_RADIUS, SEGMENT_ENDS, Arrow, Frame, Pose, Props, face_angle, skeleton
+from hepplan.domain.pose import (
+    HEAD_RADIUS,
+    SEGMENT_ENDS,
+    Arrow,
+    Frame,
+    Pose,
+    Props,
+    face_angle,
+    skeleton,
+)
 
 OUTLINE = colors.HexColor("#22303C")
 NEAR_FILL = colors.HexColor("#6F9FD0")

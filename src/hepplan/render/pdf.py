@@ -31,11 +31,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from . import redflags, text
-from .clinic import Clinic
-from .decision import Decision, Prescription
-from .profile import Profile
-from .resources import font_path
+from hepplan.domain import redflags
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision, Prescription
+from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
+from hepplan.io.resources import font_path
+from hepplan.words import text
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 RED = colors.HexColor("#B00020")
@@ -85,6 +87,10 @@ class Styles:
             leading=(size + 9) * 1.2,
             spaceAfter=size * 0.5,
         )
+        self._headings(size)
+        self._lists_and_banners(size)
+
+    def _headings(self, size: float) -> None:
         self.h1 = ParagraphStyle(
             "h1",
             parent=self.body,
@@ -106,6 +112,8 @@ class Styles:
             keepWithNext=1,
         )
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
+
+    def _lists_and_banners(self, size: float) -> None:
         self.action = ParagraphStyle(
             "action",
             parent=self.body,
@@ -651,7 +659,7 @@ def _exercise_card(item: Prescription, painful: str, s: Styles, width: float):
 
 def _picture(exercise, s: Styles, width: float, side: str | None = None):
     """The pose, mirrored when the patient's side is the right; full width in large print."""
-    from .drawing import draw_pose
+    from hepplan.render.drawing import draw_pose
 
     if s.size >= 16:
         w = width
@@ -712,8 +720,8 @@ def render_redirect(
     if not decision.refused:
         raise ValueError("only a refused decision has a redirect document")
     s = styles(large_print)
-    ctx = dict(disposition=decision.disposition, emergency_number=clinic.emergency_number)
-    emergency = decision.disposition == "emergency"
+    ctx = dict(disposition=decision.disposition.word, emergency_number=clinic.emergency_number)
+    emergency = decision.disposition is Level.EMERGENCY
     colour = RED if emergency else AMBER
     story: list = _clinic_header(clinic, s)
     story.append(_p(text.block("redirect.j2", "title", **ctx), s.title))
@@ -835,7 +843,7 @@ def _answered_lines(profile: Profile, decision: Decision) -> list[str]:
 
 def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise pictures") -> bytes:
     """Every exercise's start and end picture with its name and id, two to a row, for review."""
-    from .drawing import draw_pose
+    from hepplan.render.drawing import draw_pose
 
     s = styles(False)
     width = _page_size(clinic)[0] - 36 * mm

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from .library import Exercise
+from hepplan.domain.library import Exercise
+from hepplan.domain.redflags import Level
+from hepplan.errors import Status
+
+#: A disposition: compared as a Level, written as its word (none, routine, urgent, emergency).
+Disposition = Annotated[Level, PlainSerializer(lambda level: level.word, return_type=str)]
 
 
 class _Model(BaseModel):
@@ -55,8 +60,8 @@ class Referral(_Model):
 
 
 class Decision(_Model):
-    status: str  # prescribed | refused | incomplete
-    disposition: str  # none | routine | urgent | emergency
+    status: Status
+    disposition: Disposition
     triggered: tuple[str, ...]
     missing: tuple[str, ...]
     library_version: str | None  # None only for a refusal made while the library was unusable
@@ -69,11 +74,11 @@ class Decision(_Model):
 
     @property
     def prescribed(self) -> bool:
-        return self.status == "prescribed"
+        return self.status is Status.PRESCRIBED
 
     @property
     def refused(self) -> bool:
-        return self.status == "refused"
+        return self.status is Status.REFUSED
 
     @property
     def exercises(self) -> tuple[Prescription, ...]:

@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from statistics import fmean
 
-from .profile import FollowUp, OutcomeVisit
-from .vocab import Answer, NextMorning
+from hepplan.domain.profile import FollowUp, OutcomeVisit
+from hepplan.domain.vocab import Answer, NextMorning
 
 #: The "move on when" thresholds of CLINICAL.md §4.
 PAIN_TO_ADVANCE = 3  # pain during the exercises at or under this

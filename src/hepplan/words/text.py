@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 import jinja2.sandbox
 
-from .decision import Prescription
-from .library import fill_placeholders
-from .resources import templates_dir
+from hepplan.domain.decision import Prescription
+from hepplan.domain.library import fill_placeholders
+from hepplan.io.resources import templates_dir
 
 OTHER = {"left": "right", "right": "left"}
 #: The signs that mean "get help right away", in the handout's safety box and the e-mail.
@@ -123,3 +123,12 @@ def dose_words(item: Prescription) -> str:
     parts.append(f"{NUMBER_WORDS.get(item.times_per_day, f'{item.times_per_day} times')} a day")
     parts.append("every day" if item.days_per_week == 7 else f"{item.days_per_week} days a week")
     return ", ".join(parts)
+
+
+def what_to_do(disposition, emergency_number: str | None = None) -> str:
+    """What a refused patient must do, in the words every message uses: "go to the emergency
+    department now, or call 911" or "see a doctor within 24 hours"."""
+    if disposition.word == "emergency":
+        call = f", or call {emergency_number}" if emergency_number else ""
+        return f"go to the emergency department now{call}"
+    return "see a doctor within 24 hours"
