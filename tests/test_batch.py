@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hepplan.batch import executors
 from hepplan.batch import run as batching
+from hepplan.batch.report import COUNTS
 from hepplan.cli import cli
 
 from .conftest import EXAMPLES, REPO, TODAY, profile_data
@@ -132,7 +134,7 @@ def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> 
 def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path):
     out = tmp_path / "out"
     report, result = run(runner, profiles, out, code=3)  # a new redirect: call that patient
-    assert {k: report[k] for k in batching.COUNTS} == {
+    assert {k: report[k] for k in COUNTS} == {
         "built": 15,
         "unchanged": 0,
         "refused": 1,
@@ -218,7 +220,7 @@ def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path
     run(runner, profiles, out)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
     report, result = run(runner, profiles, out)
-    assert {k: report[k] for k in batching.COUNTS} == {
+    assert {k: report[k] for k in COUNTS} == {
         "built": 0,
         "unchanged": 15,
         "refused": 1,
@@ -508,14 +510,14 @@ def test_an_unreachable_scheduler(runner, profiles, tmp_path):
 def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monkeypatch):
     reference = tmp_path / "reference"
     run(runner, profiles, reference, "--jobs", "1")
-    original = batching.build_one
+    original = executors.build_one
 
     def dies_on_b004(settings, source, data, previous):
         if source.endswith("b-004.yaml"):
             os._exit(9)  # the worker process vanishes, as after a crash or the OOM killer
         return original(settings, source, data, previous)
 
-    monkeypatch.setattr(batching, "build_one", dies_on_b004)  # forked workers inherit it
+    monkeypatch.setattr(executors, "build_one", dies_on_b004)  # forked workers inherit it
     out = tmp_path / "out"
     report, _result = run(runner, profiles, out, "--jobs", "2", code=1)
     failed = [item for item in report["items"] if item["status"] == "failed"]
@@ -527,7 +529,7 @@ def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monke
     )
     assert list(out.glob(".*.part")) == []
 
-    monkeypatch.setattr(batching, "build_one", original)
+    monkeypatch.setattr(executors, "build_one", original)
     report, _ = run(runner, profiles, out, "--jobs", "2")
     assert report["failed"] == 0
     assert documents(out) == documents(reference)
@@ -670,8 +672,8 @@ def test_a_worker_on_another_version_refuses(library):
 
     from hepplan.domain.clinic import Clinic
 
-    settings = batching.Settings(library, Clinic(), False, "context", TODAY)
-    result = batching.build_one(
+    settings = executors.Settings(library, Clinic(), False, "context", TODAY)
+    result = executors.build_one(
         dataclasses.replace(settings, version="0.0.1"),
         "p.yaml",
         (EXAMPLES / "tight-piriformis.yaml").read_bytes(),
@@ -679,7 +681,8 @@ def test_a_worker_on_another_version_refuses(library):
     )
     assert (result.status, result.pdf) == ("failed", None)
     assert result.errors == [
-        f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator 0.0.1"
+        f"p.yaml: not built: this worker runs hepplan {executors.__version__}, "
+        "the coordinator 0.0.1"
     ]
 
 
