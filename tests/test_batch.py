@@ -354,6 +354,56 @@ def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_pa
     assert "B-000: EMERGENCY — do not prescribe" in result.stderr
 
 
+def test_a_pipe_put_where_an_old_document_was_is_neither_waited_on_nor_removed(profiles, tmp_path):
+    """The document a profile wrote under its old id is removed only while it is still the
+    one the batch wrote; a named pipe in its place is left as it is, and the run goes on."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "hepplan", "batch", str(profiles), "-o", str(out)]
+    command += ["--clinic", str(CLINIC), "--json", "--jobs", "1"]
+    subprocess.run(command, capture_output=True, timeout=120)
+    (out / "B-000.pdf").unlink()
+    os.mkfifo(out / "B-000.pdf")
+    edit(profiles / "b-000.yaml", lambda d: d["patient"].update(id="B-100"))
+    done = subprocess.run(command, capture_output=True, timeout=120)
+    report = json.loads(done.stdout)
+    assert done.returncode == contract_code(report) == 4, done.stderr  # P-1006 is incomplete
+    assert by_patient(report)["B-100"] == "built"
+    assert stat.S_ISFIFO((out / "B-000.pdf").lstat().st_mode)
+    assert (out / "B-100.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_the_json_report_is_one_json_document_written_item_by_item():
+    import io
+
+    from hepplan.batch.report import Item, Report
+
+    report = Report()
+    try:
+        empty = io.StringIO()
+        report.write_json(empty, with_email=False)
+        assert empty.getvalue() == (
+            '{"built": 0, "unchanged": 0, "refused": 0, "incomplete": 0, "failed": 0, '
+            '"items": [\n]}\n'
+        )
+        assert json.loads(empty.getvalue()) == {**dict.fromkeys(COUNTS, 0), "items": []}
+        report.add(Item("a.yaml", 'Zoë "Z" \\', "prescribed", "built", "none", "Z.pdf"))
+        report.add(Item("b.yaml", None, "invalid", "none", errors=["b.yaml: line 1: ]["]))
+        for with_email in (False, True):
+            out = io.StringIO()
+            report.write_json(out, with_email=with_email)
+            lines = out.getvalue().splitlines()
+            assert len(lines) == 4 and lines[1].startswith('  {"profile": "a.yaml"')
+            data = json.loads(out.getvalue())
+            assert list(data) == [*COUNTS, *(["emailed"] if with_email else []), "items"]
+            first = {"profile": "a.yaml", "patient": 'Zoë "Z" \\', "status": "prescribed"}
+            assert data["items"][0].items() >= first.items()
+            assert data["items"][1]["errors"] == ["b.yaml: line 1: ]["]
+            assert all(("emailed" in item) == with_email for item in data["items"])
+            assert (data["built"], data["failed"]) == (1, 1)
+    finally:
+        report.close()
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 
