@@ -287,8 +287,8 @@ def run(
         except OSError as exc:
             raise OutputError(f"{state}: cannot be written ({exc.strerror})") from None
         stack.callback(spool.close)
-        work = _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn)
-        work.spool, work.journal = spool, Journal(state / SENT)
+        work = _Run(profiles_dir, out_dir, inputs, mailer, warn)
+        work.manifest, work.spool, work.journal = manifest, spool, Journal(state / SENT)
         stack.callback(work.folder.close)
         executor = Executor(
             lambda: inputs.settings, jobs, scheduler, letters=mailer is not None, lock=lock
@@ -322,12 +322,14 @@ def _remove_temporary_files(out_dir: Path) -> None:
 class _Run:
     """One run of the coordinator: what it was given, what it has done so far, its report."""
 
+    #: The state folder's files, opened by ``run`` for as long as the run lasts.
+    manifest: Manifest
     spool: Spool
     journal: Journal
 
-    def __init__(self, profiles_dir, out_dir, inputs, manifest, mailer, warn):
+    def __init__(self, profiles_dir: Path, out_dir: Path, inputs: Inputs, mailer, warn):
         self.root, self.out, self.inputs = profiles_dir, out_dir, inputs
-        self.manifest, self.mailer, self.warn = manifest, mailer, warn
+        self.mailer, self.warn = mailer, warn
         self.folder = Folder(profiles_dir)
         self.report = Report()
         self.renamed = 0  # documents renamed into place so far
