@@ -221,14 +221,15 @@ class Worker:
         return build_one(self.settings, source, data, previous)
 
 
-#: The one Worker of this process, made by the pool's initializer (``_start_worker``) in each
-#: worker process and never in the coordinator: a process pool runs plain functions, which
-#: find their worker here. It is the only state this package keeps at module level.
+#: This process's one Worker, made by the pool's initializer (``_start_worker``) in each local
+#: worker process and never in the coordinator: a process pool runs plain functions, and they
+#: find their worker here. It is the only state ``hepplan.batch`` keeps at module level.
 _worker: Worker | None = None
 
 
 def _start_worker(settings: Settings, coordinator: int, lock: Lock | None) -> None:
-    """The process pool's initializer: makes this worker process's one ``Worker``."""
+    """The process pool's initializer: makes this worker process's one ``Worker`` and keeps it
+    in ``_worker``, one per process, for the tasks that follow (``_build_in_worker``)."""
     global _worker
     _worker = Worker(settings, coordinator, lock)
 
