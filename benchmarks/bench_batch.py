@@ -39,7 +39,7 @@ from tests.test_batch import VARIANTS  # noqa: E402 - the same varied findings a
 MEMORY_PROBE = """
 import resource, sys
 from pathlib import Path
-from hepplan.batch.run import run as batch
+from hepplan.batch import run as batch
 from hepplan.io.clinic import load_clinic
 inputs = batch.Inputs(None, load_clinic(Path(sys.argv[3])), False)
 report = batch.run(Path(sys.argv[1]), Path(sys.argv[2]), inputs=inputs, jobs=2,

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hepplan.batch import executors
 from hepplan.batch import run as batching
+from hepplan.batch.report import COUNTS
 from hepplan.cli import cli
 
 from .conftest import EXAMPLES, REPO, TODAY, profile_data
@@ -132,7 +134,7 @@ def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> 
 def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path):
     out = tmp_path / "out"
     report, result = run(runner, profiles, out, code=3)  # a new redirect: call that patient
-    assert {k: report[k] for k in batching.COUNTS} == {
+    assert {k: report[k] for k in COUNTS} == {
         "built": 15,
         "unchanged": 0,
         "refused": 1,
@@ -218,7 +220,7 @@ def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path
     run(runner, profiles, out)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
     report, result = run(runner, profiles, out)
-    assert {k: report[k] for k in batching.COUNTS} == {
+    assert {k: report[k] for k in COUNTS} == {
         "built": 0,
         "unchanged": 15,
         "refused": 1,
@@ -350,6 +352,56 @@ def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_pa
     text = PdfReader(out / "B-000.pdf").pages[0].extract_text()
     assert "exercise" not in text.lower().replace("no exercise", "").replace("new exercises", "")
     assert "B-000: EMERGENCY — do not prescribe" in result.stderr
+
+
+def test_a_pipe_put_where_an_old_document_was_is_neither_waited_on_nor_removed(profiles, tmp_path):
+    """The document a profile wrote under its old id is removed only while it is still the
+    one the batch wrote; a named pipe in its place is left as it is, and the run goes on."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "hepplan", "batch", str(profiles), "-o", str(out)]
+    command += ["--clinic", str(CLINIC), "--json", "--jobs", "1"]
+    subprocess.run(command, capture_output=True, timeout=120)
+    (out / "B-000.pdf").unlink()
+    os.mkfifo(out / "B-000.pdf")
+    edit(profiles / "b-000.yaml", lambda d: d["patient"].update(id="B-100"))
+    done = subprocess.run(command, capture_output=True, timeout=120)
+    report = json.loads(done.stdout)
+    assert done.returncode == contract_code(report) == 4, done.stderr  # P-1006 is incomplete
+    assert by_patient(report)["B-100"] == "built"
+    assert stat.S_ISFIFO((out / "B-000.pdf").lstat().st_mode)
+    assert (out / "B-100.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_the_json_report_is_one_json_document_written_item_by_item():
+    import io
+
+    from hepplan.batch.report import Item, Report
+
+    report = Report()
+    try:
+        empty = io.StringIO()
+        report.write_json(empty, with_email=False)
+        assert empty.getvalue() == (
+            '{"built": 0, "unchanged": 0, "refused": 0, "incomplete": 0, "failed": 0, '
+            '"items": [\n]}\n'
+        )
+        assert json.loads(empty.getvalue()) == {**dict.fromkeys(COUNTS, 0), "items": []}
+        report.add(Item("a.yaml", 'Zoë "Z" \\', "prescribed", "built", "none", "Z.pdf"))
+        report.add(Item("b.yaml", None, "invalid", "none", errors=["b.yaml: line 1: ]["]))
+        for with_email in (False, True):
+            out = io.StringIO()
+            report.write_json(out, with_email=with_email)
+            lines = out.getvalue().splitlines()
+            assert len(lines) == 4 and lines[1].startswith('  {"profile": "a.yaml"')
+            data = json.loads(out.getvalue())
+            assert list(data) == [*COUNTS, *(["emailed"] if with_email else []), "items"]
+            first = {"profile": "a.yaml", "patient": 'Zoë "Z" \\', "status": "prescribed"}
+            assert data["items"][0].items() >= first.items()
+            assert data["items"][1]["errors"] == ["b.yaml: line 1: ]["]
+            assert all(("emailed" in item) == with_email for item in data["items"])
+            assert (data["built"], data["failed"]) == (1, 1)
+    finally:
+        report.close()
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -508,14 +560,14 @@ def test_an_unreachable_scheduler(runner, profiles, tmp_path):
 def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monkeypatch):
     reference = tmp_path / "reference"
     run(runner, profiles, reference, "--jobs", "1")
-    original = batching.build_one
+    original = executors.build_one
 
     def dies_on_b004(settings, source, data, previous):
         if source.endswith("b-004.yaml"):
             os._exit(9)  # the worker process vanishes, as after a crash or the OOM killer
         return original(settings, source, data, previous)
 
-    monkeypatch.setattr(batching, "build_one", dies_on_b004)  # forked workers inherit it
+    monkeypatch.setattr(executors, "build_one", dies_on_b004)  # forked workers inherit it
     out = tmp_path / "out"
     report, _result = run(runner, profiles, out, "--jobs", "2", code=1)
     failed = [item for item in report["items"] if item["status"] == "failed"]
@@ -527,7 +579,7 @@ def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monke
     )
     assert list(out.glob(".*.part")) == []
 
-    monkeypatch.setattr(batching, "build_one", original)
+    monkeypatch.setattr(executors, "build_one", original)
     report, _ = run(runner, profiles, out, "--jobs", "2")
     assert report["failed"] == 0
     assert documents(out) == documents(reference)
@@ -670,8 +722,8 @@ def test_a_worker_on_another_version_refuses(library):
 
     from hepplan.domain.clinic import Clinic
 
-    settings = batching.Settings(library, Clinic(), False, "context", TODAY)
-    result = batching.build_one(
+    settings = executors.Settings(library, Clinic(), False, "context", TODAY)
+    result = executors.build_one(
         dataclasses.replace(settings, version="0.0.1"),
         "p.yaml",
         (EXAMPLES / "tight-piriformis.yaml").read_bytes(),
@@ -679,7 +731,8 @@ def test_a_worker_on_another_version_refuses(library):
     )
     assert (result.status, result.pdf) == ("failed", None)
     assert result.errors == [
-        f"p.yaml: not built: this worker runs hepplan {batching.__version__}, the coordinator 0.0.1"
+        f"p.yaml: not built: this worker runs hepplan {executors.__version__}, "
+        "the coordinator 0.0.1"
     ]
 
 

@@ -413,6 +413,33 @@ def running(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has exited; only its parent has not looked yet
 
 
+def holds(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open."""
+    found = False
+    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+        with contextlib.suppress(OSError):
+            found = found or os.readlink(fd) == str(path)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="looks at open files in /proc")
+def test_workers_hold_no_copy_of_the_folders_lock(people, tmp_path):
+    """Workers that outlive a crashed coordinator must not keep the next batch out."""
+    out = tmp_path / "out"
+    lock = (out / ".hepplan" / "lock").resolve()
+    with Paused(tmp_path, people, out, "building", "--jobs", "2") as run:
+        run.reached()
+        workers = children_of(run.process.pid)
+        assert len(workers) == 2, workers
+        assert holds(run.process.pid, lock)
+        deadline = time.monotonic() + 10  # a worker lets go of it as it starts
+        while any(holds(pid, lock) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(holds(pid, lock) for pid in workers)
+        code, report, _ = run.go()
+    assert code == 0 and report["built"] == len(PEOPLE)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
 def test_killing_the_coordinator_with_sigkill_leaves_no_workers_running(runner, people, tmp_path):
     import fcntl
@@ -421,6 +448,10 @@ def test_killing_the_coordinator_with_sigkill_leaves_no_workers_running(runner, 
     with Paused(tmp_path, people, out, "building", "--jobs", "2") as run:
         run.reached()
         workers = children_of(run.process.pid)
+        started = time.monotonic() + 30  # the pool starts its workers as it goes: wait for both
+        while len(workers) < 2 and time.monotonic() < started:
+            time.sleep(0.05)
+            workers = children_of(run.process.pid)
         assert len(workers) == 2, workers
         os.kill(run.process.pid, signal.SIGKILL)  # the coordinator alone, as the OOM killer does
         run.process.wait()

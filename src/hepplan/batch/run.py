@@ -1,15 +1,17 @@
 """``hepplan batch``: one document per patient for a whole folder of profiles, rebuilding only
-what changed, in parallel, and safe to kill at any moment.
+what changed, in parallel, and safe to kill at any moment. This module is the coordinator: it
+scans the folder, reads each profile once, schedules the work, collects the results in order,
+writes the documents and sends the e-mails.
 
 The coordinating process alone touches the disk. It walks the profiles, decides which can be
 skipped without planning (nothing they depend on changed), and hands the rest to workers as
-values: a profile's bytes and the digest of its last program. A worker parses, screens and
-plans; it renders only when the program's digest differs, and returns the PDF's bytes. The
-coordinator writes each PDF to a temporary file, renames it into place, and only then records
-it in the manifest (``OUT_DIR/.hepplan/manifest.sqlite3``). A kill between the two costs one
-re-render on the next run, never a wrong file.
+values: a profile's bytes and the digest of its last program (``executors``). A worker parses,
+screens and plans; it renders only when the program's digest differs, and returns the PDF's
+bytes. The coordinator writes each PDF to a temporary file, renames it into place, and only
+then records it in the manifest (``manifest``: ``OUT_DIR/.hepplan/manifest.sqlite3``). A kill
+between the two costs one re-render on the next run, never a wrong file.
 
-Two digests make reruns cheap and exact:
+Two digests (``digests``) make reruns cheap and exact:
 
 * the **input digest** of a profile is its file's bytes plus the library's files and the run's
   context (clinic settings, templates, fonts, hepplan and reportlab versions, large print).
@@ -27,59 +29,50 @@ import contextlib
 import dataclasses
 import datetime as dt
 import errno
-import fcntl
 import functools
 import hashlib
-import json
 import os
-import signal
-import sqlite3
 import stat
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from hepplan import __version__
+from hepplan.batch.digests import context_digest, library_fingerprint
+from hepplan.batch.executors import (
+    Done,
+    Executor,
+    Letter,
+    Raised,
+    Result,
+    Settings,
+    describe,
+    read_profile,
+)
+from hepplan.batch.manifest import (
+    MANIFEST,
+    SENT,
+    STATE_DIR,
+    Journal,
+    Manifest,
+    Row,
+    locked,
+)
+from hepplan.batch.report import Item, Report
 from hepplan.domain.clinic import Clinic
-from hepplan.domain.library import Library
 from hepplan.errors import HepplanError, InputError, LibraryError, OutputError
 from hepplan.io import clock
-from hepplan.io.loading import decode_document, not_regular, read_open_file, read_regular
+from hepplan.io.loading import not_regular, read_open_file
 from hepplan.io.output import write_atomic
-from hepplan.io.resources import PACKAGE_DIR, templates_dir
 
 SUFFIXES = (".yaml", ".yml", ".json")
-STATE_DIR = ".hepplan"
-MANIFEST = "manifest.sqlite3"
-SENT = "sent"  # the journal of e-mails sent, beside the manifest
-MANIFEST_FORMAT = "1"
-#: Tasks handed out ahead of the one being collected, per worker: enough to keep workers busy,
-#: few enough that memory stays flat however many profiles there are.
-WINDOW_PER_WORKER = 4
 #: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building``,
 #: ``mailing``, or ``renamed-K``: after the K-th document is renamed into place and before the
 #: manifest records it): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists.
 #: Tests use it to change files, or kill the batch, at a known moment instead of by timing luck.
 PAUSE_ENV = "HEPPLAN_BATCH_PAUSE"
-_PAUSED: set[str] = set()
-
-
-# --- what every worker needs, sent once as a value ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settings:
-    library: Library | None  # None: unusable; refusals are still written (CLINICAL.md §1)
-    clinic: Clinic
-    large_print: bool
-    context: str  # digest of everything a document depends on besides profile and library
-    today: dt.date
-    version: str = __version__  # the coordinator's: a worker on another version must refuse
-    letters: bool = False  # --email: make each prescribed program's e-mail from the same read
 
 
 class Inputs:
@@ -119,530 +112,21 @@ class Inputs:
         return Settings(library, self.clinic, self.large_print, self.context, self.today)
 
 
-def library_fingerprint(directory: Path) -> str:
-    """A digest of the exercise files as they are on disk: when it matches the last run's, the
-    library is the one that run validated."""
-    digest = hashlib.sha256()
-    try:
-        files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
-    except OSError:
-        return "unreadable"
-    for path in files:
-        digest.update(path.name.encode() + b"\0")
-        try:
-            digest.update(hashlib.sha256(read_regular(path)).digest())
-        except (OSError, InputError):
-            digest.update(b"unreadable")
-    return digest.hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def context_digest(clinic: Clinic, large_print: bool) -> str:
-    """Everything besides the profile and the library that a document's bytes depend on."""
-    import reportlab
-
-    parts: dict[str, Any] = {
-        "hepplan": __version__,
-        "reportlab": reportlab.Version,
-        "manifest": MANIFEST_FORMAT,
-        "large_print": large_print,
-        # The smtp section says how to send, not what is written: changing it rebuilds nothing.
-        "clinic": clinic.model_dump(mode="json", exclude={"smtp", "logo"}),
-        "logo": hashlib.sha256(clinic.logo_data).hexdigest() if clinic.logo_data else None,
-        "templates": {p.name: _file_digest(p) for p in sorted(templates_dir().glob("*.j2"))},
-        "fonts": {p.name: _file_digest(p) for p in sorted((PACKAGE_DIR / "fonts").glob("*.ttf"))},
-    }
-    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-# --- the per-profile step (runs in a worker) --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Letter:
-    """What the mailer needs to send one program, made from the same bytes as its document: the
-    mailer never reads or plans a profile."""
-
-    patient: str
-    name: str  # the display name
-    address: str  # name@example.org
-    text: str
-    html: str
-    attachment: str
-
-
-@dataclass
-class Result:
-    status: str  # prescribed | refused | incomplete | invalid | failed
-    patient: str | None = None
-    digest: str | None = None
-    pdf: bytes | None = None  # None when the program is unchanged or nothing is written
-    disposition: str | None = None
-    errors: list[str] = field(default_factory=list)
-    letter: Letter | None = None  # with --email, for a prescribed program with an address
-    unsendable: str | None = None  # with --email, why a prescribed program cannot be sent
-    blocked: bool = False  # not built only because the library cannot be used
-
-
-#: A file with none of these keys at its top is not a profile: nothing in it is shown (a link
-#: or copy of a file of secrets must not be printed back as "unknown keys").
-PROFILE_KEYS = frozenset({"format", "patient", "assessment", "red_flags"})
-
-
-def read_profile(data: bytes, source: str, today: dt.date):
-    """A profile from a file's bytes, or an InputError that shows nothing from a file that is
-    not a profile at all."""
-    from hepplan.domain.profile import parse_profile
-
-    raw = decode_document(data, source, json_only=source.lower().endswith(".json"))
-    if isinstance(raw, dict) and raw and not PROFILE_KEYS.intersection(raw):
-        raise InputError(
-            f"{source}: is not a profile (it has none of the keys format, patient, assessment, "
-            "red_flags); nothing in it is shown"
-        )
-    return parse_profile(raw, source, today=today)
-
-
-def _letter(profile, decision, clinic: Clinic, source: str) -> Letter | str:
-    from hepplan.deliver.mail import attachment_name, bodies, parse_address
-
-    if profile.patient.email is None:
-        return f"{source}: patient.email is not set; the program was built but not e-mailed"
-    try:
-        address = parse_address(
-            profile.patient.email, "patient.email", display_name=profile.patient.name
-        )
-    except InputError:
-        return f"{source}: patient.email: not an address mail can be sent to; not e-mailed"
-    text, html = bodies(profile, decision, clinic)
-    return Letter(
-        profile.patient.id,
-        address.display_name,
-        address.addr_spec,
-        text,
-        html,
-        attachment_name(profile),
-    )
-
-
-def program_digest(settings: Settings, profile, decision) -> str:
-    decided = decision.to_dict()
-    decided.pop("library_version")  # the whole library: what the program uses is below
-    parts = {
-        "context": settings.context,
-        "profile": profile.model_dump(mode="json"),
-        "decision": decided,
-        "content": decision.content_version,
-    }
-    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def build_one(settings: Settings, source: str, data: bytes, previous: str | None) -> Result:
-    """Parse, screen and plan one profile; render its document unless its program digest is
-    ``previous``. Pure: values in, values out, no disk."""
-    from hepplan.domain.planner import plan_program
-    from hepplan.domain.screening import screen
-    from hepplan.render.pdf import render_handout, render_redirect
-
-    if settings.version != __version__:  # its documents would not match the digests
-        return Result(
-            "failed",
-            errors=[
-                f"{source}: not built: this worker runs hepplan "
-                f"{__version__}, the coordinator {settings.version}"
-            ],
-        )
-    try:
-        profile = read_profile(data, source, settings.today)
-    except InputError as exc:
-        return Result("invalid", errors=exc.problems)
-    patient = profile.patient.id
-    try:
-        screening = screen(profile)
-        if screening.prescribed and settings.library is None:
-            return Result(
-                "failed",
-                patient,
-                errors=[f"{source}: not built: the exercise library cannot be used (see above)"],
-                blocked=True,
-            )
-        decision = plan_program(profile, settings.library, screening, source=source)
-    except InputError as exc:
-        return Result("invalid", patient, errors=exc.problems)
-    except LibraryError as exc:
-        return Result("failed", patient, errors=exc.problems)
-    if decision.status == "incomplete":
-        return Result(
-            "incomplete",
-            patient,
-            disposition=decision.disposition.word,
-            errors=[f"{source}: red_flags.{key}: not answered" for key in decision.missing],
-        )
-    digest = program_digest(settings, profile, decision)
-    result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
-    if digest != previous:
-        render = render_handout if decision.prescribed else render_redirect
-        result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)
-    if settings.letters and decision.prescribed:
-        letter = _letter(profile, decision, settings.clinic, source)
-        if isinstance(letter, Letter):
-            result.letter = letter
-        else:
-            result.unsendable = letter
-    return result
-
-
-_WORKER_SETTINGS: Settings | None = None
-_LOCK_FD: int | None = None
-_PARENT: int | None = None  # the process that started this worker
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def _init_worker(settings: Settings, coordinator: int) -> None:
-    global _WORKER_SETTINGS, _PARENT
-    _WORKER_SETTINGS = settings
-    if _LOCK_FD is not None:  # a forked worker must not keep the folder locked after a crash
-        with contextlib.suppress(OSError):
-            os.close(_LOCK_FD)
-    _PARENT = os.getppid()
-    _die_with_parent()
-    if not _alive(coordinator):  # it died before the request above was made
-        os._exit(0)
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker as soon as its parent dies, ``kill -9`` included, so that
-    a killed batch leaves no workers behind. Elsewhere, ``_build_in_worker`` checks between
-    profiles."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _build_in_worker(source: str, data: bytes, previous: str | None) -> Result:
-    assert _WORKER_SETTINGS is not None
-    if os.getppid() != _PARENT:  # orphaned: the coordinator is gone, nobody wants this work
-        os._exit(0)
-    return build_one(_WORKER_SETTINGS, source, data, previous)
-
-
-# --- the report -----------------------------------------------------------------------------
-
-
-@dataclass
-class Item:
-    profile: str
-    patient: str | None
-    status: str  # prescribed | refused | incomplete | invalid | failed
-    action: str  # built | unchanged | removed | none | blocked (by an unusable library)
-    disposition: str | None = None  # none | routine | urgent | emergency, once screened
-    pdf: str | None = None
-    errors: list[str] = field(default_factory=list)
-    emailed: bool | None = None  # None when --email was not asked for
-
-
-COUNTS = ("built", "unchanged", "refused", "incomplete", "failed")
-
-
-@dataclass
-class Report:
-    """Counts, plus every item spooled to a temporary file so memory stays flat."""
-
-    counts: collections.Counter = field(default_factory=collections.Counter)
-    invalid: int = 0
-    internal: int = 0
-    emailed: int = 0
-    not_emailed: int = 0
-    new_redirects: int = 0  # refusals whose redirect this run wrote, new or changed
-    library_code: int = 0  # an unusable library's exit code (see Inputs.library_problems)
-    # The spool lives as long as the report and is closed by it, so no `with` block fits.
-    _spool: IO[str] = field(
-        default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-    )
-
-    def add(self, item: Item) -> None:
-        if item.status == "prescribed":
-            self.counts["built" if item.action == "built" else "unchanged"] += 1
-        elif item.status in ("refused", "incomplete"):
-            self.counts[item.status] += 1
-            self.new_redirects += item.status == "refused" and item.action == "built"
-        else:
-            self.counts["failed"] += 1
-            if item.status == "invalid":
-                self.invalid += 1
-            elif item.action != "blocked":  # a blocked item counts as the library's problem
-                self.internal += 1
-        self._spool.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
-
-    def items(self) -> Iterator[dict]:
-        self._spool.seek(0)
-        for line in self._spool:
-            yield json.loads(line)
-
-    @property
-    def exit_code(self) -> int:
-        """The most pressing (CONTRACT.md §3): 1 over 2 over 3 (a redirect written by this
-        run: a patient to contact) over 4 (a screening incomplete) over 0. An unusable
-        library counts as its own code (1 broken, 2 not a folder)."""
-        if self.internal or self.library_code == 1:
-            return 1
-        if self.invalid or self.library_code == 2:
-            return 2
-        if self.new_redirects:
-            return 3
-        return 4 if self.counts["incomplete"] else 0
-
-    def summary(self) -> str:
-        line = ", ".join(f"{self.counts[key]} {key}" for key in COUNTS)
-        if self.emailed or self.not_emailed:
-            line += f"; {self.emailed} e-mailed"
-            if self.not_emailed:
-                line += f", {self.not_emailed} not e-mailed"
-        return line
-
-    def write_json(self, out: IO[str], *, with_email: bool) -> None:
-        head = {key: self.counts[key] for key in COUNTS}
-        if with_email:
-            head["emailed"] = self.emailed
-        out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "items": [')
-        for number, item in enumerate(self.items()):
-            if not with_email:
-                item.pop("emailed")
-            out.write(("," if number else "") + "\n  " + json.dumps(item, ensure_ascii=False))
-        out.write("\n]}\n")
-
-    def close(self) -> None:
-        self._spool.close()
-
-
-# --- the manifest ---------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    profile: str
-    file_sha: str
-    inputs: str
-    patient: str | None
-    status: str
-    disposition: str | None
-    digest: str | None
-    pdf: str | None
-    pdf_sha: str | None
-    pdf_size: int | None
-    emailed: str | None
-
-
-#: SQLite's primary result codes (https://sqlite.org/rescode.html) that hepplan tells apart.
-SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_FULL = 5, 6, 8, 13
-SQLITE_PERM, SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB = 3, 11, 14, 26
-
-
-def _sqlite_code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def _disk_full(folder: Path) -> bool:
-    try:
-        return os.statvfs(folder).f_bavail == 0
-    except OSError:
-        return False
-
-
-class DamagedManifest(Exception):
-    """The manifest is proven damaged: SQLite says so, or its own integrity check fails."""
-
-
-def manifest_problem(path: Path, exc: sqlite3.Error) -> HepplanError:
-    """What went wrong with the manifest, when it is not damaged: a full disk, a lock, a
-    permission. The manifest is left as it is in every case."""
-    code = _sqlite_code(exc)
-    kept = "the manifest was left as it is"
-    if code == SQLITE_FULL or _disk_full(path.parent):
-        return InputError(f"{path}: the disk is full; {kept}. Free some space and run again")
-    if code in (SQLITE_BUSY, SQLITE_LOCKED):
-        return OutputError(
-            f"{path}: another program has the manifest locked; {kept}. Close that program "
-            "(an SQLite browser, a backup tool) and run again"
-        )
-    if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
-        return InputError(f"{path}: cannot be written ({exc}); {kept}")
-    return OutputError(f"{path}: could not be read or written ({exc}); {kept}")
-
-
-class Manifest:
-    """One SQLite row per profile: what it was built from and what was written (0600).
-
-    Only a manifest proven damaged is replaced, and even then it is moved aside, never
-    deleted. A full disk, a lock or a permission problem stops the run with the manifest
-    untouched."""
-
-    def __init__(self, path: Path, warn: Callable[[str], None]):
-        self.path = path
-        try:
-            self.db = self._open()
-        except DamagedManifest:
-            kept = self._move_aside()
-            warn(
-                f"{path}: the manifest could not be read; starting a new one "
-                "(every document will be checked and rebuilt if needed); the damaged file "
-                f"is kept as {kept.name}"
-            )
-            self.db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise InputError(
-                    f"{self.path}: the disk is full; free some space and run again"
-                ) from None
-            raise InputError(f"{self.path}: cannot be created ({exc.strerror})") from None
-        db = None
-        try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=2.0)
-            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
-                raise DamagedManifest
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._tables(db)
-            return db
-        except sqlite3.Error as exc:
-            if db is not None:
-                db.close()
-            if _sqlite_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB):
-                raise DamagedManifest from None
-            raise manifest_problem(self.path, exc) from None
-        except DamagedManifest:
-            if db is not None:
-                db.close()
-            raise
-
-    @staticmethod
-    def _tables(db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")  # a manifest another program holds locked stops us here
-        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        found = db.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-        if found is None or found[0] != MANIFEST_FORMAT:
-            db.execute("DROP TABLE IF EXISTS programs")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (MANIFEST_FORMAT,))
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS programs (profile TEXT PRIMARY KEY, file_sha TEXT, "
-            "inputs TEXT, patient TEXT, status TEXT, disposition TEXT, digest TEXT, pdf TEXT, "
-            "pdf_sha TEXT, "
-            "pdf_size INTEGER, emailed TEXT)"
-        )
-        db.execute("COMMIT")
-
-    def _move_aside(self) -> Path:
-        """Keep the damaged file (and its journal files) next to the new one."""
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        number = 1
-        while kept.exists():
-            number += 1
-            kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{number}")
-        try:
-            for suffix in (
-                "-wal",
-                "-shm",
-                "",
-            ):  # the main file last: never a new one with an old WAL
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(f"{self.path}{suffix}", f"{kept}{suffix}")
-        except OSError as exc:
-            raise InputError(
-                f"{self.path}: the manifest is damaged and cannot be moved aside "
-                f"({exc.strerror}); move it away by hand and run again"
-            ) from None
-        return kept
-
-    def get(self, profile: str) -> Row | None:
-        try:
-            found = self.db.execute("SELECT * FROM programs WHERE profile=?", (profile,)).fetchone()
-        except sqlite3.Error as exc:
-            raise manifest_problem(self.path, exc) from None
-        return Row(*found) if found else None
-
-    def put(self, row: Row) -> None:
-        try:
-            self.db.execute(
-                "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                tuple(asdict(row).values()),
-            )
-        except sqlite3.Error as exc:
-            raise manifest_problem(self.path, exc) from None
-
-    def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self.db.close()
-
-
-class Journal:
-    """``OUT_DIR/.hepplan/sent/``: one empty file for each e-mail a mail server accepted, named
-    by a digest of the patient id, the address and the program (nothing a reader could learn
-    a patient from). It is written before a send is counted and is kept whatever happens to
-    the manifest, so a lost or rebuilt manifest never sends a program a second time."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    @staticmethod
-    def key(letter: Letter, digest: str) -> str:
-        blob = f"{letter.patient}\0{letter.address.lower()}\0{digest}".encode()
-        return hashlib.sha256(blob).hexdigest()
-
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / key
-
-    def __contains__(self, key: str) -> bool:
-        return self._path(key).exists()
-
-    def add(self, key: str) -> None:
-        path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        for durable in (path, path.parent):  # on disk before the send is counted
-            handle = os.open(durable, os.O_RDONLY)
-            try:
-                os.fsync(handle)
-            finally:
-                os.close(handle)
-
-
-# --- the coordinator ------------------------------------------------------------------------
-
-
-def _pause(point: str, patience: float = 120.0) -> None:
-    wanted, _, folder = os.environ.get(PAUSE_ENV, "").partition(":")
-    if wanted != point or not folder or point in _PAUSED:
-        return
-    _PAUSED.add(point)
-    Path(folder, f"{point}.reached").touch()
-    deadline = time.monotonic() + patience
-    while not Path(folder, f"{point}.go").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+class Pauses:
+    """The ``PAUSE_ENV`` hook of one run: the point it names stops the coordinator once."""
+
+    def __init__(self, setting: str):
+        self.point, _, self.folder = setting.partition(":")
+        self.reached: set[str] = set()
+
+    def __call__(self, point: str, patience: float = 120.0) -> None:
+        if point != self.point or not self.folder or point in self.reached:
+            return
+        self.reached.add(point)
+        Path(self.folder, f"{point}.reached").touch()
+        deadline = time.monotonic() + patience
+        while not Path(self.folder, f"{point}.go").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 @dataclass
@@ -778,129 +262,6 @@ def find_profiles(root: Path, skip: Path) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(root).parts)
 
 
-@contextlib.contextmanager
-def _locked(state: Path, patience: float = 2.0) -> Iterator[None]:
-    """One batch per output folder. A few seconds' patience covers the workers of a killed
-    run that are still on their way out."""
-    global _LOCK_FD
-    try:
-        handle = os.fdopen(os.open(state / "lock", os.O_WRONLY | os.O_CREAT, 0o600), "w")
-    except OSError as exc:  # a folder hepplan may not write in: the user's to fix
-        raise InputError(
-            f"{state / 'lock'}: cannot be written ({exc.strerror}); the output folder's "
-            ".hepplan folder must be writable by whoever runs the batch"
-        ) from None
-    try:
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OutputError(
-                        f"{state.parent}: another hepplan batch is writing here; "
-                        "wait for it to finish"
-                    ) from None
-                time.sleep(0.05)
-        _LOCK_FD = handle.fileno()
-        yield
-    finally:
-        _LOCK_FD = None
-        handle.close()
-
-
-class Executor:
-    """Where the per-profile step runs: here, in local worker processes, or on a Dask cluster.
-    Every kind gives back futures with ``.result()``. Nothing starts until the first task."""
-
-    def __init__(self, inputs: Inputs, jobs: int, scheduler: str | None, letters: bool = False):
-        self.inputs, self.jobs, self.scheduler = inputs, jobs, scheduler
-        self.letters = letters
-        self.pool = self.client = self.remote_settings = self.settings = None
-        self.started = False
-        self.width = jobs * WINDOW_PER_WORKER if jobs > 1 else 1
-
-    def start(self) -> None:
-        self.started = True
-        self.settings = settings = dataclasses.replace(self.inputs.settings, letters=self.letters)
-        if self.scheduler:
-            try:
-                from distributed import Client
-            except ImportError:
-                raise InputError("--scheduler needs Dask: pip install 'hepplan[dask]'") from None
-            _reachable(self.scheduler)
-            try:
-                self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise OutputError(
-                    f"--scheduler: cannot reach the Dask scheduler at {self.scheduler} ({exc})"
-                ) from None
-            self.remote_settings = self.client.scatter(settings, broadcast=True)
-            self.width = max(1, sum(self.client.nthreads().values())) * WINDOW_PER_WORKER
-        elif self.jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(
-                self.jobs, initializer=_init_worker, initargs=(settings, os.getpid())
-            )
-
-    def submit(self, source: str, data: bytes, previous: str | None):
-        if not self.started:
-            self.start()
-        if self.client is not None:
-            return self.client.submit(
-                build_one, self.remote_settings, source, data, previous, pure=False
-            )
-        if self.pool is not None:
-            return self.pool.submit(_build_in_worker, source, data, previous)
-        return _Done(build_one(self.settings, source, data, previous))
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        if self.client is not None:
-            self.client.close()
-
-
-def _reachable(address: str) -> None:
-    """Refuse at once, rather than after the client's long timeout, a scheduler whose port
-    nobody listens on."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
-        raise InputError(
-            f"--scheduler: {address!r} is not an address like tcp://scheduler.example.org:8786"
-        )
-    try:
-        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
-    except OSError as exc:
-        raise OutputError(
-            f"--scheduler: cannot reach the Dask scheduler at {address} ({exc.strerror or exc})"
-        ) from None
-
-
-@dataclass
-class _Done:
-    value: Result
-
-    def result(self) -> Result:
-        return self.value
-
-
-@dataclass
-class _Raised:
-    error: BaseException
-
-    def result(self) -> Result:
-        raise self.error
-
-
 def run(
     profiles_dir: Path,
     out_dir: Path,
@@ -916,6 +277,27 @@ def run(
 
     ``progress(total)`` is called once the profiles are counted and may return a function
     that is called with 1 as each profile is done."""
+    state = _state_folder(profiles_dir, out_dir)
+    with locked(state) as lock, contextlib.ExitStack() as stack:
+        _remove_temporary_files(out_dir)
+        manifest = Manifest(state / MANIFEST, warn)
+        stack.callback(manifest.close)
+        try:
+            spool = Spool(state)
+        except OSError as exc:
+            raise OutputError(f"{state}: cannot be written ({exc.strerror})") from None
+        stack.callback(spool.close)
+        work = _Run(profiles_dir, out_dir, inputs, mailer, warn)
+        work.manifest, work.spool, work.journal = manifest, spool, Journal(state / SENT)
+        stack.callback(work.folder.close)
+        executor = Executor(
+            lambda: inputs.settings, jobs, scheduler, letters=mailer is not None, lock=lock
+        )
+        return work.go(executor, progress)
+
+
+def _state_folder(profiles_dir: Path, out_dir: Path) -> Path:
+    """``OUT_DIR/.hepplan``, made if needed, once both folders are known to be usable."""
     if not profiles_dir.is_dir():
         raise InputError(f"{profiles_dir}: is not a folder of profiles")
     if out_dir.exists() and not out_dir.is_dir():
@@ -927,22 +309,7 @@ def run(
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{state}: cannot be created ({exc.strerror})") from None
-    with _locked(state):
-        _remove_temporary_files(out_dir)
-        manifest = Manifest(state / MANIFEST, warn)
-        try:
-            spool = Spool(state)
-        except OSError as exc:
-            manifest.close()
-            raise OutputError(f"{state}: cannot be written ({exc.strerror})") from None
-        work = _Run(profiles_dir, out_dir, inputs, manifest, mailer, warn)
-        work.spool, work.journal = spool, Journal(state / SENT)
-        try:
-            return work.go(Executor(inputs, jobs, scheduler, letters=mailer is not None), progress)
-        finally:
-            work.folder.close()
-            spool.close()
-            manifest.close()
+    return state
 
 
 def _remove_temporary_files(out_dir: Path) -> None:
@@ -953,15 +320,20 @@ def _remove_temporary_files(out_dir: Path) -> None:
 
 
 class _Run:
+    """One run of the coordinator: what it was given, what it has done so far, its report."""
+
+    #: The state folder's files, opened by ``run`` for as long as the run lasts.
+    manifest: Manifest
     spool: Spool
     journal: Journal
 
-    def __init__(self, profiles_dir, out_dir, inputs, manifest, mailer, warn):
+    def __init__(self, profiles_dir: Path, out_dir: Path, inputs: Inputs, mailer, warn):
         self.root, self.out, self.inputs = profiles_dir, out_dir, inputs
-        self.manifest, self.mailer, self.warn = manifest, mailer, warn
+        self.mailer, self.warn = mailer, warn
         self.folder = Folder(profiles_dir)
         self.report = Report()
         self.renamed = 0  # documents renamed into place so far
+        self.pause = Pauses(os.environ.get(PAUSE_ENV, ""))
 
     # 1. walk, read each profile once, and learn its patient id (parsing only what changed)
     def scan(self) -> list[Entry]:
@@ -1010,39 +382,14 @@ class _Run:
     def go(self, executor: Executor, progress) -> Report:
         entries = self.scan()
         self.duplicates(entries)
-        _pause("scanned")
+        self.pause("scanned")
         progress = progress(len(entries)) if progress else None
         inputs = self.inputs.fingerprint
         pending: collections.deque = collections.deque()
         with executor:
             for entry in entries:
                 row = self.manifest.get(entry.key)
-                if entry.errors:
-                    pending.append((entry, row, None))
-                elif entry.unchanged:
-                    pending.append(
-                        (
-                            entry,
-                            row,
-                            _Done(
-                                Result(
-                                    row.status, row.patient, row.digest, disposition=row.disposition
-                                )
-                            ),
-                        )
-                    )
-                else:
-                    assert entry.spooled is not None  # read at scan time, never again
-                    data = self.spool.get(entry.spooled)
-                    previous = row.digest if row and self._pdf_intact(row) else None
-                    try:
-                        future = executor.submit(entry.name, data, previous)
-                    except HepplanError:  # no scheduler, no library: nothing can be built
-                        raise
-                    except Exception as exc:  # a broken pool refuses new work
-                        future = _Raised(exc)
-                    pending.append((entry, row, future))
-                    _pause("building")
+                pending.append((entry, row, self._schedule(entry, row, executor)))
                 while len(pending) > executor.width:
                     self._collect(*pending.popleft(), inputs, progress)
             while pending:
@@ -1051,6 +398,26 @@ class _Run:
             self.warn(f"error: {problem}")
         self.report.library_code = self.inputs.library_code
         return self.report
+
+    def _schedule(self, entry: Entry, row: Row | None, executor: Executor):
+        """A future of the entry's result: none for an entry already in error, the manifest's
+        row for one unchanged, otherwise the work handed to the executor."""
+        if entry.errors:
+            return None
+        if entry.unchanged:
+            assert row is not None
+            return Done(Result(row.status, row.patient, row.digest, disposition=row.disposition))
+        assert entry.spooled is not None  # read at scan time, never again
+        data = self.spool.get(entry.spooled)
+        previous = row.digest if row and self._pdf_intact(row) else None
+        try:
+            future = executor.submit(entry.name, data, previous)
+        except HepplanError:  # no scheduler, no library: nothing can be built
+            raise
+        except Exception as exc:  # a broken pool refuses new work
+            future = Raised(exc)
+        self.pause("building")
+        return future
 
     def _unchanged(self, entry: Entry, row: Row | None, inputs: str) -> bool:
         return bool(
@@ -1087,7 +454,7 @@ class _Run:
                 result = Result(
                     "failed",
                     entry.patient,
-                    errors=[f"{entry.name}: not built: {_describe(exc)}; run the batch again"],
+                    errors=[f"{entry.name}: not built: {describe(exc)}; run the batch again"],
                 )
         if entry.patient and result.patient and result.patient != entry.patient:
             result = Result(  # cannot happen with one read; never write under another's name
@@ -1122,20 +489,7 @@ class _Run:
             row.emailed if row else None,
         )
         if result.status in ("prescribed", "refused"):
-            name = f"{result.patient}.pdf"
-            item.pdf = name
-            if result.pdf is not None:
-                write_atomic(self.out / name, result.pdf)
-                self.renamed += 1
-                _pause(f"renamed-{self.renamed}")  # a document in place, not yet in the manifest
-                new.pdf, new.pdf_sha = name, hashlib.sha256(result.pdf).hexdigest()
-                new.pdf_size = len(result.pdf)
-                item.action = "built"
-            else:
-                new.pdf, new.pdf_sha, new.pdf_size = row.pdf, row.pdf_sha, row.pdf_size
-                item.action = "unchanged"
-            if row and row.pdf and row.pdf != name:
-                self._remove_stale(entry, row)
+            self._place(entry, row, result, item, new)
         elif result.status == "failed":
             # An internal failure says nothing about the profile: keep what was there, and
             # make sure the next run looks at it again.
@@ -1151,16 +505,34 @@ class _Run:
             item.emailed = False
         self.report.add(item)
 
+    def _place(self, entry: Entry, row: Row | None, result: Result, item: Item, new: Row) -> None:
+        """A screened profile's document: written when it is new or changed, kept otherwise;
+        the one this profile wrote earlier under another name is removed."""
+        name = f"{result.patient}.pdf"
+        item.pdf = name
+        if result.pdf is not None:
+            write_atomic(self.out / name, result.pdf)
+            self.renamed += 1
+            self.pause(f"renamed-{self.renamed}")  # a document in place, not yet in the manifest
+            new.pdf, new.pdf_sha = name, hashlib.sha256(result.pdf).hexdigest()
+            new.pdf_size = len(result.pdf)
+            item.action = "built"
+        else:
+            assert row is not None  # an unchanged program has a row
+            new.pdf, new.pdf_sha, new.pdf_size = row.pdf, row.pdf_sha, row.pdf_size
+            item.action = "unchanged"
+        if row and row.pdf and row.pdf != name:
+            self._remove_stale(entry, row)
+
     def _remove_stale(self, entry: Entry, row: Row) -> bool:
         """Remove the document this profile wrote earlier, if it is still the one we wrote."""
-        path = self.out / row.pdf
+        if self._as_written(row) is None:
+            return False  # gone, or replaced since: someone else's file now
         try:
-            if hashlib.sha256(path.read_bytes()).hexdigest() != row.pdf_sha:
-                return False  # replaced since: someone else's file now
-            path.unlink()
-            return True
+            (self.out / row.pdf).unlink()
         except FileNotFoundError:
             return False
+        return True
 
     def _email(self, entry: Entry, row: Row, item: Item, result: Result) -> bool:
         """Send the program just handled to the address read with it, at most once ever."""
@@ -1187,7 +559,7 @@ class _Run:
                     "not e-mailed; run the batch again"
                 ),
             )
-        _pause("mailing")
+        self.pause("mailing")
         try:
             self.mailer(letter, pdf, self.inputs.clinic)
         except HepplanError as exc:
@@ -1227,6 +599,12 @@ class _Run:
         """The document this run did not render again, if it is still exactly what was built."""
         if row.pdf != f"{letter.patient}.pdf":
             return None
+        return self._as_written(row)
+
+    def _as_written(self, row: Row) -> bytes | None:
+        """The bytes of the document ``row`` records, if the file is still exactly what was
+        written: opened without following a link or waiting on a pipe, checked to be a regular
+        file, and read no further than the recorded size."""
         try:
             handle = os.open(self.out / row.pdf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
@@ -1262,11 +640,3 @@ class Mailer:
             recipient=recipient,
         )
         self.transport.send(self.sender.addr_spec, letter.address, message)
-
-
-def _describe(exc: BaseException) -> str:
-    from concurrent.futures.process import BrokenProcessPool
-
-    if isinstance(exc, BrokenProcessPool):
-        return "a worker process stopped unexpectedly"
-    return f"{type(exc).__name__}: {exc}"
