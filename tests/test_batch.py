@@ -178,7 +178,10 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
         "disposition": "none",
         "pdf": "B-003.pdf",
         "errors": [],
+        "missing": [],
     }
+    incomplete = next(i for i in report["items"] if i["patient"] == "P-1006")
+    assert incomplete["missing"] == ["fever_or_systemically_unwell", "unrelenting_night_pain"]
     assert result.stderr.splitlines() == [
         "P-1005: EMERGENCY — do not prescribe; contact the patient directly: they must go to "
         f"the emergency department now, or call 911. Redirect: {out / 'P-1005.pdf'}",

@@ -460,3 +460,22 @@ def test_a_changed_redirect_raises_3_again(runner, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 3
     assert "B-1: EMERGENCY — do not prescribe; contact the patient directly" in result.stderr
+
+
+def test_batch_names_the_questions_still_to_ask_after_a_refusal(runner, tmp_path):
+    """A refusal made before every question was asked: the nightly report says which are left,
+    as plan does, and its JSON item lists them."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    data = unasked(profile_data(red_flags={"bladder_dysfunction": "yes"}), "major_trauma")
+    (folder / "p.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["batch", str(folder), "-o", str(out), "--json"])
+    assert result.exit_code == 3, result.output
+    [item] = json.loads(result.stdout)["items"]
+    assert (item["status"], item["missing"]) == ("refused", ["major_trauma"])
+    lines = result.stderr.splitlines()
+    assert lines[1:3] == [
+        "T-0001: not yet asked (listed on the redirect for the doctor too):",
+        f"  red_flags.major_trauma: {BY_KEY['major_trauma'].question}?",
+    ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -387,13 +386,13 @@ def _report_batch_item(say: Say, item: dict, out_dir: Path, emergency_number: st
             f"patient directly: they must {what_to_do(level, emergency_number)}. "
             f"Redirect: {out_dir / item['pdf']}"
         )
+        _report_unasked(say, item["patient"], item["missing"])
     elif item["status"] == Status.INCOMPLETE:
         say(
             f"{item['patient']}: screening incomplete; nothing written. Ask these red-flag "
             "questions and record the answers:"
         )
-        keys = [m.group(1) for line in item["errors"] if (m := _NOT_ANSWERED.search(line))]
-        for line in questions(keys):
+        for line in questions(item["missing"]):
             say(line)
         return
     elif item["action"] == "removed":
@@ -403,9 +402,6 @@ def _report_batch_item(say: Say, item: dict, out_dir: Path, emergency_number: st
         )
     for problem in item["errors"]:
         say(f"error: {problem}")
-
-
-_NOT_ANSWERED = re.compile(r"red_flags\.(\w+): not answered")
 
 
 def assess(output: Path, previous: Path | None, *, force: bool) -> Exit:

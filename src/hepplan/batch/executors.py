@@ -22,7 +22,7 @@ from hepplan.batch.digests import program_digest
 from hepplan.batch.manifest import Lock
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.library import Library
-from hepplan.errors import InputError, LibraryError, OutputError
+from hepplan.errors import InputError, LibraryError, OutputError, Status
 from hepplan.io.loading import decode_document
 
 #: Tasks handed out ahead of the one being collected, per worker: enough to keep workers busy,
@@ -72,6 +72,7 @@ class Result:
     letter: Letter | None = None  # with --email, for a prescribed program with an address
     unsendable: str | None = None  # with --email, why a prescribed program cannot be sent
     blocked: bool = False  # not built only because the library cannot be used
+    missing: list[str] = field(default_factory=list)  # red-flag questions not yet asked
 
 
 #: A file with none of these keys at its top is not a profile: nothing in it is shown (a link
@@ -156,15 +157,17 @@ def _built(settings: Settings, source: str, profile, decision, previous: str | N
     from hepplan.render.pdf import render_handout, render_redirect
 
     patient = profile.patient.id
-    if decision.status == "incomplete":
+    if decision.status is Status.INCOMPLETE:
         return Result(
-            "incomplete",
+            Status.INCOMPLETE,
             patient,
             disposition=decision.disposition.word,
             errors=[f"{source}: red_flags.{key}: not answered" for key in decision.missing],
+            missing=list(decision.missing),
         )
     digest = program_digest(settings.context, profile, decision)
     result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
+    result.missing = list(decision.missing)  # a refusal may come before every question
     if digest != previous:
         render = render_handout if decision.prescribed else render_redirect
         result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)

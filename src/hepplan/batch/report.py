@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-COUNTS = ("built", "unchanged", "refused", "incomplete", "failed")
+from hepplan.errors import Exit, Status
+
+COUNTS = ("built", "unchanged", Status.REFUSED, Status.INCOMPLETE, "failed")
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Item:
     pdf: str | None = None
     errors: list[str] = field(default_factory=list)
     emailed: bool | None = None  # None when --email was not asked for
+    missing: list[str] = field(default_factory=list)  # red-flag questions not yet asked
 
 
 def _dumps(value: Any) -> str:
@@ -48,11 +51,11 @@ class Report:
     )
 
     def add(self, item: Item) -> None:
-        if item.status == "prescribed":
+        if item.status == Status.PRESCRIBED:
             self.counts["built" if item.action == "built" else "unchanged"] += 1
-        elif item.status in ("refused", "incomplete"):
+        elif item.status in (Status.REFUSED, Status.INCOMPLETE):
             self.counts[item.status] += 1
-            self.new_redirects += item.status == "refused" and item.action == "built"
+            self.new_redirects += item.status == Status.REFUSED and item.action == "built"
         else:
             self.counts["failed"] += 1
             if item.status == "invalid":
@@ -67,17 +70,17 @@ class Report:
             yield json.loads(line)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> Exit:
         """The most pressing (CONTRACT.md §3): 1 over 2 over 3 (a redirect written by this
         run: a patient to contact) over 4 (a screening incomplete) over 0. An unusable
         library counts as its own code (1 broken, 2 not a folder)."""
-        if self.internal or self.library_code == 1:
-            return 1
-        if self.invalid or self.library_code == 2:
-            return 2
+        if self.internal or self.library_code == Exit.INTERNAL:
+            return Exit.INTERNAL
+        if self.invalid or self.library_code == Exit.USAGE:
+            return Exit.USAGE
         if self.new_redirects:
-            return 3
-        return 4 if self.counts["incomplete"] else 0
+            return Exit.REFUSED
+        return Exit.INCOMPLETE if self.counts[Status.INCOMPLETE] else Exit.OK
 
     def summary(self) -> str:
         line = ", ".join(f"{self.counts[key]} {key}" for key in COUNTS)

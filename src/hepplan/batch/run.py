@@ -62,7 +62,7 @@ from hepplan.batch.manifest import (
 )
 from hepplan.batch.report import Item, Report
 from hepplan.domain.clinic import Clinic
-from hepplan.errors import HepplanError, InputError, LibraryError, OutputError
+from hepplan.errors import HepplanError, InputError, LibraryError, OutputError, Status
 from hepplan.io import clock
 from hepplan.io.loading import not_regular, read_open_file
 from hepplan.io.output import write_atomic
@@ -424,7 +424,7 @@ class _Run:
             row
             and row.file_sha == entry.file_sha
             and row.inputs == inputs
-            and row.status in ("prescribed", "refused")
+            and row.status in (Status.PRESCRIBED, Status.REFUSED)
             and row.pdf == f"{entry.patient}.pdf"
             and self._pdf_intact(row)
             and not self._mail_pending(row)
@@ -432,7 +432,11 @@ class _Run:
 
     def _mail_pending(self, row: Row) -> bool:
         """A program not yet e-mailed is planned again, for its letter (its PDF is kept)."""
-        return self.mailer is not None and row.status == "prescribed" and row.emailed != row.digest
+        return (
+            self.mailer is not None
+            and row.status == Status.PRESCRIBED
+            and row.emailed != row.digest
+        )
 
     def _pdf_intact(self, row: Row) -> bool:
         if not row.pdf:
@@ -474,6 +478,7 @@ class _Run:
             "blocked" if result.blocked else "none",
             result.disposition,
             errors=result.errors,
+            missing=result.missing,
         )
         new = Row(
             entry.key,
@@ -488,7 +493,7 @@ class _Run:
             None,
             row.emailed if row else None,
         )
-        if result.status in ("prescribed", "refused"):
+        if result.status in (Status.PRESCRIBED, Status.REFUSED):
             self._place(entry, row, result, item, new)
         elif result.status == "failed":
             # An internal failure says nothing about the profile: keep what was there, and
@@ -499,7 +504,7 @@ class _Run:
             # Incomplete or invalid: the old document no longer stands for a screened profile.
             item.action = "removed"
         self.manifest.put(new)
-        if self.mailer is not None and result.status == "prescribed":
+        if self.mailer is not None and result.status == Status.PRESCRIBED:
             item.emailed = self._email(entry, new, item, result)
         elif self.mailer is not None:
             item.emailed = False
