@@ -73,13 +73,9 @@ def decide(profile_path: Path, library: Library | Path | None = None) -> Outcome
 
 def render(outcome: Outcome, clinic: Clinic, *, large_print: bool = False) -> bytes | None:
     """The handout (prescribed) or the redirect (refused); nothing for an incomplete screening."""
-    from hepplan.render.pdf import render_handout, render_redirect
+    from hepplan.render.pdf import render_document
 
-    if outcome.decision.prescribed:
-        return render_handout(outcome.profile, outcome.decision, clinic, large_print=large_print)
-    if outcome.decision.refused:
-        return render_redirect(outcome.profile, outcome.decision, clinic, large_print=large_print)
-    return None
+    return render_document(outcome.profile, outcome.decision, clinic, large_print=large_print)
 
 
 # --- plan --------------------------------------------------------------------------------------

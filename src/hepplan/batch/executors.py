@@ -154,7 +154,7 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
 
 def _built(settings: Settings, source: str, profile, decision, previous: str | None) -> Result:
     """A planned profile's result: its document unless unchanged, and with --email its letter."""
-    from hepplan.render.pdf import render_handout, render_redirect
+    from hepplan.render.pdf import render_document
 
     patient = profile.patient.id
     if decision.status is Status.INCOMPLETE:
@@ -169,8 +169,9 @@ def _built(settings: Settings, source: str, profile, decision, previous: str | N
     result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
     result.missing = list(decision.missing)  # a refusal may come before every question
     if digest != previous:
-        render = render_handout if decision.prescribed else render_redirect
-        result.pdf = render(profile, decision, settings.clinic, large_print=settings.large_print)
+        result.pdf = render_document(
+            profile, decision, settings.clinic, large_print=settings.large_print
+        )
     if settings.letters and decision.prescribed:
         letter = _letter(profile, decision, settings.clinic, source)
         if isinstance(letter, Letter):

@@ -298,6 +298,18 @@ def _footer(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, 
 # --- the handout ----------------------------------------------------------------------------
 
 
+def render_document(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> bytes | None:
+    """The one way to a patient's document, for every command and every batch worker: the
+    handout (prescribed) or the redirect (refused); nothing for an incomplete screening."""
+    if decision.prescribed:
+        return render_handout(profile, decision, clinic, large_print=large_print)
+    if decision.refused:
+        return render_redirect(profile, decision, clinic, large_print=large_print)
+    return None
+
+
 def render_handout(
     profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
 ) -> bytes:
