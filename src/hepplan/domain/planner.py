@@ -515,7 +515,7 @@ def _check_exclusion_leaves_one(setting: _Setting, need: Need, phase: int) -> No
         for ex in setting.library
         if need.match(ex)
         and phase in ex.phases
-        and [r.id for r in setting.blocking(ex, phase)] == ["PLAN-EXCLUDE"]
+        and [r.id for r in setting.blocking(ex, phase)] == [rules.PLAN_EXCLUDE]
     ]
     if excluded:
         raise InputError(
@@ -821,7 +821,9 @@ def _no_aerobic(setting: _Setting, every: list[int]) -> NoReturn:
         ex.id
         for ex in setting.library
         if ex.category is Category.AEROBIC
-        and all([r.id for r in setting.blocking(ex, p)] in ([], ["PLAN-EXCLUDE"]) for p in every)
+        and all(
+            [r.id for r in setting.blocking(ex, p)] in ([], [rules.PLAN_EXCLUDE]) for p in every
+        )
         and any(setting.blocking(ex, p) for p in every)
     ]
     if excluded:  # the clinician's own exclusions took away every option
@@ -913,11 +915,17 @@ def _adds(exercise: Exercise, picks: list[_Pick]) -> bool:
 
 
 def _minutes_per_day(prescriptions: tuple[Prescription, ...]) -> int:
-    """A generous estimate: about 3 s a repetition (or the hold), 30 s rest between sets."""
+    """rules.MINUTES_PER_DAY: each rep (or hold), the rests between sets, getting ready."""
+    rule = rules.MINUTES_PER_DAY
     seconds = 0
     for item in prescriptions:
-        per_rep = item.hold_s or 3
+        per_rep = item.hold_s or rule.seconds_per_rep
         sides = 2 if item.side == "both" else 1
-        session = (item.sets or 1) * (item.reps or 1) * per_rep + ((item.sets or 1) - 1) * 30 + 30
+        sets = item.sets or 1
+        session = (
+            sets * (item.reps or 1) * per_rep
+            + (sets - 1) * rule.rest_between_sets_s
+            + rule.per_exercise_s
+        )
         seconds += session * sides * item.times_per_day
-    return max(5, 5 * math.ceil(seconds / 60 / 5))
+    return max(rule.least, rule.round_to * math.ceil(seconds / 60 / rule.round_to))

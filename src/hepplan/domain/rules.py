@@ -1,15 +1,24 @@
 """The selection rules of CLINICAL.md §2, as tables a clinician can read.
 
-Three kinds of rule, each with an id that appears in the trace and on the clinician page:
+Every rule, its id (which appears in the trace and on the clinician page) and every clinical
+constant live here; the planner only applies these tables. Adding a rule is one row (plus, for
+a new position or load, a tag in ``vocab.py`` and on the exercises that carry it).
 
 - ``FORBID``: hard limits. An exercise carrying one of the listed tags (or failing the check)
   is never used in the listed phases. Every selection — defaults, progressions, fills and the
   clinician's own ``plan.include`` — passes through these, so a clinician choice never outranks
   safety.
-- ``NEED``: what a phase must hold for a finding. ``required`` needs must be met (the library is
+- ``NEEDS``: what a phase must hold for a finding. ``required`` needs must be met (the library is
   broken if it cannot); ``withhold`` needs are dropped, with the reason, when a safety rule forbids
   every option; ``prefer`` needs are met when there is room.
-- ``PHASE``/``DOSE``/``AEROBIC``: the shape and dosing of every program.
+- ``PHASES``/``WEEKS``: the three phases and the findings that change how long they last.
+- ``DOSES``: the dose column a finding calls for, and caps on sets and holds.
+- ``PREFER``: how equal options are ranked (seated stretches in pregnancy, the gentler option
+  with hip osteoarthritis, the patient's own equipment).
+- ``AEROBIC_PREFER``/``AEROBIC_BUILD``: the walking or cycling line of every phase.
+- ``TOGETHER``: whys that depend on the rest of the phase (a release before a stretch).
+- ``ROOM``/``FILL``/``ONE_PER_CHAIN``/``PLAN_INCLUDE``/``PLAN_EXCLUDE``: the shape every phase
+  keeps, and the clinician's own choices.
 """
 
 from __future__ import annotations
@@ -187,6 +196,9 @@ def _moving_abductor_work(exercise: Exercise, profile: Profile) -> bool:
     )
 
 
+#: The clinician's ``plan.exclude``: its exercises are never used.
+PLAN_EXCLUDE = "PLAN-EXCLUDE"
+
 FORBID: tuple[Forbid, ...] = (
     Forbid(
         "PIR-OVER-NO-STRETCH",
@@ -296,7 +308,7 @@ FORBID: tuple[Forbid, ...] = (
         says=_equipment_says,
     ),
     Forbid(
-        "PLAN-EXCLUDE",
+        PLAN_EXCLUDE,
         always(),
         "the clinician excluded it (plan.exclude)",
         check=_excluded,
@@ -907,6 +919,22 @@ TARGET_LEVEL = {1: 1, 2: 2, 3: 3}
 ONE_PER_CHAIN = "ONE-PER-CHAIN"
 #: The clinician's ``plan.include``: added where no FORBID rule stops it.
 PLAN_INCLUDE = "PLAN-INCLUDE"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The minutes-per-day figure of a phase: a generous estimate, rounded up."""
+
+    seconds_per_rep: int  # when the exercise has no hold
+    rest_between_sets_s: int
+    per_exercise_s: int  # getting into position, once a session
+    round_to: int  # minutes
+    least: int  # minutes
+
+
+MINUTES_PER_DAY = Estimate(
+    seconds_per_rep=3, rest_between_sets_s=30, per_exercise_s=30, round_to=5, least=5
+)
 
 #: Patient-facing: the why of a clinician's include, and of the aerobic line.
 INCLUDE_WHY = "Your clinician chose this one for you."
