@@ -233,7 +233,10 @@ def _announce_program_rules(setting: _Setting, log: _Log) -> None:
 
 
 def _phase(
-    shape: rules.PhaseShape, weeks: tuple[int, int], items: tuple[Prescription, ...], line
+    shape: rules.PhaseShape,
+    weeks: tuple[int, int],
+    items: tuple[Prescription, ...],
+    line: Prescription,
 ) -> Phase:
     return Phase(
         number=shape.number,
