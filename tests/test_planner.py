@@ -731,3 +731,63 @@ def test_gtps_handout_has_a_protect_your_hip_box(library):
     assert "Do not cross your legs when you sit." in words
     assert "Sleep with a pillow between your knees." in words
     assert "Protect your hip" not in text_of(["hip_osteoarthritis"])
+
+
+# --- a new rule is one row of rules.py -----------------------------------------------------------
+
+
+def test_a_new_forbid_row_keeps_its_tag_out_of_every_phase(library, monkeypatch):
+    from hepplan.domain import rules
+    from hepplan.domain.vocab import Tag
+
+    before = plan(library)
+    assert any("supine" in tags(item) for _, item in every_item(before))
+    row = rules.Forbid(
+        "TEST-NO-SUPINE",
+        rules.always(),
+        "no lying on the back",
+        tags=frozenset({Tag.SUPINE}),
+    )
+    monkeypatch.setattr(rules, "FORBID", (*rules.FORBID, row))
+    decision = plan(library)
+    assert not any("supine" in tags(item) for _, item in every_item(decision))
+    assert "TEST-NO-SUPINE: every profile → never supine" in decision.trace
+
+
+def test_a_new_need_row_puts_its_work_in_the_program(library, monkeypatch):
+    from hepplan.domain import rules
+    from hepplan.domain.vocab import Category, Condition, Target
+
+    row = rules.Need(
+        "TEST-OSTEOPOROSIS-CALF",
+        rules.condition(Condition.OSTEOPOROSIS),
+        rules.P3,
+        rules.match(Category.STRENGTH, targets=[Target.CALF]),
+        "Strong calves keep you steady.",
+    )
+    monkeypatch.setattr(rules, "NEEDS", (*rules.NEEDS, row))
+    decision = plan(library, assessment={"conditions": ["osteoporosis"]})
+    third = decision.phases[2]
+    chosen = [item for item in third.exercises if "TEST-OSTEOPOROSIS-CALF" in item.rules]
+    assert len(chosen) == 1 and "calf" in targets(chosen[0])
+    assert "Strong calves keep you steady." in chosen[0].why
+    assert any(line.startswith("TEST-OSTEOPOROSIS-CALF: phase 3:") for line in decision.trace)
+    assert not any("TEST-OSTEOPOROSIS-CALF" in item.rules for item in plan(library).exercises)
+
+
+def test_a_new_weeks_row_and_dose_row_change_the_shape_and_the_doses(library, monkeypatch):
+    from hepplan.domain import rules
+    from hepplan.domain.vocab import Condition
+
+    pregnant = rules.condition(Condition.PREGNANCY)
+    weeks = rules.Weeks("TEST-WEEKS", pregnant, phase=1, ends=4, says="phase 1 lasts 4 weeks")
+    cap = rules.DoseRule("TEST-ONE-SET", pregnant, rules.P12, max_sets=1, because="test")
+    monkeypatch.setattr(rules, "WEEKS", (*rules.WEEKS, weeks))
+    monkeypatch.setattr(rules, "DOSES", (*rules.DOSES, cap))
+    decision = plan(library, assessment={"conditions": ["pregnancy"]})
+    assert [p.weeks for p in decision.phases] == [(0, 4), (4, 8), (8, 12)]
+    assert "TEST-WEEKS: phase 1 lasts 4 weeks" in decision.trace
+    assert all(item.sets == 1 for phase in decision.phases[:2] for item in phase.exercises)
+    assert any(line.startswith("TEST-ONE-SET: phase 2: ") for line in decision.trace)
+    assert any(item.sets > 1 for item in decision.phases[2].exercises)
+    assert [p.weeks for p in plan(library).phases] == [(0, 2), (2, 8), (8, 12)]

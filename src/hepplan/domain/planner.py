@@ -1,14 +1,20 @@
 """From a screened profile to a phased program (CLINICAL.md §2).
 
-``plan_program`` is a pure function of (profile, library): no files, clock or network. Every
-choice, drop, substitution and dose change goes into the trace with the id of the rule in
-``rules.py`` that made it.
+``plan_program`` is a pure function of (profile, library): no files, clock or network. The rules
+and their ids, limits and constants all live in ``rules.py``; this module only applies them,
+and every choice, drop, substitution and dose change goes into the trace with the rule's id.
+
+The steps, in order: check the clinician's excludes, announce the rules that apply, place the
+clinician's includes, choose the aerobic line; then for each phase select (each way of
+``rules.ROOM`` is tried as a value, and only the one taken keeps its trace lines), fill, add the
+whys that depend on the whole phase, dose, and build the aerobic line.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from hepplan.domain import redflags, rules
 from hepplan.domain.decision import Decision, Phase, Prescription
@@ -17,18 +23,68 @@ from hepplan.domain.profile import Profile
 from hepplan.domain.redflags import Level
 from hepplan.domain.rules import Forbid, Match, Need
 from hepplan.domain.screening import Screening, screen
-from hepplan.domain.vocab import (
-    ASSUMED_EQUIPMENT,
-    Category,
-    Condition,
-    Irritability,
-    Laterality,
-    Side,
-    Tag,
-)
+from hepplan.domain.vocab import Category, Laterality, Side
 from hepplan.errors import InputError, LibraryError
 
-INCLUDE_WHY = "Your clinician chose this one for you."
+# --- the planner's words: every trace line, clinician note and error message it writes --------
+
+_SAY = {
+    # trace
+    "include-added": "{rule}: {ex} added to phase {phases} (clinician's choice)",
+    "include-kept-out": "{rule}: {ex} kept out of phase {phase} by {ids}",
+    "attempt": "{rule}: phase {phase}: {says}, to stay within {most} exercises",
+    "no-room": "{rule}: phase {phase}: no room left; not added",
+    "met": "{rule}: phase {phase}: met by {ex}, already chosen",
+    "met-too": "{rule}: phase {phase}: met by {ex}, already chosen (it works that muscle too)",
+    "chose": "{rule}: phase {phase}: chose {ex}",
+    "substituted": "{rule}: phase {phase}: every {wanted} is forbidden ({blockers}); "
+    "substituted {ex} ({fallback})",
+    "unmet": "{rule}: phase {phase}: {verb}: every option is {reason}",
+    "clashing": "{rule}: phase {phase}: only the chain or versions of {ids} meet rule {need}; "
+    "one is used",
+    "preferred": "{rule}: phase {phase}: {ex} chosen over {other}, {says}",
+    "fill": "{rule}: phase {phase}: added {ex} ({wanted}) to bring the phase to {to} exercises",
+    "together": "{rule}: phase {phase}: {ex} {says}",
+    "dose-cap": "{rule}: phase {phase}: {ex}: {before} → {after} ({because})",
+    "aerobic-preferred": "{rule}: {ex} preferred: {because}",
+    "aerobic-otherwise": "{rule}: {ex}: {otherwise}; it carries {carries!r}",
+    "aerobic-every": "{rule}: {ex} in every phase",
+    "aerobic-build": "{rule}: phase {phase}: {ex} {minutes} minutes, {days} days a week "
+    "(toward {goal} minutes a week)",
+    # reasons, in trace lines and notes
+    "forbidden": "forbidden by {blockers}",
+    "chain": "of the same progression chain as work already chosen ({rule})",
+    "none-suitable": "no suitable exercise in the library",
+    # clinician notes
+    "note-no-room": "{rule}: {wanted} not added in phase {phase} ({when}): the phase already "
+    "holds {most} exercises",
+    "note-withheld": "{rule}: {wanted} withheld in phase {phase} ({when}): {reason}",
+    # errors
+    "no-library": "a prescribed screening needs a library to plan from",
+    "unknown": "{where}: {ex!r} is not an exercise in the library (see 'hepplan library list')",
+    "include-forbidden": "{where}: {ex!r} cannot be prescribed for this patient ({why}); "
+    "a clinician's include never outranks a safety rule",
+    "too-many": "phase {phase} would hold {count} exercises ({ids}); at most {most} fit",
+    "too-many-included": "{source}: plan.include: {message}; include fewer",
+    "too-many-library": "{message}: the library needs exercises that meet several of these "
+    "rules at once",
+    "too-few": "phase {phase}: the library has fewer than {least} exercises this patient may do",
+    "excluded-need": "{source}: plan.exclude: excluding {ids} leaves no exercise for rule "
+    "{rule} ({when}) in phase {phase}; keep at least one of them",
+    "need-impossible": "rule {rule} ({when}): the library has no exercise {wanted} for phase "
+    "{phase} that this patient may do",
+    "excluded-aerobic": "{source}: plan.exclude: excluding {ids} leaves no aerobic exercise "
+    "(rule {rule}: walking or cycling in every phase); keep at least one of them",
+    "no-aerobic": "rule {rule}: the library has no walking or cycling exercise this patient "
+    "may do in every phase",
+}
+
+
+def _say(key: str, **words: object) -> str:
+    return _SAY[key].format(**words)
+
+
+# --- values ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -36,6 +92,77 @@ class _Pick:
     exercise: Exercise
     rules: list[str] = field(default_factory=list)
     whys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Log:
+    trace: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def say(self, key: str, **words: object) -> None:
+        self.trace.append(_say(key, **words))
+
+    def note(self, key: str, **words: object) -> None:
+        self.notes.append(_say(key, **words))
+
+    def extend(self, other: _Log) -> None:
+        self.trace += other.trace
+        self.notes += other.notes
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every step reads: the patient, the library, and the rules that apply to them."""
+
+    profile: Profile
+    library: Library
+    source: str
+    forbids: tuple[Forbid, ...]
+    needs: tuple[Need, ...]
+    prefers: tuple[rules.Prefer, ...]
+    doses: tuple[rules.DoseRule, ...]
+    chains: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, profile: Profile, library: Library, source: str) -> _Setting:
+        def applying(table):
+            return tuple(rule for rule in table if rule.when(profile))
+
+        return cls(
+            profile,
+            library,
+            source,
+            applying(rules.FORBID),
+            applying(rules.NEEDS),
+            applying(rules.PREFER),
+            applying(rules.DOSES),
+            _chains(library),
+        )
+
+    def blocking(self, exercise: Exercise, phase: int) -> list[Forbid]:
+        """The safety filter every selection passes through."""
+        return [rule for rule in self.forbids if rule.blocks(exercise, self.profile, phase)]
+
+    def usable(self, exercise: Exercise, phase: int) -> bool:
+        return phase in exercise.phases and not self.blocking(exercise, phase)
+
+
+@dataclass
+class _Selection:
+    """One attempt at a phase, as a value: its picks and its own trace lines and notes."""
+
+    phase: int
+    attempt: rules.Attempt
+    before: tuple[Exercise, ...]  # the previous phase's exercises
+    picks: list[_Pick]
+    log: _Log = field(default_factory=_Log)
+
+    @property
+    def chosen(self) -> list[Exercise]:
+        return [p.exercise for p in self.picks]
+
+
+# --- the program --------------------------------------------------------------------------------
 
 
 def plan_program(
@@ -49,7 +176,7 @@ def plan_program(
     and needs no library (``None``: its decision has no library version)."""
     screening = screening or screen(profile)
     if screening.prescribed and library is None:
-        raise ValueError("a prescribed screening needs a library to plan from")
+        raise ValueError(_say("no-library"))
     common = dict(
         status=screening.status,
         disposition=screening.disposition,
@@ -61,8 +188,8 @@ def plan_program(
     )
     if not screening.prescribed:
         return Decision(**common, phases=(), trace=screening.trace)
-    planner = _Planner(profile, library, source)
-    phases = planner.plan()
+    log = _Log()
+    phases = _plan(_Setting.of(profile, library, source), log)
     routine = tuple(
         redflags.BY_KEY[key].question
         for key in screening.triggered
@@ -71,580 +198,696 @@ def plan_program(
     return Decision(
         **common,
         phases=phases,
-        trace=screening.trace + tuple(planner.trace),
+        trace=screening.trace + tuple(log.trace),
         see_doctor_about=routine,
-        clinician_notes=tuple(planner.notes),
+        clinician_notes=tuple(log.notes),
     )
 
 
-class _Planner:
-    def __init__(self, profile: Profile, library: Library, source: str):
-        self.profile = profile
-        self.library = library
-        self.source = source
-        self.trace: list[str] = []
-        self.notes: list[str] = []
-        self.forbids = [rule for rule in rules.FORBID if rule.when(profile)]
-        self.needs = [need for need in rules.NEEDS if need.when(profile)]
-        self.irritability = profile.assessment.irritability
-        self.gentler = Condition.HIP_OSTEOARTHRITIS in profile.assessment.conditions
-        self.chosen: dict[int, list[Exercise]] = {}  # phase → its exercises, once selected
-        self.focused = True
-        conditions = profile.assessment.conditions
-        self.pregnant = Condition.PREGNANCY in conditions
-        self.kit = set(profile.assessment.equipment) - ASSUMED_EQUIPMENT
-        self.chains = _chains(library)
+def _plan(setting: _Setting, log: _Log) -> tuple[Phase, ...]:
+    _check_excludes(setting)
+    for rule in setting.forbids:
+        for line in rule.announce(setting.profile):
+            log.trace.append(f"{rule.id}: {line}")
+    includes = _includes(setting, log)
+    _announce_program_rules(setting, log)
+    weeks = rules.phase_weeks(setting.profile)
+    aerobic = _aerobic_choice(setting, includes, log)
+    phases: list[Phase] = []
+    before: tuple[Exercise, ...] = ()
+    minutes = 0
+    for shape in rules.PHASES:
+        picks = _phase_picks(setting, shape.number, includes.get(shape.number, []), before, log)
+        items = tuple(_prescribe(setting, pick, shape.number, log) for pick in picks)
+        line, minutes = _aerobic_line(setting, aerobic, shape.number, minutes, log)
+        phases.append(_phase(shape, weeks[shape.number], items, line))
+        before = tuple(pick.exercise for pick in picks)
+    return tuple(phases)
 
-    # --- the safety filter every selection passes through ------------------------------------
 
-    def blocking(self, exercise: Exercise, phase: int) -> list[Forbid]:
-        return [rule for rule in self.forbids if rule.blocks(exercise, self.profile, phase)]
+def _announce_program_rules(setting: _Setting, log: _Log) -> None:
+    """The shape and dose rules that apply to the whole program, once."""
+    for rule in (*rules.WEEKS, *setting.doses):
+        if rule.when(setting.profile) and rule.says:
+            log.trace.append(f"{rule.id}: {rule.says}")
 
-    def usable(self, exercise: Exercise, phase: int) -> bool:
-        return phase in exercise.phases and not self.blocking(exercise, phase)
 
-    # --- planning -----------------------------------------------------------------------------
+def _phase(
+    shape: rules.PhaseShape,
+    weeks: tuple[int, int],
+    items: tuple[Prescription, ...],
+    line: Prescription,
+) -> Phase:
+    return Phase(
+        number=shape.number,
+        name=shape.name,
+        goal=shape.goal,
+        weeks=weeks,
+        minutes_per_day=_minutes_per_day(items) + (line.minutes or 0),
+        progress_when=shape.progress_when,
+        exercises=items,
+        aerobic=line,
+    )
 
-    def plan(self) -> tuple[Phase, ...]:
-        self._trace_active_rules()
-        self._check_excludes()
-        includes = self._includes()
-        weeks = rules.phase_weeks(self.profile)
-        if self.irritability is Irritability.HIGH:
-            self.trace.append("PHASE-WEEKS: irritability high → phase 1 lasts 3 weeks, not 2")
-        if self.irritability is Irritability.HIGH:
-            self.trace.append(
-                "DOSE-SETTLED: phases 2-3 use the moderate dose: moving on requires symptoms "
-                "to have settled"
-            )
-        aerobic = self._aerobic_choice(includes)
-        phases = []
-        previous_minutes = 0
-        for shape in rules.PHASES:
-            picks = self._select(shape.number, includes.get(shape.number, []))
-            prescriptions = tuple(self._prescribe(pick, shape.number) for pick in picks)
-            line, previous_minutes = self._aerobic_line(aerobic, shape.number, previous_minutes)
-            phases.append(
-                Phase(
-                    number=shape.number,
-                    name=shape.name,
-                    goal=shape.goal,
-                    weeks=weeks[shape.number],
-                    minutes_per_day=_minutes_per_day(prescriptions) + (line.minutes or 0),
-                    progress_when=shape.progress_when,
-                    exercises=prescriptions,
-                    aerobic=line,
+
+# --- the clinician's choices ------------------------------------------------------------------
+
+
+def _check_excludes(setting: _Setting) -> None:
+    problems = [
+        _say("unknown", where=f"{setting.source}: plan.exclude[{i}]", ex=ex_id)
+        for i, ex_id in enumerate(setting.profile.plan.exclude)
+        if ex_id not in setting.library
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def _includes(setting: _Setting, log: _Log) -> dict[int, list[Exercise]]:
+    """Clinician includes, placed in every suitable phase no safety rule forbids."""
+    placed: dict[int, list[Exercise]] = {}
+    problems = []
+    for index, ex_id in enumerate(setting.profile.plan.include):
+        where = f"{setting.source}: plan.include[{index}]"
+        problem = _place(setting, where, ex_id, placed, log)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise InputError(problems)
+    return placed
+
+
+def _place(
+    setting: _Setting, where: str, ex_id: str, placed: dict[int, list[Exercise]], log: _Log
+) -> str | None:
+    """Place one include; what is wrong with it, if anything."""
+    if ex_id not in setting.library:
+        return _say("unknown", where=where, ex=ex_id)
+    exercise = setting.library[ex_id]
+    allowed = [p for p in exercise.phases if not setting.blocking(exercise, p)]
+    if not allowed:
+        blocked = {
+            rule.id: rule.reason for p in exercise.phases for rule in setting.blocking(exercise, p)
+        }
+        why = "; ".join(f"rule {rid}: {reason}" for rid, reason in sorted(blocked.items()))
+        return _say("include-forbidden", where=where, ex=ex_id, why=why)
+    for phase in allowed:
+        placed.setdefault(phase, []).append(exercise)
+    phases = ", ".join(str(p) for p in allowed)
+    log.say("include-added", rule=rules.PLAN_INCLUDE, ex=ex_id, phases=phases)
+    for phase in exercise.phases:
+        if phase not in allowed:
+            ids = ", ".join(rule.id for rule in setting.blocking(exercise, phase))
+            log.say("include-kept-out", rule=rules.PLAN_INCLUDE, ex=ex_id, phase=phase, ids=ids)
+    return None
+
+
+# --- selecting a phase --------------------------------------------------------------------------
+
+
+def _phase_picks(
+    setting: _Setting,
+    phase: int,
+    included: list[Exercise],
+    before: tuple[Exercise, ...],
+    log: _Log,
+) -> list[_Pick]:
+    """Select, fill, and add the whys that depend on the whole phase."""
+    selection = _select(setting, phase, included, before)
+    _fill(setting, selection)
+    _together(selection)
+    log.extend(selection.log)
+    return selection.picks
+
+
+def _select(
+    setting: _Setting, phase: int, included: list[Exercise], before: tuple[Exercise, ...]
+) -> _Selection:
+    """Meet the phase's needs the first way of rules.ROOM that stays within its limit: first
+    giving each weak muscle work aimed at it (its main target); only when that overfills the
+    phase, letting one exercise meet several needs; then letting some needs wait for room."""
+    room = rules.ROOM
+    for attempt in room.attempts:
+        selection = _attempt(setting, phase, included, before, attempt)
+        if len(selection.picks) <= room.most:
+            if attempt.says:
+                selection.log.say(
+                    "attempt", rule=room.id, phase=phase, says=attempt.says, most=room.most
                 )
-            )
-        return tuple(phases)
+            return selection
+    _too_many(setting, selection, included)
 
-    def _trace_active_rules(self) -> None:
-        for rule in self.forbids:
-            if rule.id in ("EQUIPMENT", "PLAN-EXCLUDE"):
-                continue
-            what = ", ".join(sorted(t.value for t in rule.tags)) or rule.reason
-            where = (
-                ""
-                if rule.phases == rules.ALL_PHASES
-                else (" in phase " + ", ".join(str(p) for p in sorted(rule.phases)))
-            )
-            self.trace.append(f"{rule.id}: {rule.when.text} → never {what}{where}")
-        have = sorted(
-            {e.value for e in self.profile.assessment.equipment} | {"chair", "wall", "mat"}
+
+def _too_many(setting: _Setting, selection: _Selection, included: list[Exercise]) -> NoReturn:
+    ids = ", ".join(p.exercise.id for p in selection.picks)
+    count, most = len(selection.picks), rules.ROOM.most
+    message = _say("too-many", phase=selection.phase, count=count, ids=ids, most=most)
+    if included:
+        raise InputError(_say("too-many-included", source=setting.source, message=message))
+    raise LibraryError(_say("too-many-library", message=message))
+
+
+def _attempt(
+    setting: _Setting,
+    phase: int,
+    included: list[Exercise],
+    before: tuple[Exercise, ...],
+    attempt: rules.Attempt,
+) -> _Selection:
+    """One try at a phase: required rules, then those that may be withheld, then prefers.
+    In a crowded attempt, rules that may be withheld are met only while there is room."""
+    picks = [
+        _Pick(ex, [rules.PLAN_INCLUDE], [rules.INCLUDE_WHY])
+        for ex in included
+        if ex.category is not Category.AEROBIC
+    ]
+    selection = _Selection(phase, attempt, before, picks)
+    order = {"required": 0, "withhold": 1 if attempt.crowded else 0, "prefer": 2}
+    needs = sorted((n for n in setting.needs if phase in n.phases), key=lambda n: order[n.kind])
+    hard = [n for n in needs if n.kind != "prefer"]  # sorted is stable: the table's order
+    for need in needs:
+        if _no_room(selection, need):
+            continue
+        open_needs = [
+            n for n in hard if n is not need and not _met_by(n, selection.picks, attempt.focused)
+        ]
+        _meet(setting, selection, need, open_needs)
+    return selection
+
+
+def _no_room(selection: _Selection, need: Need) -> bool:
+    """An optional need (a prefer, or one that may be withheld in a crowded attempt) waits
+    when the phase is full and nothing chosen meets it; the trace (and notes) say so."""
+    optional = need.kind == "prefer" or (selection.attempt.crowded and need.kind == "withhold")
+    most = rules.ROOM.most
+    if not optional or len(selection.picks) < most:
+        return False
+    if _met_by(need, selection.picks, selection.attempt.focused):
+        return False
+    phase = selection.phase
+    selection.log.say("no-room", rule=need.id, phase=phase)
+    if need.kind == "withhold":
+        wanted, when = need.match.describe(), need.when.text
+        selection.log.note(
+            "note-no-room", rule=need.id, wanted=wanted, phase=phase, when=when, most=most
         )
-        self.trace.append(f"EQUIPMENT: only exercises that need {', '.join(have)} or nothing")
+    return True
 
-    def _check_excludes(self) -> None:
-        problems = [
-            f"{self.source}: plan.exclude[{i}]: {ex_id!r} is not an exercise in the library "
-            "(see 'hepplan library list')"
-            for i, ex_id in enumerate(self.profile.plan.exclude)
-            if ex_id not in self.library
-        ]
-        if problems:
-            raise InputError(problems)
-        for ex_id in self.profile.plan.exclude:
-            self.trace.append(f"PLAN-EXCLUDE: {ex_id} is never used (clinician's choice)")
 
-    def _includes(self) -> dict[int, list[Exercise]]:
-        """Clinician includes, placed in every suitable phase no safety rule forbids."""
-        placed: dict[int, list[Exercise]] = {}
-        problems = []
-        for index, ex_id in enumerate(self.profile.plan.include):
-            where = f"{self.source}: plan.include[{index}]"
-            if ex_id not in self.library:
-                problems.append(
-                    f"{where}: {ex_id!r} is not an exercise in the library "
-                    "(see 'hepplan library list')"
-                )
-                continue
-            exercise = self.library[ex_id]
-            allowed = [p for p in exercise.phases if not self.blocking(exercise, p)]
-            blocked = {
-                rule.id: rule.reason for p in exercise.phases for rule in self.blocking(exercise, p)
-            }
-            if not allowed:
-                why = "; ".join(f"rule {rid}: {reason}" for rid, reason in sorted(blocked.items()))
-                problems.append(
-                    f"{where}: {ex_id!r} cannot be prescribed for this patient ({why}); "
-                    "a clinician's include never outranks a safety rule"
-                )
-                continue
-            for phase in allowed:
-                placed.setdefault(phase, []).append(exercise)
-            text = ", ".join(str(p) for p in allowed)
-            self.trace.append(f"PLAN-INCLUDE: {ex_id} added to phase {text} (clinician's choice)")
-            for phase in exercise.phases:
-                if phase not in allowed:
-                    ids = ", ".join(rule.id for rule in self.blocking(exercise, phase))
-                    self.trace.append(f"PLAN-INCLUDE: {ex_id} kept out of phase {phase} by {ids}")
-        if problems:
-            raise InputError(problems)
-        return placed
+def _meets(need: Need, exercise: Exercise, focused: bool) -> bool:
+    """Whether an exercise meets a need; when focused, a need for a muscle is met only by work
+    whose main (first-listed) target is that muscle."""
+    if not need.match(exercise):
+        return False
+    targets = need.match.targets
+    return not (focused and targets) or exercise.targets[0] in targets
 
-    def _select(self, phase: int, included: list[Exercise]) -> list[_Pick]:
-        """Meet the phase's needs, first giving each weak muscle work aimed at it (its main
-        target); only when that overfills the phase, let one exercise meet several needs."""
-        mark = len(self.trace), len(self.notes)
-        picks = self._attempt(phase, included, focused=True)
-        if len(picks) > rules.MAX_PER_PHASE:
-            del self.trace[mark[0] :], self.notes[mark[1] :]
-            picks = self._attempt(phase, included, focused=False)
-            self.trace.append(
-                f"MAX-PER-PHASE: phase {phase}: one exercise meets several rules, to stay within "
-                f"{rules.MAX_PER_PHASE} exercises"
-            )
-        if len(picks) > rules.MAX_PER_PHASE:  # rules that may be withheld wait for room
-            del self.trace[mark[0] :], self.notes[mark[1] :]
-            picks = self._attempt(phase, included, focused=False, crowded=True)
-            self.trace.append(
-                f"MAX-PER-PHASE: phase {phase}: rules that may be withheld are added only while "
-                f"there is room, to stay within {rules.MAX_PER_PHASE} exercises"
-            )
-        if len(picks) > rules.MAX_PER_PHASE:
-            names = ", ".join(p.exercise.id for p in picks)
-            message = (
-                f"phase {phase} would hold {len(picks)} exercises ({names}); at most "
-                f"{rules.MAX_PER_PHASE} fit"
-            )
-            if included:
-                raise InputError(f"{self.source}: plan.include: {message}; include fewer")
-            raise LibraryError(
-                f"{message}: the library needs exercises that meet several of these rules at once"
-            )
-        self._fill(phase, picks)
-        self._program_whys(phase, picks)
-        self.chosen[phase] = [p.exercise for p in picks]
-        return picks
 
-    def _program_whys(self, phase: int, picks: list[_Pick]) -> None:
-        """Whys that depend on the rest of the phase: a release done before a stretch says so."""
-        stretching = any(Tag.PIRIFORMIS_STRETCH in p.exercise.tags for p in picks)
-        for pick in picks:
-            if stretching and pick.exercise.category is Category.SOFT_TISSUE:
-                pick.whys.append(rules.RELEASE_BEFORE_STRETCH)
-                self.trace.append(
-                    f"RELEASE-BEFORE-STRETCH: phase {phase}: {pick.exercise.id} is done just "
-                    "before the stretch"
-                )
+def _met_by(need: Need, picks: list[_Pick], focused: bool) -> _Pick | None:
+    return next((p for p in picks if _meets(need, p.exercise, focused)), None)
 
-    def _attempt(
-        self, phase: int, included: list[Exercise], focused: bool, crowded: bool = False
-    ) -> list[_Pick]:
-        """One try at a phase: required rules, then those that may be withheld, then prefers.
-        In a crowded phase, rules that may be withheld are met only while there is room."""
-        self.focused = focused
-        picks = [
-            _Pick(ex, ["PLAN-INCLUDE"], [INCLUDE_WHY])
-            for ex in included
-            if ex.category is not Category.AEROBIC
-        ]
-        needs = [n for n in self.needs if phase in n.phases]
-        order = {"required": 0, "withhold": 1 if crowded else 0, "prefer": 2}
-        needs.sort(key=lambda n: order[n.kind])  # stable: the table's order within a kind
-        hard = [n for n in needs if n.kind != "prefer"]
-        for need in needs:
-            optional = need.kind == "prefer" or (crowded and need.kind == "withhold")
-            if optional and len(picks) >= rules.MAX_PER_PHASE and not self._met_by(need, picks):
-                self.trace.append(f"{need.id}: phase {phase}: no room left; not added")
-                if need.kind == "withhold":
-                    self.notes.append(
-                        f"{need.id}: {need.match.describe()} not added in phase {phase} "
-                        f"({need.when.text}): the phase already holds {rules.MAX_PER_PHASE} "
-                        "exercises"
-                    )
-                continue
-            open_needs = [n for n in hard if n is not need and not self._met_by(n, picks)]
-            self._meet(need, phase, picks, open_needs)
-        return picks
 
-    def _meets(self, need: Need, exercise: Exercise) -> bool:
-        """Whether an exercise meets a need; in focused mode, a need for a muscle is met only by
-        work whose main (first-listed) target is that muscle."""
-        if not need.match(exercise):
-            return False
-        targets = need.match.targets
-        return not (self.focused and targets) or exercise.targets[0] in targets
-
-    def _met_by(self, need: Need, picks: list[_Pick]) -> _Pick | None:
-        return next((p for p in picks if self._meets(need, p.exercise)), None)
-
-    def _meet(self, need: Need, phase: int, picks: list[_Pick], open_needs: list[Need]) -> None:
-        done = self._met_by(need, picks)
-        if done:
-            done.rules.append(need.id)
-            done.whys.append(need.why)
-            self.trace.append(
-                f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen"
-            )
+def _meet(setting: _Setting, selection: _Selection, need: Need, open_needs: list[Need]) -> None:
+    """Meet one need: by work already chosen, by a new choice, by a second of a chain (a
+    required need only), by its fallback; or say why it is left unmet."""
+    done = _met_by(need, selection.picks, selection.attempt.focused)
+    if done:
+        _credit(selection, done, need, "met")
+        return
+    candidates = _matching(setting, selection, need)
+    if not candidates:
+        done = next((p for p in selection.picks if need.match(p.exercise)), None)
+        if done:  # rather than a second of a chain: chosen work that includes the muscle
+            _credit(selection, done, need, "met-too")
             return
-        chosen = [p.exercise for p in picks]
-        candidates = [
-            ex for ex in self._candidates(need.match, phase, chosen) if self._meets(need, ex)
-        ]
-        if not candidates:  # nothing aimed at the muscle: accept work that includes it
-            candidates = self._candidates(need.match, phase, chosen)
-        if not candidates:  # rather than a second of a chain: chosen work that includes it
-            done = next((p for p in picks if need.match(p.exercise)), None)
-            if done:
-                done.rules.append(need.id)
-                done.whys.append(need.why)
-                self.trace.append(
-                    f"{need.id}: phase {phase}: met by {done.exercise.id}, already chosen "
-                    "(it works that muscle too)"
-                )
-                return
-        if not candidates and need.kind == "required":
-            candidates = self._clashing(need, phase, chosen)
-        substitute = False
-        if not candidates and need.fallback is not None:
-            candidates = self._candidates(need.fallback, phase, chosen)
-            substitute = True
-        if not candidates:
+        if need.kind == "required":
+            candidates = _clashing(setting, selection, need)
+    if candidates:
+        _choose(setting, selection, need, candidates, open_needs, substitute=False)
+    elif need.fallback is None:
+        _unmet(setting, selection, need, need.kind)
+    else:
+        stand_ins = _candidates(setting, need.fallback, selection.phase, selection.chosen)
+        if stand_ins:
+            _choose(setting, selection, need, stand_ins, open_needs, substitute=True)
+        else:
             # a need that has a stand-in is withheld, not an error, when the stand-in is
             # forbidden too (a release needs a ball or a roller the patient may not have)
-            self._unmet(need, phase, "withhold" if substitute else need.kind)
-            return
-        exercise = self._best(candidates, phase, need.match, need, open_needs)
-        why = need.fallback_why if substitute and need.fallback_why else need.why
-        picks.append(_Pick(exercise, [need.id], [why]))
-        if substitute:
-            blockers = self._blockers(need.match, phase)
-            self.trace.append(
-                f"{need.id}: phase {phase}: every {need.match.describe()} is forbidden "
-                f"({blockers}); substituted {exercise.id} ({need.fallback.describe()})"
-            )
-        else:
-            self.trace.append(f"{need.id}: phase {phase}: chose {exercise.id}")
+            _unmet(setting, selection, need, "withhold")
 
-    def _unmet(self, need: Need, phase: int, kind: str) -> None:
-        blockers = self._blockers(need.match, phase)
-        if need.fallback is not None and kind == "withhold":
-            also = self._blockers(need.fallback, phase)
-            blockers = ", ".join(sorted({*blockers.split(", "), *also.split(", ")} - {""}))
-        if kind == "required":
-            excluded = [
-                ex.id
-                for ex in self.library
-                if need.match(ex)
-                and phase in ex.phases
-                and [r.id for r in self.blocking(ex, phase)] == ["PLAN-EXCLUDE"]
-            ]
-            if excluded:
-                raise InputError(
-                    f"{self.source}: plan.exclude: excluding {', '.join(excluded)} leaves no "
-                    f"exercise for rule {need.id} ({need.when.text}) in phase {phase}; "
-                    "keep at least one of them"
-                )
-        if kind == "required" and blockers:
-            # two rules meet: the one that forbids outranks the one that asks (safety first);
-            # the need is withheld, and the clinician record says what forbade it
-            kind = "withhold"
-        if kind == "required":
+
+def _credit(selection: _Selection, pick: _Pick, need: Need, how: str) -> None:
+    pick.rules.append(need.id)
+    pick.whys.append(need.why)
+    selection.log.say(how, rule=need.id, phase=selection.phase, ex=pick.exercise.id)
+
+
+def _matching(setting: _Setting, selection: _Selection, need: Need) -> list[Exercise]:
+    """The options for a need: those aimed at its muscle first, else any that include it."""
+    options = _candidates(setting, need.match, selection.phase, selection.chosen)
+    aimed = [ex for ex in options if _meets(need, ex, selection.attempt.focused)]
+    return aimed or options
+
+
+def _choose(
+    setting: _Setting,
+    selection: _Selection,
+    need: Need,
+    candidates: list[Exercise],
+    open_needs: list[Need],
+    *,
+    substitute: bool,
+) -> None:
+    exercise = _best(setting, selection, candidates, need.match, need, open_needs)
+    why = need.fallback_why if substitute and need.fallback_why else need.why
+    selection.picks.append(_Pick(exercise, [need.id], [why]))
+    phase = selection.phase
+    if not substitute:
+        selection.log.say("chose", rule=need.id, phase=phase, ex=exercise.id)
+        return
+    selection.log.say(
+        "substituted",
+        rule=need.id,
+        phase=phase,
+        wanted=need.match.describe(),
+        blockers=_blockers(setting, need.match, phase),
+        ex=exercise.id,
+        fallback=need.fallback.describe(),
+    )
+
+
+def _unmet(setting: _Setting, selection: _Selection, need: Need, kind: str) -> None:
+    phase = selection.phase
+    blockers = _blockers(setting, need.match, phase)
+    if need.fallback is not None and kind == "withhold":
+        also = _blockers(setting, need.fallback, phase)
+        blockers = ", ".join(sorted({*blockers.split(", "), *also.split(", ")} - {""}))
+    if kind == "required":
+        _check_exclusion_leaves_one(setting, need, phase)
+        if not blockers:
             raise LibraryError(
-                f"rule {need.id} ({need.when.text}): the library has no exercise "
-                f"{need.match.describe()} for phase {phase} that this patient may do"
-                + (f" (forbidden by {blockers})" if blockers else "")
+                _say(
+                    "need-impossible",
+                    rule=need.id,
+                    when=need.when.text,
+                    wanted=need.match.describe(),
+                    phase=phase,
+                )
             )
-        verb = "withheld" if kind == "withhold" else "not added"
-        reason = f"forbidden by {blockers}" if blockers else self._no_option_reason(need, phase)
-        self.trace.append(f"{need.id}: phase {phase}: {verb}: every option is {reason}")
-        if kind == "withhold":
-            self.notes.append(
-                f"{need.id}: {need.match.describe()} withheld in phase {phase} "
-                f"({need.when.text}): {reason}"
-            )
-
-    def _no_option_reason(self, need: Need, phase: int) -> str:
-        if any(need.match(ex) and self.usable(ex, phase) for ex in self.library):
-            return "of the same progression chain as work already chosen (ONE-PER-CHAIN)"
-        return "no suitable exercise in the library"
-
-    def _candidates(self, wanted: Match, phase: int, chosen: list[Exercise]) -> list[Exercise]:
-        """Usable exercises that match, and are neither chosen nor a second exercise of a chosen
-        one's progression chain, nor another version of it (rule ONE-PER-CHAIN)."""
-        return [
-            ex
-            for ex in self.library
-            if wanted(ex)
-            and ex.category is not Category.AEROBIC
-            and not any(self._same_work(ex, other) for other in chosen)
-            and self.usable(ex, phase)
-        ]
-
-    def _clashing(self, need: Need, phase: int, chosen: list[Exercise]) -> list[Exercise]:
-        """A required rule outranks ONE-PER-CHAIN: when only a second exercise of a chosen one's
-        chain (or another version of it) meets the rule, it is taken, and the trace says so.
-        Only a clinician's include can bring this about in the shipped library."""
-        options = [
-            ex
-            for ex in self.library
-            if need.match(ex)
-            and ex.category is not Category.AEROBIC
-            and ex not in chosen
-            and self.usable(ex, phase)
-        ]
-        if options:
-            self.trace.append(
-                f"ONE-PER-CHAIN: phase {phase}: only the chain or versions of "
-                f"{', '.join(ex.id for ex in chosen)} meet rule {need.id}; one is used"
-            )
-        return options
-
-    def _same_work(self, one: Exercise, other: Exercise) -> bool:
-        """The same exercise, one of its progression chain, or another version of it (the same
-        category for the same muscles: lying and seated bracing)."""
-        if one.id == other.id or other.id in self.chains[one.id] or one.id in self.chains[other.id]:
-            return True
-        return one.category is other.category and set(one.targets) == set(other.targets)
-
-    def _blockers(self, wanted: Match, phase: int) -> str:
-        ids = sorted(
-            {
-                rule.id
-                for ex in self.library
-                if wanted(ex) and phase in ex.phases
-                for rule in self.blocking(ex, phase)
-            }
+        # two rules meet: the one that forbids outranks the one that asks (safety first);
+        # the need is withheld, and the clinician record says what forbade it
+        kind = "withhold"
+    verb = "withheld" if kind == "withhold" else "not added"
+    reason = (
+        _say("forbidden", blockers=blockers)
+        if blockers
+        else _no_option_reason(setting, need, phase)
+    )
+    selection.log.say("unmet", rule=need.id, phase=phase, verb=verb, reason=reason)
+    if kind == "withhold":
+        wanted, when = need.match.describe(), need.when.text
+        selection.log.note(
+            "note-withheld", rule=need.id, wanted=wanted, phase=phase, when=when, reason=reason
         )
-        return ", ".join(ids)
 
-    def _best(
-        self,
-        candidates: list[Exercise],
-        phase: int,
-        wanted: Match,
-        need: Need | None,
-        others: list[Need],
-    ) -> Exercise:
-        """Rank: meets more open needs; continues last phase's work (its progression, then the
-        same exercise); nearest the phase's level (the gentlest for weak muscles in phase 1);
-        with hip osteoarthritis the gentler of equals; then by id, so the choice is stable."""
-        before = [ex for ex in self.chosen.get(phase - 1, []) if wanted(ex)]
-        progressions = {ex.progression for ex in before}
-        same = {ex.id for ex in before}
-        gentlest = need is not None and phase in need.gentlest_in
 
-        def rank(ex: Exercise, gentler: bool) -> tuple:
-            covers = sum(1 for other in others if self._meets(other, ex))
-            continuity = 0 if ex.id in progressions else 1 if ex.id in same else 2
-            level = ex.level if gentlest else abs(ex.level - rules.TARGET_LEVEL[phase])
-            kit = 0 if set(ex.equipment) & self.kit else 1  # use what the patient has
-            return (
-                -covers,
-                self._posture(ex),
-                continuity,
-                level,
-                kit,
-                ex.level if gentler else 0,
-                ex.id,
+def _check_exclusion_leaves_one(setting: _Setting, need: Need, phase: int) -> None:
+    """A required need left without options by the clinician's own exclusions is theirs to fix."""
+    excluded = [
+        ex.id
+        for ex in setting.library
+        if need.match(ex)
+        and phase in ex.phases
+        and [r.id for r in setting.blocking(ex, phase)] == [rules.PLAN_EXCLUDE]
+    ]
+    if excluded:
+        raise InputError(
+            _say(
+                "excluded-need",
+                source=setting.source,
+                ids=", ".join(excluded),
+                rule=need.id,
+                when=need.when.text,
+                phase=phase,
             )
+        )
 
-        best = min(candidates, key=lambda ex: rank(ex, self.gentler))
-        if self.gentler:
-            plain = min(candidates, key=lambda ex: rank(ex, False))
-            if plain.id != best.id:
-                self.trace.append(
-                    f"HIP-OA-GENTLER: phase {phase}: {best.id} chosen over {plain.id}, "
-                    "the gentler of two equal options"
-                )
-        return best
 
-    def _posture(self, ex: Exercise) -> int:
-        """Rule PREGNANCY-SEATED: in pregnancy a seated stretch before a one-leg one."""
-        if not self.pregnant or ex.category is not Category.STRETCH:
-            return 0
-        return 0 if Tag.SEATED in ex.tags else 2 if Tag.SINGLE_LEG in ex.tags else 1
+def _no_option_reason(setting: _Setting, need: Need, phase: int) -> str:
+    if any(need.match(ex) and setting.usable(ex, phase) for ex in setting.library):
+        return _say("chain", rule=rules.ONE_PER_CHAIN)
+    return _say("none-suitable")
 
-    def _fill(self, phase: int, picks: list[_Pick]) -> None:
-        """Bring a short phase up to FILL_TO (rule FILL): first the kinds of work the phase
-        lacks, then work that adds a category or main muscle the phase has none of, then more
-        of the same."""
-        for mode in ("lacking", "fresh", "any"):
-            for wanted in rules.FILL[phase]:
-                if len(picks) >= rules.FILL_TO:
-                    return
-                if mode == "lacking" and any(_aimed(wanted, p.exercise) for p in picks):
-                    continue
-                candidates = self._candidates(wanted, phase, [p.exercise for p in picks])
-                fresh = [ex for ex in candidates if _adds(ex, picks)]
-                options = candidates if mode == "any" else fresh or candidates
-                if mode == "fresh":
-                    options = fresh
-                if not options:
-                    continue
-                exercise = self._best(options, phase, wanted, None, [])
-                picks.append(_Pick(exercise, ["FILL"], [exercise.why]))
-                self.trace.append(
-                    f"FILL: phase {phase}: added {exercise.id} ({wanted.describe()}) "
-                    f"to bring the phase to {rules.FILL_TO} exercises"
-                )
-        if len(picks) < rules.MIN_PER_PHASE:
-            raise LibraryError(
-                f"phase {phase}: the library has fewer than {rules.MIN_PER_PHASE} exercises "
-                "this patient may do"
+
+def _candidates(
+    setting: _Setting, wanted: Match, phase: int, chosen: list[Exercise]
+) -> list[Exercise]:
+    """Usable exercises that match, and are neither chosen nor a second exercise of a chosen
+    one's progression chain, nor another version of it (rule ONE-PER-CHAIN)."""
+    return [
+        ex
+        for ex in setting.library
+        if wanted(ex)
+        and ex.category is not Category.AEROBIC
+        and not any(_same_work(setting.chains, ex, other) for other in chosen)
+        and setting.usable(ex, phase)
+    ]
+
+
+def _clashing(setting: _Setting, selection: _Selection, need: Need) -> list[Exercise]:
+    """A required rule outranks ONE-PER-CHAIN: when only a second exercise of a chosen one's
+    chain (or another version of it) meets the rule, it is taken, and the trace says so.
+    Only a clinician's include can bring this about in the shipped library."""
+    chosen, phase = selection.chosen, selection.phase
+    options = [
+        ex
+        for ex in setting.library
+        if need.match(ex)
+        and ex.category is not Category.AEROBIC
+        and ex not in chosen
+        and setting.usable(ex, phase)
+    ]
+    if options:
+        ids = ", ".join(ex.id for ex in chosen)
+        selection.log.say("clashing", rule=rules.ONE_PER_CHAIN, phase=phase, ids=ids, need=need.id)
+    return options
+
+
+def _same_work(chains: dict[str, set[str]], one: Exercise, other: Exercise) -> bool:
+    """The same exercise, one of its progression chain, or another version of it (the same
+    category for the same muscles: lying and seated bracing)."""
+    if one.id == other.id or other.id in chains[one.id] or one.id in chains[other.id]:
+        return True
+    return one.category is other.category and set(one.targets) == set(other.targets)
+
+
+def _blockers(setting: _Setting, wanted: Match, phase: int) -> str:
+    ids = {
+        rule.id
+        for ex in setting.library
+        if wanted(ex) and phase in ex.phases
+        for rule in setting.blocking(ex, phase)
+    }
+    return ", ".join(sorted(ids))
+
+
+# --- ranking the options ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rank:
+    """Rank: meets more open needs; the strong preferences of rules.PREFER; continues last
+    phase's work (its progression, then the same exercise); nearest the phase's level (the
+    gentlest for weak muscles in phase 1); the other preferences; then by id, so the choice is
+    stable."""
+
+    setting: _Setting
+    phase: int
+    focused: bool
+    gentlest: bool
+    others: tuple[Need, ...]
+    progressions: frozenset[str | None]
+    same: frozenset[str]
+
+    def __call__(self, ex: Exercise, skip: rules.Prefer | None = None) -> tuple:
+        covers = sum(1 for other in self.others if _meets(other, ex, self.focused))
+        continuity = 0 if ex.id in self.progressions else 1 if ex.id in self.same else 2
+        level = ex.level if self.gentlest else abs(ex.level - rules.TARGET_LEVEL[self.phase])
+        prefers = [p for p in self.setting.prefers if p is not skip]
+        profile = self.setting.profile
+        strong = tuple(p.key(ex, profile) for p in prefers if p.strong)
+        ties = tuple(p.key(ex, profile) for p in prefers if not p.strong)
+        return (-covers, *strong, continuity, level, *ties, ex.id)
+
+
+def _best(
+    setting: _Setting,
+    selection: _Selection,
+    candidates: list[Exercise],
+    wanted: Match,
+    need: Need | None,
+    others: list[Need],
+) -> Exercise:
+    """The best option; a preference that changed the choice says so in the trace."""
+    phase = selection.phase
+    before = [ex for ex in selection.before if wanted(ex)]
+    rank = _Rank(
+        setting,
+        phase,
+        selection.attempt.focused,
+        need is not None and phase in need.gentlest_in,
+        tuple(others),
+        frozenset(ex.progression for ex in before),
+        frozenset(ex.id for ex in before),
+    )
+    best = min(candidates, key=rank)
+    for prefer in setting.prefers:
+        if not prefer.says:
+            continue
+        plain = min(candidates, key=lambda ex, p=prefer: rank(ex, p))
+        if plain.id != best.id:
+            selection.log.say(
+                "preferred",
+                rule=prefer.id,
+                phase=phase,
+                ex=best.id,
+                other=plain.id,
+                says=prefer.says,
             )
+    return best
 
-    # --- dosing -------------------------------------------------------------------------------
 
-    def _dose(self, exercise: Exercise, phase: int) -> Dose:
-        irritability = self.irritability
-        if phase >= 2 and irritability is Irritability.HIGH:
-            irritability = Irritability.MODERATE
-        dose = exercise.dosing.for_irritability(irritability)
-        if phase == 1 and self.irritability is Irritability.HIGH:
-            changes = {}
-            if dose.sets > rules.HIGH_IRRITABILITY_MAX_SETS:
-                changes["sets"] = rules.HIGH_IRRITABILITY_MAX_SETS
-            if dose.hold_s and dose.hold_s > rules.HIGH_IRRITABILITY_MAX_HOLD_S:
-                changes["hold_s"] = rules.HIGH_IRRITABILITY_MAX_HOLD_S
-            if changes:
-                before = ", ".join(f"{k} {getattr(dose, k)}" for k in changes)
-                after = ", ".join(f"{k} {v}" for k, v in changes.items())
-                self.trace.append(
-                    f"DOSE-HIGH-CAP: phase 1: {exercise.id}: {before} → {after} (high irritability)"
+# --- filling and finishing a phase ----------------------------------------------------------------
+
+
+def _fill(setting: _Setting, selection: _Selection) -> None:
+    """Bring a short phase up to rules.FILL.to: first the kinds of work the phase lacks, then
+    work that adds a category or main muscle the phase has none of, then more of the same."""
+    fill = rules.FILL
+    for mode in ("lacking", "fresh", "any"):
+        for wanted in fill.order[selection.phase]:
+            if len(selection.picks) >= fill.to:
+                return
+            if mode == "lacking" and any(_aimed(wanted, p.exercise) for p in selection.picks):
+                continue
+            options = _fill_options(setting, selection, wanted, mode)
+            if options:
+                exercise = _best(setting, selection, options, wanted, None, [])
+                selection.picks.append(_Pick(exercise, [fill.id], [exercise.why]))
+                selection.log.say(
+                    "fill",
+                    rule=fill.id,
+                    phase=selection.phase,
+                    ex=exercise.id,
+                    wanted=wanted.describe(),
+                    to=fill.to,
                 )
-                dose = dose.model_copy(update=changes)
+    if len(selection.picks) < rules.ROOM.least:
+        raise LibraryError(_say("too-few", phase=selection.phase, least=rules.ROOM.least))
+
+
+def _fill_options(
+    setting: _Setting, selection: _Selection, wanted: Match, mode: str
+) -> list[Exercise]:
+    candidates = _candidates(setting, wanted, selection.phase, selection.chosen)
+    fresh = [ex for ex in candidates if _adds(ex, selection.picks)]
+    if mode == "fresh":
+        return fresh
+    if mode == "any":
+        return candidates
+    return fresh or candidates
+
+
+def _together(selection: _Selection) -> None:
+    """Whys that depend on the rest of the phase (rules.TOGETHER): a release done before a
+    stretch says so."""
+    for rule in rules.TOGETHER:
+        if not any(rule.with_(p.exercise) for p in selection.picks):
+            continue
+        for pick in selection.picks:
+            if rule.item(pick.exercise):
+                pick.whys.append(rule.why)
+                selection.log.say(
+                    "together",
+                    rule=rule.id,
+                    phase=selection.phase,
+                    ex=pick.exercise.id,
+                    says=rule.says,
+                )
+
+
+# --- dosing -------------------------------------------------------------------------------------
+
+
+def _dose(setting: _Setting, exercise: Exercise, phase: int, log: _Log) -> Dose:
+    """The exercise's dose for the patient's irritability, or for the column a DOSES rule
+    names, capped by the DOSES rules that apply in this phase."""
+    here = [rule for rule in setting.doses if phase in rule.phases]
+    column = next(
+        (rule.column for rule in here if rule.column is not None),
+        setting.profile.assessment.irritability,
+    )
+    dose = exercise.dosing.for_irritability(column)
+    for rule in here:
+        dose = _cap(rule, exercise, dose, phase, log)
+    return dose
+
+
+def _cap(rule: rules.DoseRule, exercise: Exercise, dose: Dose, phase: int, log: _Log) -> Dose:
+    changes = {}
+    if rule.max_sets is not None and dose.sets > rule.max_sets:
+        changes["sets"] = rule.max_sets
+    if rule.max_hold_s is not None and dose.hold_s and dose.hold_s > rule.max_hold_s:
+        changes["hold_s"] = rule.max_hold_s
+    if not changes:
         return dose
+    log.say(
+        "dose-cap",
+        rule=rule.id,
+        phase=phase,
+        ex=exercise.id,
+        before=", ".join(f"{k} {getattr(dose, k)}" for k in changes),
+        after=", ".join(f"{k} {v}" for k, v in changes.items()),
+        because=rule.because,
+    )
+    return dose.model_copy(update=changes)
 
-    def _side(self, exercise: Exercise) -> str | None:
-        if exercise.laterality is Laterality.PAINFUL_SIDE:
-            return self.profile.assessment.side.value
-        if exercise.laterality is Laterality.EACH_SIDE:
-            return Side.BOTH.value
-        return None
 
-    def _prescribe(self, pick: _Pick, phase: int) -> Prescription:
-        exercise = pick.exercise
-        dose = self._dose(exercise, phase)
-        return Prescription(
-            id=exercise.id,
-            name=exercise.name,
-            category=exercise.category.value,
-            sets=dose.sets,
-            reps=dose.reps,
-            hold_s=dose.hold_s,
-            times_per_day=dose.times_per_day,
-            days_per_week=dose.days_per_week,
-            side=self._side(exercise),
-            why=" ".join(dict.fromkeys(pick.whys)),
-            rules=tuple(pick.rules),
-            exercise=exercise,
+def _side(profile: Profile, exercise: Exercise) -> str | None:
+    if exercise.laterality is Laterality.PAINFUL_SIDE:
+        return profile.assessment.side.value
+    if exercise.laterality is Laterality.EACH_SIDE:
+        return Side.BOTH.value
+    return None
+
+
+def _prescribe(setting: _Setting, pick: _Pick, phase: int, log: _Log) -> Prescription:
+    exercise = pick.exercise
+    dose = _dose(setting, exercise, phase, log)
+    return Prescription(
+        id=exercise.id,
+        name=exercise.name,
+        category=exercise.category.value,
+        sets=dose.sets,
+        reps=dose.reps,
+        hold_s=dose.hold_s,
+        times_per_day=dose.times_per_day,
+        days_per_week=dose.days_per_week,
+        side=_side(setting.profile, exercise),
+        why=" ".join(dict.fromkeys(pick.whys)),
+        rules=tuple(pick.rules),
+        exercise=exercise,
+    )
+
+
+# --- aerobic --------------------------------------------------------------------------------------
+
+
+def _aerobic_choice(setting: _Setting, includes: dict[int, list[Exercise]], log: _Log) -> Exercise:
+    """The clinician's aerobic include, or the first option usable in every phase: walking
+    before cycling unless an AEROBIC_PREFER rule turns the choice away from it."""
+    chosen = [ex for items in includes.values() for ex in items if ex.category is Category.AEROBIC]
+    if chosen:
+        return chosen[0]
+    every = [shape.number for shape in rules.PHASES]
+    options = [
+        ex
+        for ex in setting.library
+        if ex.category is Category.AEROBIC and all(setting.usable(ex, p) for p in every)
+    ]
+    if not options:
+        _no_aerobic(setting, every)
+    prefers = [rule for rule in rules.AEROBIC_PREFER if rule.when(setting.profile)]
+
+    def rank(ex: Exercise) -> tuple:
+        avoided = tuple(rule.avoid in ex.tags for rule in prefers)
+        return (*avoided, rules.AEROBIC_FIRST not in ex.tags, ex.level, ex.id)
+
+    best = min(options, key=rank)
+    for rule in prefers:
+        if rule.avoid not in best.tags:
+            log.say("aerobic-preferred", rule=rule.id, ex=best.id, because=rule.preferred_because)
+        else:
+            log.say(
+                "aerobic-otherwise",
+                rule=rule.id,
+                ex=best.id,
+                otherwise=rule.otherwise,
+                carries=rule.carries,
+            )
+    log.say("aerobic-every", rule=rules.AEROBIC_EVERY_PHASE, ex=best.id)
+    return best
+
+
+def _no_aerobic(setting: _Setting, every: list[int]) -> NoReturn:
+    excluded = [
+        ex.id
+        for ex in setting.library
+        if ex.category is Category.AEROBIC
+        and all(
+            [r.id for r in setting.blocking(ex, p)] in ([], [rules.PLAN_EXCLUDE]) for p in every
         )
-
-    # --- aerobic ------------------------------------------------------------------------------
-
-    def _aerobic_choice(self, includes: dict[int, list[Exercise]]) -> Exercise:
-        chosen = [
-            ex
-            for phase_list in includes.values()
-            for ex in phase_list
-            if ex.category is Category.AEROBIC
-        ]
-        if chosen:
-            return chosen[0]
-        options = [
-            ex
-            for ex in self.library
-            if ex.category is Category.AEROBIC and all(self.usable(ex, p) for p in (1, 2, 3))
-        ]
-        if not options:
-            excluded = [
-                ex.id
-                for ex in self.library
-                if ex.category is Category.AEROBIC
-                and all(
-                    [r.id for r in self.blocking(ex, p)] in ([], ["PLAN-EXCLUDE"])
-                    for p in (1, 2, 3)
-                )
-                and any(self.blocking(ex, p) for p in (1, 2, 3))
-            ]
-            if excluded:  # the clinician's own exclusions took away every option
-                raise InputError(
-                    f"{self.source}: plan.exclude: excluding {', '.join(excluded)} leaves no "
-                    "aerobic exercise (rule AEROBIC-EVERY-PHASE: walking or cycling in every "
-                    "phase); keep at least one of them"
-                )
-            raise LibraryError(
-                "rule AEROBIC-EVERY-PHASE: the library has no walking or cycling exercise "
-                "this patient may do in every phase"
+        and any(setting.blocking(ex, p) for p in every)
+    ]
+    if excluded:  # the clinician's own exclusions took away every option
+        raise InputError(
+            _say(
+                "excluded-aerobic",
+                source=setting.source,
+                ids=", ".join(excluded),
+                rule=rules.AEROBIC_EVERY_PHASE,
             )
-        stenosis = Condition.LUMBAR_STENOSIS in self.profile.assessment.conditions
+        )
+    raise LibraryError(_say("no-aerobic", rule=rules.AEROBIC_EVERY_PHASE))
 
-        def rank(ex: Exercise) -> tuple:
-            standing = Tag.STANDING in ex.tags
-            return (standing if stenosis else not standing, ex.level, ex.id)
 
-        best = min(options, key=rank)
-        if stenosis and Tag.STANDING not in best.tags:
-            self.trace.append(
-                f"AEROBIC-STENOSIS: {best.id} preferred: sitting (as on a bike) bends the spine "
-                "forward, which eases stenosis"
-            )
-        elif stenosis:
-            self.trace.append(
-                f"AEROBIC-STENOSIS: {best.id}: no exercise bike listed; it carries "
-                f"{rules.STENOSIS_WALKING!r}"
-            )
-        self.trace.append(f"AEROBIC-EVERY-PHASE: {best.id} in every phase")
-        return best
+def _aerobic_why(profile: Profile, exercise: Exercise) -> str:
+    why = rules.AEROBIC_WHY
+    for rule in rules.AEROBIC_PREFER:
+        if rule.when(profile) and rule.avoid in exercise.tags:
+            why += " " + rule.carries
+    return why
 
-    def _aerobic_why(self, exercise: Exercise) -> str:
-        why = "Walking or cycling every week keeps your back and legs healthy and eases pain."
-        stenosis = Condition.LUMBAR_STENOSIS in self.profile.assessment.conditions
-        if stenosis and Tag.STANDING in exercise.tags:
-            why += " " + rules.STENOSIS_WALKING
-        return why
 
-    def _aerobic_line(
-        self, exercise: Exercise, phase: int, previous: int
-    ) -> tuple[Prescription, int]:
-        dose = exercise.dosing.for_irritability(self.irritability)
-        minutes = dose.minutes or 10
-        days = dose.days_per_week
-        if phase in rules.AEROBIC_WEEKLY_MINUTES:
-            weekly = rules.AEROBIC_WEEKLY_MINUTES[phase]
-            minutes = max(previous, 5 * math.ceil(weekly / days / 5))
-            self.trace.append(
-                f"AEROBIC-BUILD: phase {phase}: {exercise.id} {minutes} minutes, {days} days a "
-                f"week (toward 150 minutes a week)"
-            )
-        line = Prescription(
-            id=exercise.id,
-            name=exercise.name,
-            category=exercise.category.value,
-            sets=None,
-            reps=None,
-            hold_s=None,
+def _aerobic_line(
+    setting: _Setting, exercise: Exercise, phase: int, previous: int, log: _Log
+) -> tuple[Prescription, int]:
+    """Rule AEROBIC-BUILD: the weekly total of the phase, never fewer minutes than before."""
+    build = rules.AEROBIC_BUILD
+    dose = exercise.dosing.for_irritability(setting.profile.assessment.irritability)
+    minutes = dose.minutes or build.default_minutes
+    days = dose.days_per_week
+    if phase in build.weekly_minutes:
+        weekly = build.weekly_minutes[phase]
+        minutes = max(previous, build.round_to * math.ceil(weekly / days / build.round_to))
+        log.say(
+            "aerobic-build",
+            rule=build.id,
+            phase=phase,
+            ex=exercise.id,
             minutes=minutes,
-            times_per_day=1,
-            days_per_week=days,
-            side=None,
-            why=self._aerobic_why(exercise),
-            rules=("AEROBIC-EVERY-PHASE",),
-            exercise=exercise,
+            days=days,
+            goal=build.goal,
         )
-        return line, minutes
+    line = Prescription(
+        id=exercise.id,
+        name=exercise.name,
+        category=exercise.category.value,
+        sets=None,
+        reps=None,
+        hold_s=None,
+        minutes=minutes,
+        times_per_day=1,
+        days_per_week=days,
+        side=None,
+        why=_aerobic_why(setting.profile, exercise),
+        rules=(rules.AEROBIC_EVERY_PHASE,),
+        exercise=exercise,
+    )
+    return line, minutes
+
+
+# --- helpers --------------------------------------------------------------------------------------
 
 
 def _chains(library: Library) -> dict[str, set[str]]:
@@ -675,11 +918,17 @@ def _adds(exercise: Exercise, picks: list[_Pick]) -> bool:
 
 
 def _minutes_per_day(prescriptions: tuple[Prescription, ...]) -> int:
-    """A generous estimate: about 3 s a repetition (or the hold), 30 s rest between sets."""
+    """rules.MINUTES_PER_DAY: each rep (or hold), the rests between sets, getting ready."""
+    rule = rules.MINUTES_PER_DAY
     seconds = 0
     for item in prescriptions:
-        per_rep = item.hold_s or 3
+        per_rep = item.hold_s or rule.seconds_per_rep
         sides = 2 if item.side == "both" else 1
-        session = (item.sets or 1) * (item.reps or 1) * per_rep + ((item.sets or 1) - 1) * 30 + 30
+        sets = item.sets or 1
+        session = (
+            sets * (item.reps or 1) * per_rep
+            + (sets - 1) * rule.rest_between_sets_s
+            + rule.per_exercise_s
+        )
         seconds += session * sides * item.times_per_day
-    return max(5, 5 * math.ceil(seconds / 60 / 5))
+    return max(rule.least, rule.round_to * math.ceil(seconds / 60 / rule.round_to))

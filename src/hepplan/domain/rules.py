@@ -1,15 +1,24 @@
 """The selection rules of CLINICAL.md §2, as tables a clinician can read.
 
-Three kinds of rule, each with an id that appears in the trace and on the clinician page:
+Every rule, its id (which appears in the trace and on the clinician page) and every clinical
+constant live here; the planner only applies these tables. Adding a rule is one row (plus, for
+a new position or load, a tag in ``vocab.py`` and on the exercises that carry it).
 
 - ``FORBID``: hard limits. An exercise carrying one of the listed tags (or failing the check)
   is never used in the listed phases. Every selection — defaults, progressions, fills and the
   clinician's own ``plan.include`` — passes through these, so a clinician choice never outranks
   safety.
-- ``NEED``: what a phase must hold for a finding. ``required`` needs must be met (the library is
+- ``NEEDS``: what a phase must hold for a finding. ``required`` needs must be met (the library is
   broken if it cannot); ``withhold`` needs are dropped, with the reason, when a safety rule forbids
   every option; ``prefer`` needs are met when there is room.
-- ``PHASE``/``DOSE``/``AEROBIC``: the shape and dosing of every program.
+- ``PHASES``/``WEEKS``: the three phases and the findings that change how long they last.
+- ``DOSES``: the dose column a finding calls for, and caps on sets and holds.
+- ``PREFER``: how equal options are ranked (seated stretches in pregnancy, the gentler option
+  with hip osteoarthritis, the patient's own equipment).
+- ``AEROBIC_PREFER``/``AEROBIC_BUILD``: the walking or cycling line of every phase.
+- ``TOGETHER``: whys that depend on the rest of the phase (a release before a stretch).
+- ``ROOM``/``FILL``/``ONE_PER_CHAIN``/``PLAN_INCLUDE``/``PLAN_EXCLUDE``: the shape every phase
+  keeps, and the clinician's own choices.
 """
 
 from __future__ import annotations
@@ -127,6 +136,15 @@ class Forbid:
     tags: frozenset[Tag] = frozenset()
     phases: frozenset[int] = ALL_PHASES
     check: Callable[[Exercise, Profile], bool] | None = field(default=None, compare=False)
+    #: Its trace lines at the start of a program; by default "finding → never these tags".
+    says: Callable[[Profile], tuple[str, ...]] | None = field(default=None, compare=False)
+
+    def announce(self, profile: Profile) -> tuple[str, ...]:
+        if self.says is not None:
+            return self.says(profile)
+        what = ", ".join(sorted(t.value for t in self.tags)) or self.reason
+        where = "" if self.phases == ALL_PHASES else " in phase " + _listed(self.phases)
+        return (f"{self.when.text} → never {what}{where}",)
 
     def blocks(self, exercise: Exercise, profile: Profile, phase: int) -> bool:
         if phase not in self.phases or not self.when(profile):
@@ -156,6 +174,19 @@ def _excluded(exercise: Exercise, profile: Profile) -> bool:
     return exercise.id in profile.plan.exclude
 
 
+def _listed(phases: frozenset[int]) -> str:
+    return ", ".join(str(p) for p in sorted(phases))
+
+
+def _equipment_says(profile: Profile) -> tuple[str, ...]:
+    have = sorted(e.value for e in ASSUMED_EQUIPMENT | set(profile.assessment.equipment))
+    return (f"only exercises that need {', '.join(have)} or nothing",)
+
+
+def _exclude_says(profile: Profile) -> tuple[str, ...]:
+    return tuple(f"{ex_id} is never used (clinician's choice)" for ex_id in profile.plan.exclude)
+
+
 def _moving_abductor_work(exercise: Exercise, profile: Profile) -> bool:
     """Strength work aimed at gluteus medius (its main target) that is not an isometric hold."""
     return (
@@ -164,6 +195,9 @@ def _moving_abductor_work(exercise: Exercise, profile: Profile) -> bool:
         and Tag.ISOMETRIC not in exercise.tags
     )
 
+
+#: The clinician's ``plan.exclude``: its exercises are never used.
+PLAN_EXCLUDE = "PLAN-EXCLUDE"
 
 FORBID: tuple[Forbid, ...] = (
     Forbid(
@@ -271,8 +305,15 @@ FORBID: tuple[Forbid, ...] = (
         always(),
         "never equipment the patient lacks (a chair, wall and mat are assumed)",
         check=_missing_equipment,
+        says=_equipment_says,
     ),
-    Forbid("PLAN-EXCLUDE", always(), "the clinician excluded it (plan.exclude)", check=_excluded),
+    Forbid(
+        PLAN_EXCLUDE,
+        always(),
+        "the clinician excluded it (plan.exclude)",
+        check=_excluded,
+        says=_exclude_says,
+    ),
 )
 
 
@@ -568,40 +609,8 @@ NEEDS: tuple[Need, ...] = (
     ),
 )
 
-#: Patient-facing words the planner adds to a release when the same phase has a stretch.
-RELEASE_BEFORE_STRETCH = "Do it just before your stretch, so the muscle lets go more easily."
-#: Rule AEROBIC-STENOSIS: the line that walking carries with lumbar stenosis.
-STENOSIS_WALKING = "If your legs ache or feel heavy as you walk, sit or lean forward to ease it."
 
-
-# --- FILL, PHASES, DOSES, AEROBIC ---------------------------------------------------------------
-
-#: When the rules above leave a phase short, it is filled up to this many exercises, from
-#: FILL in order (rule id FILL): the gluteal and trunk work that suits every buttock-pain program.
-FILL_TO = 3
-MAX_PER_PHASE = 5
-MIN_PER_PHASE = 2
-
-FILL: dict[int, tuple[Match, ...]] = {
-    1: (
-        match(Category.MOTOR_CONTROL),
-        match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-    ),
-    2: (
-        match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-        match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        match(Category.MOTOR_CONTROL),
-    ),
-    3: (
-        match(Category.STRENGTH, targets=GLUTES, any_tags=[Tag.STANDING, Tag.SINGLE_LEG]),
-        match(Category.STRENGTH, targets=GLUTES),
-        match(Category.MOTOR_CONTROL),
-    ),
-}
-
-#: The level each phase aims for (1 = gentlest); options nearer to it are preferred.
-TARGET_LEVEL = {1: 1, 2: 2, 3: 3}
+# --- PHASES AND WEEKS ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -610,6 +619,18 @@ class PhaseShape:
     name: str
     goal: str
     progress_when: tuple[str, ...]
+    ends: int  # the week the phase ends, unless a WEEKS rule moves it
+
+
+@dataclass(frozen=True)
+class Weeks:
+    """A finding that moves the end of a phase (and so the start of the next one)."""
+
+    id: str
+    when: When
+    phase: int
+    ends: int
+    says: str  # the trace line
 
 
 MOVE_ON = (
@@ -620,8 +641,14 @@ MOVE_ON = (
 )
 
 PHASES: tuple[PhaseShape, ...] = (
-    PhaseShape(1, "Calm things down", "Ease the pain and get moving gently.", MOVE_ON),
-    PhaseShape(2, "Build strength", "Make the muscles around your hip and back stronger.", MOVE_ON),
+    PhaseShape(1, "Calm things down", "Ease the pain and get moving gently.", MOVE_ON, ends=2),
+    PhaseShape(
+        2,
+        "Build strength",
+        "Make the muscles around your hip and back stronger.",
+        MOVE_ON,
+        ends=8,
+    ),
     PhaseShape(
         3,
         "Back to full activity",
@@ -631,20 +658,284 @@ PHASES: tuple[PhaseShape, ...] = (
             "You can walk or cycle for 30 minutes on most days.",
             "Keep doing the exercises two or three times a week to stay well.",
         ),
+        ends=12,
+    ),
+)
+
+WEEKS: tuple[Weeks, ...] = (
+    Weeks(
+        "PHASE-WEEKS",
+        irritability(Irritability.HIGH),
+        phase=1,
+        ends=3,
+        says="irritability high → phase 1 lasts 3 weeks, not 2",
     ),
 )
 
 
 def phase_weeks(profile: Profile) -> dict[int, tuple[int, int]]:
-    """Rule PHASE-WEEKS: phase 1 lasts 2 weeks, or 3 when irritability is high."""
-    first = 3 if profile.assessment.irritability is Irritability.HIGH else 2
-    return {1: (0, first), 2: (first, 8), 3: (8, 12)}
+    """Each phase's (first, last) week: the shapes' ends, moved by the WEEKS rules that apply."""
+    ends = {shape.number: shape.ends for shape in PHASES}
+    for rule in WEEKS:
+        if rule.when(profile):
+            ends[rule.phase] = rule.ends
+    starts = {number: ends.get(number - 1, 0) for number in ends}
+    return {number: (starts[number], ends[number]) for number in ends}
 
 
-#: Rule DOSE-HIGH-CAP: with high irritability, phase 1 uses one or two sets and holds ≤ 20 s.
-HIGH_IRRITABILITY_MAX_SETS = 2
-HIGH_IRRITABILITY_MAX_HOLD_S = 20
+# --- DOSES --------------------------------------------------------------------------------------
 
-#: Rule AEROBIC-BUILD: walking or cycling every phase, building to 150 minutes a week
-#: (WHO 2020). Phase 1 takes the exercise's dose for the irritability; later phases these totals.
-AEROBIC_WEEKLY_MINUTES = {2: 100, 3: 150}
+
+@dataclass(frozen=True)
+class DoseRule:
+    """How a finding changes the dose of every exercise (not the aerobic line) in some phases:
+    the dose column used instead of the patient's irritability, or caps on sets and holds."""
+
+    id: str
+    when: When
+    phases: frozenset[int]
+    column: Irritability | None = None
+    max_sets: int | None = None
+    max_hold_s: int | None = None
+    says: str = ""  # a trace line once per program, when it applies
+    because: str = ""  # ends the trace line of each capped exercise
+
+
+DOSES: tuple[DoseRule, ...] = (
+    DoseRule(
+        "DOSE-SETTLED",
+        irritability(Irritability.HIGH),
+        P23,
+        column=Irritability.MODERATE,
+        says="phases 2-3 use the moderate dose: moving on requires symptoms to have settled",
+    ),
+    DoseRule(
+        "DOSE-HIGH-CAP",
+        irritability(Irritability.HIGH),
+        P1,
+        max_sets=2,
+        max_hold_s=20,
+        because="high irritability",
+    ),
+)
+
+
+# --- PREFERENCES: how equal options are ranked --------------------------------------------------
+
+
+def _seated_stretch_first(exercise: Exercise, profile: Profile) -> int:
+    if exercise.category is not Category.STRETCH:
+        return 0
+    return 0 if Tag.SEATED in exercise.tags else 2 if Tag.SINGLE_LEG in exercise.tags else 1
+
+
+def _uses_own_kit(exercise: Exercise, profile: Profile) -> int:
+    kit = set(profile.assessment.equipment) - ASSUMED_EQUIPMENT
+    return 0 if set(exercise.equipment) & kit else 1
+
+
+def _gentler(exercise: Exercise, profile: Profile) -> int:
+    return exercise.level
+
+
+@dataclass(frozen=True)
+class Prefer:
+    """A ranking among the options that meet a need (lower first). A ``strong`` preference
+    outranks continuing last phase's work and the phase's level; otherwise it only breaks ties
+    between options equal on both. ``says`` goes in the trace when it changed the choice."""
+
+    id: str
+    when: When
+    key: Callable[[Exercise, Profile], int] = field(compare=False)
+    strong: bool = False
+    says: str = ""
+
+
+PREFER: tuple[Prefer, ...] = (
+    Prefer("PREGNANCY-SEATED", condition(Condition.PREGNANCY), _seated_stretch_first, strong=True),
+    Prefer("EQUIPMENT-USE", always(), _uses_own_kit),
+    Prefer(
+        "HIP-OA-GENTLER",
+        condition(Condition.HIP_OSTEOARTHRITIS),
+        _gentler,
+        says="the gentler of two equal options",
+    ),
+)
+
+
+# --- AEROBIC ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AerobicPrefer:
+    """A finding that turns the aerobic choice away from a tag (walking is ``standing``)."""
+
+    id: str
+    when: When
+    avoid: Tag
+    preferred_because: str  # trace, when an option without the tag is chosen
+    otherwise: str  # trace, when every option has it
+    carries: str  # patient-facing: added to the why of an option with the tag
+
+
+@dataclass(frozen=True)
+class AerobicBuild:
+    """Rule AEROBIC-BUILD: walking or cycling every phase, building to 150 minutes a week
+    (WHO 2020). Phase 1 takes the exercise's dose for the irritability; later phases these
+    weekly totals, spread over the dose's days, rounded up to ``round_to`` minutes."""
+
+    id: str
+    weekly_minutes: dict[int, int]
+    goal: int
+    round_to: int
+    default_minutes: int  # when the exercise's dose gives none
+
+
+#: Rule AEROBIC-EVERY-PHASE: one walking or cycling exercise, the same in every phase.
+AEROBIC_EVERY_PHASE = "AEROBIC-EVERY-PHASE"
+#: Without an AEROBIC_PREFER rule, options with this tag come first (walking before cycling).
+AEROBIC_FIRST = Tag.STANDING
+
+AEROBIC_PREFER: tuple[AerobicPrefer, ...] = (
+    AerobicPrefer(
+        "AEROBIC-STENOSIS",
+        condition(Condition.LUMBAR_STENOSIS),
+        avoid=Tag.STANDING,
+        preferred_because="sitting (as on a bike) bends the spine forward, which eases stenosis",
+        otherwise="no exercise bike listed",
+        carries="If your legs ache or feel heavy as you walk, sit or lean forward to ease it.",
+    ),
+)
+
+AEROBIC_BUILD = AerobicBuild(
+    "AEROBIC-BUILD", weekly_minutes={2: 100, 3: 150}, goal=150, round_to=5, default_minutes=10
+)
+
+
+# --- TOGETHER: whys that depend on the rest of the phase ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Together:
+    """When a phase holds work matching ``with_``, each exercise matching ``item`` gets ``why``
+    (patient-facing) and a trace line."""
+
+    id: str
+    with_: Match
+    item: Match
+    why: str
+    says: str  # after "phase N: <exercise id> "
+
+
+TOGETHER: tuple[Together, ...] = (
+    Together(
+        "RELEASE-BEFORE-STRETCH",
+        with_=match(tags=[Tag.PIRIFORMIS_STRETCH]),
+        item=match(Category.SOFT_TISSUE),
+        why="Do it just before your stretch, so the muscle lets go more easily.",
+        says="is done just before the stretch",
+    ),
+)
+
+
+# --- ROOM, FILL, CHAINS, INCLUDES: the shape every phase keeps ----------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One way to select a phase. ``focused``: a need for a muscle is met only by work whose
+    main target is that muscle; ``crowded``: needs that may be withheld wait for room."""
+
+    focused: bool
+    crowded: bool
+    says: str  # trace when this attempt is the one taken ("" for none), then the room it keeps
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    most: int
+    least: int
+    #: Tried in order; the first that keeps the phase within ``most`` exercises is taken.
+    attempts: tuple[Attempt, ...]
+
+
+ROOM = Room(
+    "MAX-PER-PHASE",
+    most=5,
+    least=2,
+    attempts=(
+        Attempt(focused=True, crowded=False, says=""),
+        Attempt(
+            focused=False,
+            crowded=False,
+            says="one exercise meets several rules",
+        ),
+        Attempt(
+            focused=False,
+            crowded=True,
+            says="rules that may be withheld are added only while there is room",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """When the needs leave a phase short, it is filled up to ``to`` exercises from ``order``:
+    the gluteal and trunk work that suits every buttock-pain program."""
+
+    id: str
+    to: int
+    order: dict[int, tuple[Match, ...]]
+
+
+FILL = Fill(
+    "FILL",
+    to=3,
+    order={
+        1: (
+            match(Category.MOTOR_CONTROL),
+            match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+            match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+        ),
+        2: (
+            match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
+            match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
+            match(Category.MOTOR_CONTROL),
+        ),
+        3: (
+            match(Category.STRENGTH, targets=GLUTES, any_tags=[Tag.STANDING, Tag.SINGLE_LEG]),
+            match(Category.STRENGTH, targets=GLUTES),
+            match(Category.MOTOR_CONTROL),
+        ),
+    },
+)
+
+#: The level each phase aims for (1 = gentlest); options nearer to it are preferred.
+TARGET_LEVEL = {1: 1, 2: 2, 3: 3}
+
+#: Never two exercises of one progression chain, nor two versions of one exercise, in a phase.
+ONE_PER_CHAIN = "ONE-PER-CHAIN"
+#: The clinician's ``plan.include``: added where no FORBID rule stops it.
+PLAN_INCLUDE = "PLAN-INCLUDE"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The minutes-per-day figure of a phase: a generous estimate, rounded up."""
+
+    seconds_per_rep: int  # when the exercise has no hold
+    rest_between_sets_s: int
+    per_exercise_s: int  # getting into position, once a session
+    round_to: int  # minutes
+    least: int  # minutes
+
+
+MINUTES_PER_DAY = Estimate(
+    seconds_per_rep=3, rest_between_sets_s=30, per_exercise_s=30, round_to=5, least=5
+)
+
+#: Patient-facing: the why of a clinician's include, and of the aerobic line.
+INCLUDE_WHY = "Your clinician chose this one for you."
+AEROBIC_WHY = "Walking or cycling every week keeps your back and legs healthy and eases pain."
