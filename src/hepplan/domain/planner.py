@@ -177,17 +177,9 @@ def plan_program(
     screening = screening or screen(profile)
     if screening.prescribed and library is None:
         raise ValueError(_say("no-library"))
-    common = dict(
-        status=screening.status,
-        disposition=screening.disposition,
-        triggered=screening.triggered,
-        missing=screening.missing,
-        library_version=library.version if library else None,
-        cleared=screening.cleared,
-        referral=screening.referral,
-    )
+    screened = screening.as_decision(library.version if library else None)
     if not screening.prescribed:
-        return Decision(**common, phases=(), trace=screening.trace)
+        return screened
     log = _Log()
     phases = _plan(_Setting.of(profile, library, source), log)
     routine = tuple(
@@ -195,12 +187,13 @@ def plan_program(
         for key in screening.triggered
         if screening.levels[key] is Level.ROUTINE
     )
-    return Decision(
-        **common,
-        phases=phases,
-        trace=screening.trace + tuple(log.trace),
-        see_doctor_about=routine,
-        clinician_notes=tuple(log.notes),
+    return screened.model_copy(
+        update={
+            "phases": phases,
+            "trace": screening.trace + tuple(log.trace),
+            "see_doctor_about": routine,
+            "clinician_notes": tuple(log.notes),
+        }
     )
 
 
