@@ -315,7 +315,14 @@ def _insets(drawn):
 
 @pytest.mark.parametrize(
     "exercise_id",
-    ["heel_raises", "single_leg_heel_raises", "standing_toe_raises", "seated_heel_raises"],
+    [
+        "heel_raises",
+        "single_leg_heel_raises",
+        "standing_toe_raises",
+        "seated_heel_raises",
+        "seated_toe_raises",
+        "seated_ankle_nerve_glide",
+    ],
 )
 def test_a_foot_movement_is_shown_again_enlarged(library, exercise_id):
     """The heel or toes move a few units: an inset shows the foot at least twice as big, in
