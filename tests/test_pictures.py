@@ -22,7 +22,7 @@ from hepplan.render.pdf import _picture, render_pictures, styles
 #: Two exercises look alike when, in the same view with the same props, no joint of either
 #: frame is further apart than this (body units; a shin is 20).
 NEAR_DUPLICATE = 5.0
-NOT_PROPS = {"body", "hair", "ghost", "arrow"}
+NOT_PROPS = {"body", "hair", "ghost", "arrow", "mark"}
 
 
 def test_the_default_frame_stands_upright():
@@ -366,3 +366,26 @@ def test_a_bad_zoom_is_refused(zoom):
 def test_a_bad_hold_is_refused():
     with pytest.raises(ValidationError):
         Pose.model_validate({"hold": {"at": "belly"}, "start": {}, "end": {}})
+
+
+@pytest.mark.parametrize("exercise_id", ["abdominal_bracing", "seated_core_brace"])
+def test_a_belly_brace_colours_the_belly_under_the_hand(library, exercise_id):
+    """The brace moves nothing: the end picture shows the working belly as an orange patch,
+    drawn over the torso and under the hand that rests on it; the start picture has none."""
+    pose = library[exercise_id].pose
+    assert not any(s.tag == "mark" for s in scene(pose, "start").shapes)
+    shapes = scene(pose, "end").shapes
+    (patch,) = [i for i, s in enumerate(shapes) if s.tag == "mark"]
+    assert shapes[patch].fill is not None and shapes[patch].kind == "circle"
+    hand = skeleton(pose.end, pose.body_view)["near_hand"]
+    assert math.dist(hand, shapes[patch].pts[0]) < shapes[patch].width + 4
+    hands = [i for i, s in enumerate(shapes) if s.kind == "circle" and s.pts == [hand]]
+    assert hands and max(hands) > patch  # the near hand rests on the patch
+
+
+@pytest.mark.parametrize(
+    "mark", [{"at": "belly"}, {"at": "hip", "size": 30}, {"at": "hip", "off": [200, 0]}]
+)
+def test_a_bad_mark_is_refused(mark):
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"mark": mark, "start": {}, "end": {}})
