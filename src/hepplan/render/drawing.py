@@ -298,7 +298,11 @@ def _roller(scene, at: XY, view: str, floor: float) -> float:
     radius = 5.0
     top = y - 3.0
     cy = top - radius
-    if view == "side":
+    if view == "side":  # seen end on: a tube going back into the picture, its near end round
+        far = (x + 9.0, cy + 5.0)
+        scene.add("circle", [far], radius, PROP, ROLLER, "roller")
+        scene.add("line", [(x, cy), far], radius + 0.5, PROP, None, "roller")
+        scene.add("line", [(x, cy), far], radius - 0.3, ROLLER, None, "roller")
         scene.add("circle", [(x, cy)], radius, PROP, ROLLER, "roller")
         scene.add("circle", [(x, cy)], radius * 0.35, PROP, colors.white, "roller")
     else:
