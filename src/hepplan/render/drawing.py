@@ -447,8 +447,8 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
     nx, ny = -dy / length * 1.2, dx / length * 1.2
-    scene.add("line", [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny)], 0.9, BAND, None, "band")
-    scene.add("line", [(x1 - nx, y1 - ny), (x2 - nx, y2 - ny)], 0.9, BAND, None, "band")
+    scene.add("line", [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny)], 1.2, BAND, None, "band")
+    scene.add("line", [(x1 - nx, y1 - ny), (x2 - nx, y2 - ny)], 1.2, BAND, None, "band")
     for end, (x, y) in zip((first, second), ends, strict=True):
         radius = 2.0 if end == "table" else 3.6
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
