@@ -22,7 +22,7 @@ from hepplan.render.pdf import _picture, render_pictures, styles
 #: Two exercises look alike when, in the same view with the same props, no joint of either
 #: frame is further apart than this (body units; a shin is 20).
 NEAR_DUPLICATE = 5.0
-NOT_PROPS = {"body", "hair", "ghost", "arrow"}
+NOT_PROPS = {"body", "hair", "ghost", "arrow", "mark"}
 
 
 def test_the_default_frame_stands_upright():
@@ -295,17 +295,28 @@ def test_a_pose_cannot_ask_for_endless_arrows():
         Pose.model_validate({"arrows": arrows, "start": {}, "end": {}})
 
 
+def _held(exercise) -> bool:
+    """Isometric work, or a stretch held still (a hold time at every irritability)."""
+    if "isometric" in {t.value for t in exercise.tags}:
+        return True
+    levels = ("high", "moderate", "low")
+    return exercise.category.value == "stretch" and all(
+        getattr(exercise.dosing, level).hold_s for level in levels
+    )
+
+
 def test_every_hold_shows_a_stopwatch_in_the_end_picture(library):
-    holds = [e for e in library if "isometric" in {t.value for t in e.tags}]
-    assert len(holds) >= 5
+    holds = [e for e in library if _held(e)]
+    assert len(holds) >= 11
     for exercise in holds:
         assert "hold" in scene(exercise.pose, "end").tags(), exercise.id
         assert "hold" not in scene(exercise.pose, "start").tags(), exercise.id
 
 
 def test_a_moving_exercise_shows_no_stopwatch(library):
+    """Glides, tensioners and strength work done in repetitions never show one."""
     for exercise in library:
-        if "isometric" not in {t.value for t in exercise.tags}:
+        if not _held(exercise):
             assert "hold" not in scene(exercise.pose, "end").tags(), exercise.id
 
 
@@ -315,7 +326,14 @@ def _insets(drawn):
 
 @pytest.mark.parametrize(
     "exercise_id",
-    ["heel_raises", "single_leg_heel_raises", "standing_toe_raises", "seated_heel_raises"],
+    [
+        "heel_raises",
+        "single_leg_heel_raises",
+        "standing_toe_raises",
+        "seated_heel_raises",
+        "seated_toe_raises",
+        "seated_ankle_nerve_glide",
+    ],
 )
 def test_a_foot_movement_is_shown_again_enlarged(library, exercise_id):
     """The heel or toes move a few units: an inset shows the foot at least twice as big, in
@@ -359,3 +377,26 @@ def test_a_bad_zoom_is_refused(zoom):
 def test_a_bad_hold_is_refused():
     with pytest.raises(ValidationError):
         Pose.model_validate({"hold": {"at": "belly"}, "start": {}, "end": {}})
+
+
+@pytest.mark.parametrize("exercise_id", ["abdominal_bracing", "seated_core_brace"])
+def test_a_belly_brace_colours_the_belly_under_the_hand(library, exercise_id):
+    """The brace moves nothing: the end picture shows the working belly as an orange patch,
+    drawn over the torso and under the hand that rests on it; the start picture has none."""
+    pose = library[exercise_id].pose
+    assert not any(s.tag == "mark" for s in scene(pose, "start").shapes)
+    shapes = scene(pose, "end").shapes
+    (patch,) = [i for i, s in enumerate(shapes) if s.tag == "mark"]
+    assert shapes[patch].fill is not None and shapes[patch].kind == "circle"
+    hand = skeleton(pose.end, pose.body_view)["near_hand"]
+    assert math.dist(hand, shapes[patch].pts[0]) < shapes[patch].width + 4
+    hands = [i for i, s in enumerate(shapes) if s.kind == "circle" and s.pts == [hand]]
+    assert hands and max(hands) > patch  # the near hand rests on the patch
+
+
+@pytest.mark.parametrize(
+    "mark", [{"at": "belly"}, {"at": "hip", "size": 30}, {"at": "hip", "off": [200, 0]}]
+)
+def test_a_bad_mark_is_refused(mark):
+    with pytest.raises(ValidationError):
+        Pose.model_validate({"mark": mark, "start": {}, "end": {}})

@@ -42,11 +42,13 @@ height stays, else a foot on the floor); ``ghost: false`` leaves the shadow out.
 
 A movement too small to see at a glance (a heel lifting) gets ``zoom``: both pictures show
 the part again, enlarged in a round inset beside it. A hold gets ``hold``: a stopwatch in the
-end picture says "keep still here".
+end picture says "keep still here". A part that works without moving (the belly in a brace)
+gets ``mark``: an orange patch on it in the end picture.
 
 ```yaml
   zoom: {at: near_toe, shift: [-4, 3], off: [24, 20]}   # the foot, 2.2 times as big
   hold: {at: hip, off: [16, 20]}              # a stopwatch beside the belly
+  mark: {at: hip, off: [0, 8], size: 4}       # the lower belly, orange
 ```
 """
 
@@ -208,6 +210,17 @@ class Hold(BaseModel):
     off: tuple[Offset, Offset] = (0.0, 0.0)
 
 
+class Mark(BaseModel):
+    """An orange patch on the body in the end picture, ``off`` away from ``at``: the part that
+    works without moving (a belly tightening)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: Point
+    off: tuple[Offset, Offset] = (0.0, 0.0)
+    size: Annotated[float, Field(ge=2, le=10)] = 4.0
+
+
 class Pose(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -222,6 +235,7 @@ class Pose(BaseModel):
     ghost: bool = True  # show the start position of the moving part in the end picture
     zoom: Zoom | None = None
     hold: Hold | None = None
+    mark: Mark | None = None
 
     @property
     def body_view(self) -> str:

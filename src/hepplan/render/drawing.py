@@ -121,7 +121,9 @@ def _outline(shape: Shape) -> list[XY]:
 # --- the body -----------------------------------------------------------------------------------
 
 
-def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str]) -> None:
+def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str], mark=None):
+    """The body, back to front; ``mark`` (a point and a size) is an orange patch on the torso,
+    over the legs and under the near arm, so a hand can rest on it."""
     side_view = view == "side"
     far_fill, far_line = (FAR_FILL, FAR_OUTLINE) if side_view else (NEAR_FILL, OUTLINE)
     far = [("far", "thigh", "shin", "foot"), ("far", "upper_arm", "forearm")]
@@ -131,15 +133,23 @@ def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str]
             _limb(scene, p, chain, far_fill, far_line, lit)
         _trunk(scene, p, frame, lit)
         _limb(scene, p, near[0], NEAR_FILL, OUTLINE, lit)
+        _mark(scene, mark)
         _head(scene, p, frame, view, lit)
         _limb(scene, p, near[1], NEAR_FILL, OUTLINE, lit)
         return
     for chain in (far[0], near[0]):
         _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
     _trunk(scene, p, frame, lit)
+    _mark(scene, mark)
     _head(scene, p, frame, view, lit)
     for chain in (far[1], near[1]):
         _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
+
+
+def _mark(scene: Scene, mark) -> None:
+    if mark is not None:
+        centre, size = mark
+        scene.add("circle", [centre], size, OUTLINE, MOVE_FILL, "mark")
 
 
 def _joint(p: dict[str, XY], side: str, name: str) -> str:
@@ -288,7 +298,11 @@ def _roller(scene, at: XY, view: str, floor: float) -> float:
     radius = 5.0
     top = y - 3.0
     cy = top - radius
-    if view == "side":
+    if view == "side":  # seen end on: a tube going back into the picture, its near end round
+        far = (x + 9.0, cy + 5.0)
+        scene.add("circle", [far], radius, PROP, ROLLER, "roller")
+        scene.add("line", [(x, cy), far], radius + 0.5, PROP, None, "roller")
+        scene.add("line", [(x, cy), far], radius - 0.3, ROLLER, None, "roller")
         scene.add("circle", [(x, cy)], radius, PROP, ROLLER, "roller")
         scene.add("circle", [(x, cy)], radius * 0.35, PROP, colors.white, "roller")
     else:
@@ -433,8 +447,8 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
     nx, ny = -dy / length * 1.2, dx / length * 1.2
-    scene.add("line", [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny)], 0.9, BAND, None, "band")
-    scene.add("line", [(x1 - nx, y1 - ny), (x2 - nx, y2 - ny)], 0.9, BAND, None, "band")
+    scene.add("line", [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny)], 1.2, BAND, None, "band")
+    scene.add("line", [(x1 - nx, y1 - ny), (x2 - nx, y2 - ny)], 1.2, BAND, None, "band")
     for end, (x, y) in zip((first, second), ends, strict=True):
         radius = 2.0 if end == "table" else 3.6
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
@@ -465,7 +479,7 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
     """The start or end frame of a pose, as shapes (the end with its highlights and arrows)."""
     frame = getattr(pose, which)
     lit = set(pose.moving()) if which == "end" else set()
-    out = _frame_scene(pose, frame, lit)
+    out = _frame_scene(pose, frame, lit, mark=which == "end")
     if which == "end":
         _extras(out, pose)
         if pose.hold:
@@ -484,11 +498,16 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
     return out
 
 
-def _frame_scene(pose: Pose, frame: Frame, lit: set[str], sheet: bool = True) -> Scene:
+def _frame_scene(
+    pose: Pose, frame: Frame, lit: set[str], sheet: bool = True, mark: bool = False
+) -> Scene:
     view, props = pose.body_view, pose.frame_props(frame)
     p = skeleton(frame, view)
     body = Scene()
-    _body(body, p, frame, view, lit)
+    patch = None
+    if mark and pose.mark is not None:
+        patch = (_moved(p[pose.mark.at], pose.mark.off), pose.mark.size)
+    _body(body, p, frame, view, lit, patch)
     floor = body_floor(body)
     before = Scene()
     floor = _props_before(before, p, frame, props, view, floor, pose.view == "above")
