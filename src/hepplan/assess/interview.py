@@ -60,7 +60,6 @@ T = TypeVar("T")
 EOF_MESSAGE = "input ended before every question was answered; nothing was written"
 
 #: The red flags a doctor may clear (CLINICAL.md §1): never an emergency-level sign.
-CLEARABLE = redflags.CLEARABLE
 
 
 class Console(Protocol):
@@ -421,7 +420,7 @@ class Interview:
 
     def clearances(self, answers: dict[str, str], assessed: dt.date) -> list[dict[str, Any]]:
         """Ask about a doctor's clearance for each clearable flag answered yes or unsure."""
-        positive = [key for key in CLEARABLE if answers[key] != Answer.NO.value]
+        positive = [key for key in redflags.CLEARABLE if answers[key] != Answer.NO.value]
         if not positive:
             return []
         self.console.say("Medical clearance at this visit: a flag a doctor has cleared is not")

@@ -253,14 +253,23 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         self.drawRightString(width - 15 * mm, 10 * mm, f"{right}   {page}" if right else page)
 
 
+#: The page's side margins; the frame every story is laid out in is the page less both.
+MARGIN = 18 * mm
+
+
+def frame_width(clinic: Clinic) -> float:
+    """The width a story is laid out in on the clinic's paper."""
+    return _page_size(clinic)[0] - 2 * MARGIN
+
+
 def build_pdf(story: list, clinic: Clinic, title: str, footer: tuple[str, str]) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=_page_size(clinic),
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
         title=title,
@@ -325,7 +334,7 @@ def handout_story(
     if not decision.prescribed or not decision.phases:
         raise ValueError("only a prescribed decision can be rendered as a handout")
     s = styles(large_print)
-    width = _page_size(clinic)[0] - 36 * mm
+    width = frame_width(clinic)
     a = profile.assessment
     story: list = [*_clinic_header(clinic, s, width)]
     story.append(_p("Your home exercise program", s.title))
@@ -858,7 +867,7 @@ def render_pictures(exercises, clinic: Clinic, *, title: str = "Exercise picture
     from hepplan.render.drawing import draw_pose
 
     s = styles(False)
-    width = _page_size(clinic)[0] - 36 * mm
+    width = frame_width(clinic)
     cell_w = width / 2 - 4
     cells = []
     for exercise in exercises:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Table
 
 from hepplan import __version__
@@ -23,7 +22,19 @@ from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import MeasureChange, Progress
 from hepplan.errors import Status
-from hepplan.render.pdf import BOLD, FONT, GREY, INK, Styles, _p, _style, build_pdf, styles
+from hepplan.render.pdf import (
+    BOLD,
+    FONT,
+    GREY,
+    INK,
+    Styles,
+    _grade,
+    _p,
+    _style,
+    build_pdf,
+    frame_width,
+    styles,
+)
 from hepplan.words.text import dose_words
 
 BAND = colors.HexColor("#E3ECF5")
@@ -60,7 +71,7 @@ def render_record(
 ) -> bytes:
     """The clinician record as PDF bytes, for a prescribed, refused or incomplete decision."""
     s = styles(False)
-    width = _frame_width(clinic)
+    width = frame_width(clinic)
     story = _heading(profile, decision, clinic, s)
     if progress is not None:
         story += _follow_up(progress, s, width)
@@ -75,13 +86,6 @@ def render_record(
     story += _versions(decision, s)
     left = f"Clinician record · {profile.patient.id} · {profile.assessment.date.isoformat()}"
     return build_pdf(story, clinic, "Clinician record", (left, ""))
-
-
-def _frame_width(clinic: Clinic) -> float:
-    from hepplan.render.pdf import _page_size
-
-    page_width, _ = _page_size(clinic)
-    return page_width - 36 * mm  # the margins build_pdf uses: 18 mm each side
 
 
 def _heading(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
@@ -122,10 +126,6 @@ def _rows(rows: list[tuple[str, str]], s: Styles, width: float, first: float = 0
         )
     )
     return table
-
-
-def _grade(value: float | None) -> str:
-    return "not graded" if value is None else f"{value:g}/5"
 
 
 def _findings(profile: Profile, s: Styles, width: float) -> list:
