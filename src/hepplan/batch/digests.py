@@ -51,7 +51,10 @@ def context_digest(clinic: Clinic, large_print: bool) -> str:
         # The smtp section says how to send, not what is written: changing it rebuilds nothing.
         "clinic": clinic.model_dump(mode="json", exclude={"smtp", "logo"}),
         "logo": hashlib.sha256(clinic.logo_data).hexdigest() if clinic.logo_data else None,
-        "templates": {p.name: _file_digest(p) for p in sorted(templates_dir().glob("*.j2"))},
+        "templates": {
+            p.relative_to(templates_dir()).as_posix(): _file_digest(p)
+            for p in sorted(templates_dir().rglob("*.j2"))
+        },
         "fonts": {p.name: _file_digest(p) for p in sorted((PACKAGE_DIR / "fonts").glob("*.ttf"))},
     }
     blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))

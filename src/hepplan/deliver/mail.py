@@ -284,26 +284,25 @@ def attachment_name(profile: Profile) -> str:
 
 
 def bodies(profile: Profile, decision: Decision, clinic: Clinic) -> tuple[str, str]:
-    """The plain-text body and its HTML alternative, from ``templates/email.*.j2``."""
-    from hepplan.words.text import SAFETY_SIGNS, mail_environment
+    """The plain-text body and its HTML alternative, from the catalog's ``email.*.j2``."""
+    from hepplan.words.catalog import words
+
+    w = words(profile.patient.language)
 
     a = profile.assessment
     context = dict(
         first_name=first_name(profile.patient.name),
         clinician=a.clinician,
-        visit=f"{a.date.day} {a.date:%B} {a.date.year}",
+        visit=w.date(a.date, us=clinic.page_size == "letter"),
         clinic=clinic,
         attachment=attachment_name(profile),
         weeks=max(p.weeks[1] for p in decision.phases),
         amber_max=clinic.pain_bands.amber_max,
         emergency_number=clinic.emergency_number,
-        safety_signs=SAFETY_SIGNS,
+        safety_signs=w.lines("signs.emergency_signs"),
         see_doctor=bool(decision.see_doctor_about),
     )
-    env = mail_environment()
-    text = env.get_template("email.txt.j2").render(**context).strip() + "\n"
-    html = env.get_template("email.html.j2").render(**context).strip() + "\n"
-    return text, html
+    return w.page("email.txt.j2", **context), w.page("email.html.j2", **context)
 
 
 def build_message(

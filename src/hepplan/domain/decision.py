@@ -53,9 +53,10 @@ class Phase(_Model):
 
 class Referral(_Model):
     """What the redirect says about the screening, decided once by screening (CLINICAL.md §1):
-    the reasons in the patient's words, and the decision trace in a doctor's words."""
+    the reasons as message keys of the patient's words, and the decision trace in a doctor's
+    words."""
 
-    reasons: tuple[str, ...] = ()  # "You have..." for yes, "You may have..." for unsure
+    reasons: tuple[str, ...] = ()  # message keys: "You have..." for yes, "You may have..."
     why: tuple[str, ...] = ()  # each rule that set the level, in clinical words
 
 

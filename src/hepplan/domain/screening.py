@@ -32,12 +32,11 @@ from hepplan.errors import Status
 
 PRESCRIBE = frozenset({Level.NONE, Level.ROUTINE})
 
-#: What the patient is told when a rule, not an answer, made a key count (CLINICAL.md §1).
+#: The message key of what the patient is told when a rule, not an answer, made a key count
+#: (CLINICAL.md §1); the words are in the catalog (``signs``).
 RULE_REASONS = {
-    "RF-COMBO-1": "With cancer in the past, new nerve signs like these need a doctor today.",
-    "RF-COMBO-2": "A fever with a higher chance of infection needs a doctor today.",
-    "RF-COMBO-3": "A change in sexual feeling along with nerve signs needs a doctor today.",
-    "RF-COMBO-5": "Your therapist found signs of a pressed nerve in both legs.",
+    rule: "signs." + rule.lower().replace("-", "_")
+    for rule in ("RF-COMBO-1", "RF-COMBO-2", "RF-COMBO-3", "RF-COMBO-5")
 }
 
 #: Where each level sends the patient, in the receiving doctor's words.
@@ -149,8 +148,8 @@ def screen(profile: Profile) -> Screening:
 
 
 def _reasons(profile: Profile, triggered: tuple[str, ...], fired: list[str]) -> tuple[str, ...]:
-    """The patient's reasons, most serious first: "You have..." for yes, "You may have..."
-    for unsure, and a sentence for each rule that made a key count."""
+    """The message keys of the patient's reasons, most serious first: "You have..." for yes,
+    "You may have..." for unsure, and a sentence for each rule that made a key count."""
     answers = profile.red_flags
     reasons: list[str] = []
     for key in triggered:

@@ -22,19 +22,18 @@ from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import MeasureChange, Progress
 from hepplan.errors import Status
-from hepplan.render.pdf import (
+from hepplan.render.kit import (
     BOLD,
     FONT,
     GREY,
     INK,
     Styles,
-    _grade,
-    _p,
-    _style,
     build_pdf,
     frame_width,
     styles,
 )
+from hepplan.render.kit import para as _p
+from hepplan.render.kit import table_style as _style
 from hepplan.words.text import dose_words
 
 BAND = colors.HexColor("#E3ECF5")
@@ -85,7 +84,9 @@ def render_record(
     story += [_p("Decision trace", s.h2), *(_p(line, s.small) for line in decision.trace)]
     story += _versions(decision, s)
     left = f"Clinician record · {profile.patient.id} · {profile.assessment.date.isoformat()}"
-    return build_pdf(story, clinic, "Clinician record", (left, ""))
+    return build_pdf(
+        story, clinic, "Clinician record", lambda n, total: (left, f"page {n} of {total}"), s
+    )
 
 
 def _heading(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) -> list:
@@ -292,3 +293,7 @@ def _versions(decision: Decision, s: Styles) -> list:
     if decision.prescribed:
         lines.append(f"content digest {decision.content_version} (the exercises of this program)")
     return [_p("Versions", s.h2), _p(" · ".join(lines), s.small)]
+
+
+def _grade(value: float | None) -> str:
+    return "not graded" if value is None else f"{value:g}/5"

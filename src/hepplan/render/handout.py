@@ -1,0 +1,483 @@
+"""The patient's handout laid out as PDF: the outline (``render/outline.py``) on paper.
+
+Page one holds the main message, the safety box, what we found, the pain traffic light, the plan
+at a glance and what you need. Each step starts on a new page; an exercise card, a checklist and
+a log never split across pages; an exercise repeated in a later step is one line giving the page
+of its card. Nothing decides what to say here: that is the outline's job.
+"""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Spacer,
+    Table,
+)
+
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.render import outline as o
+from hepplan.render.kit import (
+    BLUE,
+    CARD_EDGE,
+    FONT,
+    GREY,
+    INK,
+    PALE_RED,
+    RED,
+    Styles,
+    box_style,
+    build_pdf,
+    frame_width,
+    para,
+    styles,
+    table_style,
+)
+from hepplan.words.catalog import words
+
+PALE_BLUE = colors.HexColor("#E8F0F8")
+LIGHTS = (
+    colors.HexColor("#CDEBD6"),
+    colors.HexColor("#FFE7A8"),
+    colors.HexColor("#F6C4C4"),
+)
+RULE = colors.HexColor("#BBBBBB")
+
+
+def render_handout(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> bytes:
+    """The patient's program as PDF bytes. Only a prescribed decision can become a handout."""
+    doc = o.handout_outline(profile, decision, clinic)
+    s = styles(large_print)
+    story = handout_story(doc, clinic, s)
+    w = words(profile.patient.language)
+    left = " · ".join(x for x in (clinic.name, doc.date) if x)
+
+    def footer(number: int, total: int) -> tuple[str, str]:
+        return left, w.say("common.page_of", number=number, total=total)
+
+    return build_pdf(story, clinic, doc.title, footer, s)
+
+
+def handout_story(doc: o.Handout, clinic: Clinic, s: Styles) -> list:
+    """The handout's flowables, ready to build."""
+    width = frame_width(clinic)
+    story = first_page(doc, clinic, s, width)
+    pages: dict[str, int] = {}
+    for number, step in enumerate(doc.steps):
+        story.append(PageBreak())
+        story += step_pages(step, doc, s, width, pages)
+        if number == len(doc.steps) - 1:
+            story += ending(doc, s, width)
+    return story
+
+
+# --- page one --------------------------------------------------------------------------------
+
+
+def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
+    story = [*clinic_header(clinic, s, width), para(doc.title, s.title)]
+    story.append(_details(doc.details, s, width))
+    story.append(Spacer(1, s.size * 0.4))
+    story.append(_boxed([para(line, s.strong) for line in doc.main], BLUE, PALE_BLUE, width, s))
+    story.append(Spacer(1, s.size * 0.4))
+    story.append(safety_box(doc.safety, s, width))
+    story.append(para(doc.found.title, s.h1))
+    story += [para(line, s.body) for line in doc.found.items]
+    if doc.routine:
+        story.append(para(doc.routine, s.strong))
+    if doc.protect_hip:
+        story.append(_titled_box(doc.protect_hip, BLUE, None, width, s))
+    glance = [para(doc.glance[0], s.h1), _glance(doc.glance, s, width)]
+    pain = [para(doc.pain[0], s.h1), _traffic_light(doc.pain[1], s, width)]
+    need = [para(doc.need.title, s.h1), *_bullets(doc.need.items, s)]
+    if not s.large:
+        need = [para(doc.need.title, s.h1), _columns(_bullets(doc.need.items, s), width, s)]
+    return [*story, KeepTogether(pain), KeepTogether(glance), KeepTogether(need)]
+
+
+def clinic_header(clinic: Clinic, s: Styles, width: float) -> list:
+    contact = " · ".join(x for x in (clinic.phone, clinic.email, clinic.website) if x)
+    where = " · ".join(x for x in (clinic.name, clinic.address) if x)
+    lines = [para(x, s.small) for x in (where, contact) if x]
+    if clinic.logo is None:
+        return lines
+    from reportlab.platypus import Image
+
+    # the bytes read and decoded with the clinic file: the file is not opened a second time
+    logo = Image(io.BytesIO(clinic.logo_data) if clinic.logo_data else str(clinic.logo))
+    height = 16 * mm
+    logo.drawWidth, logo.drawHeight = logo.imageWidth * height / logo.imageHeight, height
+    logo.hAlign = "LEFT"
+    if not lines:
+        return [logo]
+    table = Table([[logo, lines]], colWidths=[logo.drawWidth + 6, None], hAlign="LEFT")
+    table.setStyle(
+        table_style([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+    return [table]
+
+
+def _details(rows, s: Styles, width: float) -> Table:
+    """Two label-value pairs a row: who, when, the therapist, the side, the next visit."""
+    cells = [[para(label, s.small), para(value, s.strong)] for label, value in rows]
+    if len(cells) % 2:
+        cells.append(["", ""])
+    grid = [cells[i] + cells[i + 1] for i in range(0, len(cells), 2)]
+    label = s.size * (7 if s.large else 8)
+    half = width / 2
+    table = Table(grid, colWidths=[label, half - label, label, half - label], hAlign="LEFT")
+    table.setStyle(
+        table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#DDDDDD")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
+    if s.large:  # one pair a row: large words need the whole width
+        table = Table(
+            [[para(label, s.small), para(value, s.strong)] for label, value in rows],
+            colWidths=[label * 1.3, width - label * 1.3],
+            hAlign="LEFT",
+        )
+        table.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _boxed(flowables: list, edge, fill, width: float, s: Styles) -> Table:
+    table = Table([[f] for f in flowables], colWidths=[width])
+    table.setStyle(box_style(edge, fill, width=2 if fill is not None else 1.5, pad=s.size * 0.6))
+    return table
+
+
+def _titled_box(box: o.Box, edge, fill, width: float, s: Styles) -> Table:
+    return _boxed([para(box.title, s.h2), *_bullets(box.items, s)], edge, fill, width, s)
+
+
+def safety_box(safety: o.Safety, s: Styles, width: float) -> Table:
+    """The emergency signs, what to do, where and how fast, and the clinic's phone."""
+    rows = [para(safety.title, s.h2), _columns(_bullets(safety.signs, s), width - s.size * 1.2, s)]
+    rows.append(para(safety.action, s.strong))
+    if safety.write_in:
+        rows.append(_write_in(safety.phone, s, width * 0.55))
+    else:
+        rows.append(para(safety.phone, s.body))
+    return _boxed(rows, RED, PALE_RED, width, s)
+
+
+def _write_in(label: str, s: Styles, line_width: float) -> Table:
+    """A label and a line to write on."""
+    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.6])
+    table.setStyle(
+        table_style(
+            [
+                ("LINEBELOW", (0, 1), (0, 1), 0.8, GREY),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _traffic_light(rows, s: Styles, width: float) -> Table:
+    if not s.large:  # three lights side by side
+        table = Table(
+            [[para(f"{name}: {text}", s.body) for name, text in rows]],
+            colWidths=[width / 3] * 3,
+        )
+        commands = [("GRID", (0, 0), (-1, -1), 0.5, GREY), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        commands += [("BACKGROUND", (i, 0), (i, 0), LIGHTS[i]) for i in range(3)]
+        table.setStyle(table_style(commands))
+        return table
+    label = s.size * 6
+    table = Table(
+        [[para(name, s.strong), para(words_, s.body)] for name, words_ in rows],
+        colWidths=[label, width - label],
+    )
+    commands = [("GRID", (0, 0), (-1, -1), 0.5, GREY), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    commands += [("BACKGROUND", (0, i), (0, i), LIGHTS[i]) for i in range(3)]
+    table.setStyle(table_style(commands))
+    return table
+
+
+def _glance(glance, s: Styles, width: float) -> Table:
+    _, header, rows = glance
+    data = [[para(cell, s.small) for cell in header]]
+    data += [[para(cell, s.small) for cell in row] for row in rows]
+    first, weeks, last = width * 0.24, width * 0.15, width * 0.17
+    table = Table(data, colWidths=[first, weeks, width - first - weeks - last, last], repeatRows=1)
+    table.setStyle(
+        table_style(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, RULE),
+                ("BACKGROUND", (0, 0), (-1, 0), PALE_BLUE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _columns(flowables: list, width: float, s: Styles) -> Table | list:
+    """Short items in two columns (one column in large print)."""
+    if s.large or len(flowables) < 2:
+        return flowables
+    half = (len(flowables) + 1) // 2
+    left, right = flowables[:half], flowables[half:]
+    table = Table([[left, right]], colWidths=[width / 2, width / 2])
+    table.setStyle(
+        table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _bullets(items, s: Styles) -> list:
+    return [para(item, s.bullet, bullet="•") for item in items]
+
+
+# --- a step ------------------------------------------------------------------------------------
+
+
+def step_pages(step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dict) -> list:
+    """The step's band, its cards, the lines of earlier exercises, the checklist, the log."""
+    story: list = [_band(step, s, width)]
+    for card in step.cards:
+        story += [Spacer(1, s.size * 0.25), Card(card, doc.labels, s, width, pages)]
+    if step.again:
+        lines = [para(step.again_title, s.h2)]
+        lines += [_AgainLine(again, s, pages) for again in step.again]
+        story.append(KeepTogether(lines))
+    checklist = [para(step.check_title, s.h2)]
+    checklist += [para(line, s.check, bullet="☐") for line in step.checklist]
+    checklist.append(para(step.after_check, s.strong))
+    story.append(KeepTogether(checklist))
+    story.append(KeepTogether(_log(step, s, width)))
+    return story
+
+
+def _band(step: o.Step, s: Styles, width: float) -> Table:
+    band = Table(
+        [
+            [para(step.title, s.banner)],
+            [para(step.line, s.banner_small)],
+            [para(step.goal, s.banner_small)],
+        ],
+        colWidths=[width],
+    )
+    band.setStyle(
+        table_style(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), BLUE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return band
+
+
+def _log(step: o.Step, s: Styles, width: float) -> list:
+    """The step's log under its title and how to fill it in."""
+    return [para(step.log_title, s.h2), para(step.log_how, s.body), _Log(step, s, width)]
+
+
+class _Log(Flowable):
+    """A row a week: a box a day to tick, and room to write the day's pain. Rows are as tall
+    as the room left on the page allows, between a size easy to write in and a roomier one."""
+
+    def __init__(self, step: o.Step, s: Styles, width: float):
+        super().__init__()
+        self.step, self.s, self.width = step, s, width
+        self.label = s.size * (4.2 if s.large else 5)
+        self.head = s.least * 1.8
+        self.low, self.high = s.size * 1.8, s.size * 2.3
+
+    def wrap(self, availWidth, availHeight):
+        rows = len(self.step.log_weeks)
+        fit = (availHeight - self.head - 1) / rows
+        self.row = min(self.high, max(self.low, fit))
+        self.height = self.head + self.row * rows
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c, s = self.canv, self.s
+        day = (self.width - self.label) / 7
+        c.saveState()
+        c.setFillColor(PALE_BLUE)
+        c.rect(0, self.height - self.head, self.width, self.head, stroke=0, fill=1)
+        c.setStrokeColor(GREY)
+        c.setLineWidth(0.6)
+        c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        c.setFont(FONT, s.least)
+        c.setFillColor(INK)
+        base = self.height - self.head + (self.head - s.least) / 2 + 1
+        for n, name in enumerate(self.step.log_days):
+            x = self.label + n * day
+            c.line(x, 0, x, self.height)
+            c.drawString(x + 3, base, name)
+        for n, week in enumerate(self.step.log_weeks):
+            top = self.height - self.head - n * self.row
+            c.line(0, top, self.width, top)
+            c.setFillColor(INK)
+            c.drawString(3, top - self.row / 2 - s.least / 3, week)
+            for d in range(7):
+                self._day(self.label + d * day + 3, top - self.row)
+        c.restoreState()
+
+    def _day(self, x: float, bottom: float) -> None:
+        c, s = self.canv, self.s
+        box = s.size * 0.75
+        c.rect(x, bottom + self.row - box - 3, box, box, stroke=1, fill=0)
+        c.setFillColor(GREY)
+        c.drawString(x, bottom + 3, self.step.log_pain)
+
+
+class _AgainLine(Flowable):
+    """An exercise shown in an earlier step: its new dose and the page of its card, which is
+    known by the time this line is laid out (each step starts on a new page)."""
+
+    def __init__(self, again: o.Again, s: Styles, pages: dict):
+        super().__init__()
+        self.again, self.s, self.pages = again, s, pages
+        self._para = None
+
+    def _paragraph(self):
+        if self._para is None:
+            page = str(self.pages.get(self.again.id, ""))
+            self._para = para(self.again.text.replace(o.PAGE, page), self.s.bullet, bullet="•")
+        return self._para
+
+    def wrap(self, availWidth, availHeight):
+        self.width, self.height = self._paragraph().wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def getSpaceAfter(self):
+        return self._paragraph().getSpaceAfter()
+
+    def draw(self) -> None:
+        self._paragraph().drawOn(self.canv, 0, 0)
+
+
+class Card(Flowable):
+    """An exercise card that never splits: the picture at the top left, the name, dose and side
+    beside it, then the numbered steps, "you should feel", "stop if" and why, each paragraph as
+    wide as the space beside or below the picture allows. In large print the picture takes the
+    whole width and the words go below it.
+
+    Only a card taller than a whole page (a library's very long exercise in large print) is
+    continued on the next page rather than cut off."""
+
+    PAD = 5
+
+    def __init__(self, card: o.Card, labels, s: Styles, width: float, pages: dict, *, part=None):
+        super().__init__()
+        self.card, self.s, self.width, self.pages = card, s, width, pages
+        if part is None:
+            self.picture = picture(card.pose, s, width, card.picture_side, labels)
+            self.words = self._words()
+        else:
+            self.picture, self.words = part
+
+    def _words(self) -> list:
+        c, s = self.card, self.s
+        words = [para(c.name, s.card_title), para(c.dose, s.strong)]
+        if c.side:
+            words.append(para(c.side, s.strong))
+        if c.note:
+            words.append(para(c.note, s.small))
+        words += [para(step, s.step, bullet=str(n)) for n, step in enumerate(c.steps, 1)]
+        words += [para(c.feel, s.body), para(c.stop_if, s.stop), para(c.why, s.body)]
+        return words
+
+    def wrap(self, availWidth, availHeight):
+        pic_w, pic_h = self.picture.wrapOn(self.canv, self.width, 1e6) if self.picture else (0, 0)
+        beside = self.width - pic_w - 3 * self.PAD
+        self._placed, y = [], 0.0
+        for flowable in self.words:
+            narrow = y < pic_h and beside > self.s.size * 9
+            x = pic_w + 2 * self.PAD if narrow else self.PAD
+            if not narrow and y < pic_h:
+                y = pic_h + self.PAD  # below the picture
+            w = beside if narrow else self.width - 2 * self.PAD
+            h = flowable.wrapOn(self.canv, w, 1e6)[1] + flowable.getSpaceAfter()
+            self._placed.append((flowable, x, y, h))
+            y += h
+        self.height = max(pic_h, y) + 2 * self.PAD
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        """Nothing on a page that has other content (the card moves on whole); a card taller
+        than a whole page is continued, at a paragraph boundary."""
+        self.wrap(availWidth, availHeight)
+        if self.height <= availHeight or availHeight < self.s.page_height or len(self.words) < 2:
+            return []  # moves on whole, to a fresh page
+        fits = [f for f, _, y, h in self._placed if y + h + 2 * self.PAD <= availHeight]
+        keep = max(1, len(fits))
+        first = Card(
+            self.card, None, self.s, self.width, self.pages, part=(self.picture, self.words[:keep])
+        )
+        rest = Card(self.card, None, self.s, self.width, self.pages, part=(None, self.words[keep:]))
+        return [first, rest]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        self.pages.setdefault(self.card.id, canvas.getPageNumber())
+        canvas.saveState()
+        canvas.setStrokeColor(CARD_EDGE)
+        canvas.setLineWidth(1)
+        canvas.roundRect(0, 0, self.width, self.height, 4, stroke=1, fill=0)
+        canvas.restoreState()
+        top = self.height - self.PAD
+        if self.picture:
+            self.picture.drawOn(canvas, self.PAD, top - self.picture.height)
+        for flowable, x, y, h in self._placed:
+            flowable.drawOn(canvas, x, top - y - h + flowable.getSpaceAfter())
+
+
+def picture(pose, s: Styles, width: float, side: str | None = None, labels=("Start", "End")):
+    """The pose, mirrored when the patient's side is the right; the full width in large print,
+    beside the words in normal print."""
+    from hepplan.render.drawing import draw_pose
+
+    w, h = (width - 2 * Card.PAD, width * 0.3) if s.large else (width * 0.36, width * 0.166)
+    return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels)
+
+
+# --- the end -----------------------------------------------------------------------------------
+
+
+def ending(doc: o.Handout, s: Styles, width: float) -> list:
+    """The therapist's note and the three-point recap, after the last step's log."""
+    story: list = []
+    if doc.note:
+        story.append(KeepTogether([para(doc.note.title, s.h1), para(doc.note.items[0], s.body)]))
+    story.append(Spacer(1, s.size * 0.5))
+    recap = [para(doc.recap.title, s.h2)]
+    recap += [para(item, s.step, bullet=str(n)) for n, item in enumerate(doc.recap.items, 1)]
+    story.append(KeepTogether(_boxed(recap, BLUE, PALE_BLUE, width, s)))
+    return story
+
+
+def frame_height_hint(s: Styles) -> float:
+    return s.size * 6

@@ -1,0 +1,161 @@
+"""The redirect to medical care, written instead of a program when red flags need a doctor
+first (CLINICAL.md §1). It holds no exercise.
+
+Page one: the action in large type (what, where, how fast), the emergency number, the reasons in
+plain words, why it is urgent, what to bring and say with lines to write on, and the recap. The
+receiving doctor's section follows, in clinical words, whole: on page one when it fits, else on
+page two. No rule ids, keys or trace lines.
+"""
+
+from __future__ import annotations
+
+from reportlab.platypus import KeepTogether, Spacer, Table
+
+from hepplan.domain import redflags
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.decision import Decision
+from hepplan.domain.profile import Profile
+from hepplan.domain.redflags import Level
+from hepplan.render.handout import _boxed, _write_in, clinic_header
+from hepplan.render.kit import AMBER, BLUE, RED, Styles, build_pdf, frame_width, para, styles
+from hepplan.words.catalog import Words, words
+
+
+def render_redirect(
+    profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
+) -> bytes:
+    """The document a refused patient takes away instead of a program."""
+    if not decision.refused:
+        raise ValueError("only a refused decision has a redirect document")
+    s = styles(large_print)
+    w = words(profile.patient.language)
+    width = frame_width(clinic)
+    emergency = decision.disposition is Level.EMERGENCY
+    ctx = dict(emergency=emergency, emergency_number=clinic.emergency_number, phone=clinic.phone)
+    story = _patient_page(profile, decision, clinic, s, w, width, ctx)
+    story.append(Spacer(1, s.size))
+    story.append(KeepTogether(_doctor_section(profile, decision, clinic, s, w)))
+    date = w.date(profile.assessment.date, us=clinic.page_size == "letter")
+    left = " · ".join(x for x in (clinic.name, date) if x)
+
+    def footer(number: int, total: int) -> tuple[str, str]:
+        return left, w.say("common.page_of", number=number, total=total)
+
+    return build_pdf(story, clinic, w.say("redirect.title", **ctx), footer, s)
+
+
+def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width, ctx) -> list:
+    story: list = clinic_header(clinic, s, width)
+    story.append(para(w.say("redirect.title", **ctx), s.title))
+    story.append(para(w.say("redirect.for", name=profile.patient.name), s.strong))
+    story.append(_banner(s, w, width, ctx))
+    story.append(Spacer(1, s.size * 0.4))
+    story.append(para(w.say("redirect.how", **ctx), s.strong))
+    story.append(para(w.say("redirect.why_title", **ctx), s.h1))
+    story.append(para(w.say("redirect.reasons_intro", **ctx), s.body))
+    story += [para(r, s.bullet, bullet="•") for r in patient_reasons(profile, decision, w)]
+    why = "redirect.why_emergency" if ctx["emergency"] else "redirect.why_urgent"
+    story.append(para(w.say(why, **ctx), s.body))
+    if not ctx["emergency"]:
+        story.append(para(w.say("redirect.worse", **ctx), s.strong))
+    story.append(para(w.say("redirect.bring_title", **ctx), s.h1))
+    story += [para(line, s.bullet, bullet="•") for line in w.lines("redirect.bring", **ctx)]
+    story += [
+        _write_in(w.say("redirect.started", **ctx), s, width),
+        _write_in(w.say("redirect.medicines", **ctx), s, width),
+    ]
+    if clinic.phone:
+        story.append(para(w.say("redirect.questions", **ctx), s.body))
+    recap = [para(w.say("redirect.recap_title", **ctx), s.h2)]
+    recap += [
+        para(item, s.step, bullet=str(n))
+        for n, item in enumerate(w.lines("redirect.recap", **ctx), 1)
+    ]
+    story += [Spacer(1, s.size * 0.4), KeepTogether(_boxed(recap, BLUE, None, width, s))]
+    return story
+
+
+def _banner(s: Styles, w: Words, width: float, ctx: dict) -> Table:
+    rows = [[para(w.say("redirect.action", **ctx), s.action)]]
+    rows.append([para(w.say("redirect.number", **ctx), s.big_number)])
+    colour = RED if ctx["emergency"] else AMBER
+    return _boxed([row[0] for row in rows], colour, colour, width, s)
+
+
+def patient_reasons(profile: Profile, decision: Decision, w: Words) -> tuple[str, ...]:
+    """Why, in the patient's words: "You have..." for yes, "You may have..." for unsure."""
+    keys = decision.referral.reasons or tuple(
+        redflags.BY_KEY[key].told(profile.red_flags.answer(key).value)
+        for key in decision.triggered
+        if profile.red_flags.positive(key)
+    )
+    return tuple(dict.fromkeys(w.say(key) for key in keys))
+
+
+def _doctor_section(profile, decision, clinic: Clinic, s: Styles, w: Words) -> list:
+    """For the receiving doctor, in clinical words: who, what was found, each red-flag question
+    answered yes or unsure, why this level, and the questions not yet asked."""
+    a = profile.assessment
+    why = decision.referral.why
+    level = why[0] if why else f"Referred as {decision.disposition}."
+    date = w.date(a.date, us=clinic.page_size == "letter")
+    lines = [
+        f"Patient: {profile.patient.name} ({profile.patient.id})"
+        + (f", age {profile.patient.age}" if profile.patient.age is not None else ""),
+        f"Assessed {date} by {a.clinician}" + (f", {clinic.name}" if clinic.name else ""),
+        f"{level.rstrip('.')}; no exercise program was given.",
+        "Findings: buttock and leg pain, painful side "
+        f"{_side_name(a.side.value)}; {_radicular_words(profile)}; irritability "
+        f"{a.irritability.value}"
+        + (f"; pain now {a.pain_now}/10" if a.pain_now is not None else ""),
+    ]
+    story = [para(w.say("redirect.doctor_title"), s.h1)]
+    story += [para(line, s.small) for line in lines]
+    answered = _answered_lines(profile, decision, w, clinic)
+    if answered:
+        story.append(para("Red-flag questions answered yes or unsure", s.h2))
+        story += [para(line, s.small, bullet="•") for line in answered]
+    if why[1:]:
+        story.append(para("Why this level", s.h2))
+        story += [para(line, s.small, bullet="•") for line in why[1:]]
+    if decision.missing:
+        story.append(para("Red-flag questions not yet asked", s.h2))
+        story += [
+            para(f"{redflags.BY_KEY[key].question}?", s.small, bullet="•")
+            for key in decision.missing
+        ]
+    return story
+
+
+def _side_name(side: str) -> str:
+    return "both sides" if side == "both" else side
+
+
+def _radicular_words(profile: Profile) -> str:
+    a = profile.assessment
+    if a.nerve_side is None:
+        return "no radicular signs"
+    legs = "both legs" if a.nerve_side.value == "both" else f"{a.nerve_side.value} leg"
+    return f"radicular signs at {a.radicular_level.value}, {legs}"
+
+
+def _answered_lines(profile: Profile, decision: Decision, w: Words, clinic: Clinic) -> list[str]:
+    """Each question answered yes or unsure, in its words, with the answer and any clearance."""
+    answers = profile.red_flags
+    clearances = {entry.flag: entry for entry in profile.medical_clearance}
+    lines = []
+    for flag in redflags.RED_FLAGS:
+        if not answers.positive(flag.key):
+            continue
+        line = f"{flag.question}: {answers.answer(flag.key).value}"
+        entry = clearances.get(flag.key)
+        if entry is not None:
+            counted = "still counted" if flag.key in decision.triggered else "not counted"
+            when = w.date(entry.date, us=clinic.page_size == "letter")
+            line += (
+                f"; medically cleared by {entry.cleared_by} on {when}"
+                + (f" ({entry.note})" if entry.note else "")
+                + f"; {counted}"
+            )
+        lines.append(line)
+    return lines
