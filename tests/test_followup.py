@@ -5,6 +5,7 @@ on past a criterion it did not meet."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,9 @@ from hepplan.domain.planner import plan_program
 from hepplan.domain.profile import parse_profile
 from hepplan.domain.redflags import BY_KEY, Level
 from hepplan.domain.vocab import Irritability
+from hepplan.io.clinic import load_clinic
+from hepplan.io.profiles import load_profile
+from hepplan.render.record import render_record
 
 from .conftest import EXAMPLES, RED_FLAG_KEYS, profile_data
 
@@ -499,3 +503,21 @@ def test_batch_rebuilds_follow_up_visits_like_any_other(runner, tmp_path):
     result = runner.invoke(cli, ["plan", str(path), "--json", "-o", str(tmp_path / "v3.pdf")])
     assert json.loads(result.stdout)["progress"]["decision"] == "advance"
     assert Path(out / "P-3001-V3.pdf").read_bytes() == (tmp_path / "v3.pdf").read_bytes()
+
+
+# --- the clinician record reads the decision's own progress ---------------------------------------
+
+
+def test_the_record_shows_a_step_back_from_the_decisions_progress(library, write_profile):
+    data = profile_data(follow_up={**WELL, "step_reached": 2, "pain_during": 7})
+    data["outcomes"] = [{"date": "2026-11-06", "nprs": 4}, {"date": VISIT, "nprs": 7}]
+    profile = load_profile(write_profile(data))
+    decision = plan_program(profile, library)
+    pdf = render_record(profile, decision, load_clinic(None), decision.progress)
+    text = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+    )
+    assert "Decision: regress (step 2 → step 1)" in text
+    assert "PROG-REGRESS: pain during the exercises 7/10 (above 5)" in text
+    assert "Re-examine the nerve" in text
+    assert "Review the diagnosis" in text  # pain now 4 → 7, worse by more than its MCID
