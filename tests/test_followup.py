@@ -205,8 +205,8 @@ def test_a_hold_repeats_the_step_with_the_same_exercises(runner, write_profile, 
     assert exercises(held["phases"][1]["exercises"]) == exercises(first["phases"][1]["exercises"])
     assert held["phases"][1]["aerobic"] == first["phases"][1]["aerobic"]
     assert (
-        "PROG-HOLD: step 2 again from today, with the same exercises, for its 6 weeks"
-        in held["trace"]
+        "PROG-HOLD: step 2 again from today for its 6 weeks, its exercises planned as before "
+        "from today's findings" in held["trace"]
     )
 
 

@@ -54,8 +54,8 @@ _SAY = {
     "aerobic-build": "{rule}: phase {phase}: {ex} {minutes} minutes, {days} days a week "
     "(toward {goal} minutes a week)",
     "prog-advance": "{rule}: the program starts at step {step} today; {done} done",
-    "prog-hold": "{rule}: step {step} again from today, with the same exercises, for its "
-    "{weeks} weeks",
+    "prog-hold": "{rule}: step {step} again from today for its {weeks} weeks, its exercises "
+    "planned as before from today's findings",
     "prog-regress": "{rule}: back to step {step} from today, dosed as for high irritability; "
     "re-examine the nerve",
     "prog-maintain": "{rule}: keep-it-up program from today: step 3's exercises {least}-{most} "
