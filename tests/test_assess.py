@@ -1079,3 +1079,41 @@ def test_new_psfs_activities_are_named_once_and_at_most_five(runner, tmp_path):
     assert visit.psfs == {"walking": 6, "stairs": 4, "sitting": 5, "lifting": 3, "driving": 7}
     # "gardening" and "2" answered the ODI question: the first is refused, the second taken
     assert visit.odi == 2
+
+
+@pytest.mark.parametrize(
+    ("earlier", "step", "weeks"),
+    [
+        ("follow-up-1.yaml", 1, 8),  # a first visit: step 1, 2026-10-05 to today
+        ("follow-up-2.yaml", 2, 6),  # that visit moved the patient on to step 2
+        ("follow-up-3.yaml", 2, 3),  # that visit held step 2
+    ],
+)
+def test_from_offers_the_step_the_earlier_visit_started(runner, tmp_path, earlier, step, weeks):
+    result = runner.invoke(
+        cli,
+        ["assess", "--from", str(EXAMPLES / earlier), "-o", str(tmp_path / "p.yaml")],
+        input=typed([*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, ""]),
+    )
+    assert result.exit_code == 2  # the input ends at the follow-up questions: nothing written
+    assert f"Step the patient has been doing, 1-3 [{step}]: \n" in result.stdout
+    assert f"Whole weeks on that step, 0-52 [{weeks}]: \n" in result.stdout
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_a_same_day_follow_up_replaces_that_days_measures(runner, tmp_path, write_profile):
+    """Earlier outcomes are kept, except one dated today: today's answers replace it."""
+    data = profile_data(assessment={"date": TODAY.isoformat()})
+    data["outcomes"] = [{"date": "2026-11-02", "nprs": 6}, {"date": TODAY.isoformat(), "nprs": 5}]
+    earlier = write_profile(data)
+    out = tmp_path / "p.yaml"
+    lines = [*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, *FOLLOW_UP, "4", "", ""]
+    result = runner.invoke(
+        cli, ["assess", "--from", str(earlier), "-o", str(out)], input=typed(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Outcome measures today (1 earlier visits kept); Enter skips one." in result.stdout
+    assert [(v.date.isoformat(), v.nprs) for v in load_profile(out).outcomes] == [
+        ("2026-11-02", 6),
+        (TODAY.isoformat(), 4),
+    ]
