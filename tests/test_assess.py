@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import os
 import pty
 import select
@@ -580,6 +581,18 @@ def test_the_output_option_is_required(runner):
 # --- a follow-up visit -----------------------------------------------------------------------
 
 PREVIOUS = EXAMPLES / "tight-piriformis.yaml"
+#: The follow-up questions: step and weeks kept, the log, the pain, the morning, nerve signs;
+#: then today's measures all skipped (pain now offered from the assessment, removed with -).
+FOLLOW_UP = ("", "", "80", "2", "1", "no")
+NO_MEASURES = ("-", "", "")
+FOLLOW_UP_DATA = {
+    "step_reached": 1,
+    "weeks_on_step": 1,  # 2026-11-18 to 2026-11-30
+    "days_done_percent": 80,
+    "pain_during": 2,
+    "next_morning": "usual",
+    "new_nerve_signs": "no",
+}
 
 
 def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(runner, tmp_path):
@@ -589,7 +602,7 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
     result = runner.invoke(
         cli,
         ["assess", "--from", str(PREVIOUS), "-o", str(out)],
-        input=typed(keep + flags + ["", "", ""]),
+        input=typed(keep + flags + ["", "", ""] + [*FOLLOW_UP, *NO_MEASURES]),
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == "an answer is needed here\n"
@@ -616,6 +629,7 @@ def test_from_offers_every_previous_answer_but_not_the_red_flags_or_the_date(run
 
     data = yaml.safe_load(PREVIOUS.read_text())
     data["assessment"]["date"] = TODAY.isoformat()
+    data["follow_up"] = FOLLOW_UP_DATA
     assert load_profile(out) == parse_profile(data, "expected")
 
 
@@ -631,6 +645,7 @@ def test_from_answers_can_be_changed_or_removed(runner, tmp_path):
     }
     lines = [changes.get(q, "") for q in QUESTIONS] + ["no"] * 13 + ["", "", "-"]
     assert len(lines) == len(keep) + 16
+    lines += [*FOLLOW_UP, *NO_MEASURES]
     result = runner.invoke(
         cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)], input=typed(lines)
     )
@@ -652,7 +667,7 @@ def test_from_asks_every_clearance_afresh_with_no_default(runner, tmp_path):
     result = runner.invoke(
         cli,
         ["assess", "--from", str(previous), "-o", str(tmp_path / "a.yaml")],
-        input=typed([*keep, *flags, "", *NO_PLAN]),  # Enter: no clearance at this visit
+        input=typed([*keep, *flags, "", *NO_PLAN, *FOLLOW_UP, *NO_MEASURES]),  # no clearance
     )
     assert result.exit_code == 0, result.output
     assert "  Cleared by (optional): \n" in result.stdout
@@ -925,3 +940,180 @@ def test_the_new_commands_have_help_with_an_example(runner, command):
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout
+
+
+# --- the follow-up questions and today's outcome measures (CONTRACT.md §5) -------------------
+
+THIRD_VISIT = EXAMPLES / "follow-up-3.yaml"  # step 2 held; three earlier visits measured
+
+
+def test_from_asks_the_follow_up_questions_and_todays_measures_by_activity(runner, tmp_path):
+    out = tmp_path / "P-3001-V4.yaml"
+    keep = [""] * len(QUESTIONS)
+    follow_up = ["", "", "90", "2", "usual", "no"]
+    measures = ["", "5", "", "4", "", "20"]  # pain kept; PSFS by name, one skipped; ODI
+    result = runner.invoke(
+        cli,
+        ["assess", "--from", str(THIRD_VISIT), "-o", str(out)],
+        input=typed([*keep, *["no"] * 13, *NO_PLAN, *follow_up, *measures]),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    tail = result.stdout.split("Note for the handout (optional)")[1].splitlines()[1:]
+    assert tail == [
+        "Follow-up: how the last step went",
+        "Step the patient has been doing, 1-3 [2]: ",  # the step the third visit held
+        "Whole weeks on that step, 0-52 [3]: ",  # 2026-11-09 to today
+        "Share of the prescribed days done, from the log, 0-100 (%): 90",
+        "Worst pain during the exercises this week, 0-10: 2",
+        "Symptoms back to usual by the next morning? (1 usual, 2 worse): usual",
+        "New or spreading numbness, tingling or weakness? Unsure counts as yes (1 yes, 2 no, "
+        "3 unsure): no",
+        "Outcome measures today (3 earlier visits kept); Enter skips one.",
+        "Pain now, NPRS 0-10 (optional) [3]: ",
+        "Patient-Specific Functional Scale: each activity 0-10 (10 = able to do it as before); "
+        "Enter skips one.",
+        "  sitting at work, 0-10: 5",
+        "  walking the dog, 0-10: ",
+        "  gardening, 0-10: 4",
+        "  Another activity (optional): ",
+        "Oswestry Disability Index, 0-100 (optional): 20",
+        "Screening: NONE — a program may be prescribed",
+        f"Wrote {out}.",
+        f"Next: hepplan plan {out} writes the handout.",
+    ]
+    # every red flag asked afresh, none offered from the earlier visit
+    assert result.stdout.count("  Answer (1 yes, 2 no, 3 unsure): no\n") == 13
+    written = yaml.safe_load(out.read_text())
+    earlier = yaml.safe_load(THIRD_VISIT.read_text())
+    assert load_profile(out).follow_up.model_dump(mode="json") == {
+        "step_reached": 2,
+        "weeks_on_step": 3,
+        "days_done_percent": 90,
+        "pain_during": 2,
+        "next_morning": "usual",
+        "new_nerve_signs": "no",
+    }
+    assert written["outcomes"] == [
+        *earlier["outcomes"],
+        {
+            "date": TODAY,
+            "nprs": 3,
+            "psfs": {"sitting at work": 5, "gardening": 4},
+            "odi": 20,
+        },
+    ]
+    planned = runner.invoke(cli, ["plan", str(out), "--json", "-o", str(tmp_path / "v4.pdf")])
+    assert planned.exit_code == 0, planned.output
+    progress = json.loads(planned.stdout)["progress"]
+    assert (progress["decision"], progress["from_step"], progress["to_step"]) == (
+        "advance",
+        2,
+        3,
+    )
+    # an activity is compared only with itself: sitting 3 → 5, gardening 2 → 4
+    assert progress["outcomes"]["psfs"]["first"] == 2.5
+    assert progress["outcomes"]["psfs"]["last"] == 4.5
+
+
+def test_a_follow_up_with_a_red_flag_is_refused_whatever_the_progress(runner, tmp_path):
+    """Screening runs first at every visit: a step that went well never outranks a red flag."""
+    out = tmp_path / "v4.yaml"
+    flags = ["yes" if key == "saddle_anesthesia" else "no" for key in RED_FLAG_KEYS]
+    follow_up = ["", "", "90", "2", "1", "no"]
+    measures = [""] * 6  # pain kept, three activities and a new one skipped, no ODI
+    lines = [*[""] * len(QUESTIONS), *flags, *NO_PLAN, *follow_up, *measures]
+    result = runner.invoke(
+        cli, ["assess", "--from", str(THIRD_VISIT), "-o", str(out)], input=typed(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Screening: EMERGENCY — do not prescribe: saddle_anesthesia" in result.stdout
+    planned = runner.invoke(cli, ["plan", str(out), "--json", "-o", str(tmp_path / "r.pdf")])
+    assert planned.exit_code == 3
+    decision = json.loads(planned.stdout)
+    assert (decision["status"], decision["progress"], decision["phases"]) == ("refused", None, [])
+
+
+def test_follow_up_answers_out_of_range_are_asked_again(runner, tmp_path):
+    out = tmp_path / "p.yaml"
+    follow_up = ["4", "", "", "101", "80", "11", "2", "sometimes", "worse", "maybe", "unsure"]
+    lines = [*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, *follow_up, *NO_MEASURES]
+    result = runner.invoke(
+        cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)], input=typed(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "4 is out of range; allowed: whole numbers 1 to 3",
+        "101 is out of range; allowed: whole numbers 0 to 100",
+        "11 is out of range; allowed: whole numbers 0 to 10",
+        "'sometimes' is not one of the choices; type a number 1-2 or a word: usual, worse",
+        "'maybe' is not one of the choices; type a number 1-3 or a word: yes, no, unsure",
+    ]
+    assert load_profile(out).follow_up.model_dump(mode="json") == {
+        "step_reached": 1,
+        "weeks_on_step": 1,
+        "days_done_percent": 80,
+        "pain_during": 2,
+        "next_morning": "worse",
+        "new_nerve_signs": "unsure",
+    }
+
+
+def test_new_psfs_activities_are_named_once_and_at_most_five(runner, tmp_path):
+    out = tmp_path / "p.yaml"
+    activities = ["walking", "6", "walking", "stairs", "x", "4", "sitting", "5"]
+    activities += ["lifting", "3", "driving", "7", "gardening", "2"]
+    lines = [*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, *FOLLOW_UP, "-", *activities, ""]
+    result = runner.invoke(
+        cli, ["assess", "--from", str(PREVIOUS), "-o", str(out)], input=typed(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "that activity is already scored today; name another, or Enter",
+        "'x' is not a score; allowed: whole numbers 0 to 10",
+        "'gardening' is not an Oswestry score; allowed: whole numbers 0 to 100",
+    ]
+    assert result.stdout.count("  Another activity (optional): ") == 6  # 5 named + a repeat
+    visit = load_profile(out).outcomes[-1]
+    assert visit.date == TODAY
+    assert visit.psfs == {"walking": 6, "stairs": 4, "sitting": 5, "lifting": 3, "driving": 7}
+    # "gardening" and "2" answered the ODI question: the first is refused, the second taken
+    assert visit.odi == 2
+
+
+@pytest.mark.parametrize(
+    ("earlier", "step", "weeks"),
+    [
+        ("follow-up-1.yaml", 1, 8),  # a first visit: step 1, 2026-10-05 to today
+        ("follow-up-2.yaml", 2, 6),  # that visit moved the patient on to step 2
+        ("follow-up-3.yaml", 2, 3),  # that visit held step 2
+    ],
+)
+def test_from_offers_the_step_the_earlier_visit_started(runner, tmp_path, earlier, step, weeks):
+    result = runner.invoke(
+        cli,
+        ["assess", "--from", str(EXAMPLES / earlier), "-o", str(tmp_path / "p.yaml")],
+        input=typed([*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, ""]),
+    )
+    assert result.exit_code == 2  # the input ends at the follow-up questions: nothing written
+    assert f"Step the patient has been doing, 1-3 [{step}]: \n" in result.stdout
+    assert f"Whole weeks on that step, 0-52 [{weeks}]: \n" in result.stdout
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_a_same_day_follow_up_replaces_that_days_measures(runner, tmp_path, write_profile):
+    """Earlier outcomes are kept, except one dated today: today's answers replace it."""
+    data = profile_data(assessment={"date": TODAY.isoformat()})
+    data["outcomes"] = [{"date": "2026-11-02", "nprs": 6}, {"date": TODAY.isoformat(), "nprs": 5}]
+    earlier = write_profile(data)
+    out = tmp_path / "p.yaml"
+    lines = [*[""] * len(QUESTIONS), *["no"] * 13, *NO_PLAN, *FOLLOW_UP, "4", "", ""]
+    result = runner.invoke(
+        cli, ["assess", "--from", str(earlier), "-o", str(out)], input=typed(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert "Outcome measures today (1 earlier visits kept); Enter skips one." in result.stdout
+    assert [(v.date.isoformat(), v.nprs) for v in load_profile(out).outcomes] == [
+        ("2026-11-02", 6),
+        (TODAY.isoformat(), 4),
+    ]

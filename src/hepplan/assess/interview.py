@@ -29,12 +29,15 @@ from hepplan.domain.profile import (
     KNOWN_FORMATS,
     Assessment,
     Clearance,
+    FollowUp,
     GluteStrength,
+    OutcomeVisit,
     Patient,
     PlanChoices,
     Profile,
     parse_profile,
 )
+from hepplan.domain.progress import decide_progress
 from hepplan.domain.redflags import Level
 from hepplan.domain.screening import Screening, screen
 from hepplan.domain.vocab import (
@@ -43,6 +46,7 @@ from hepplan.domain.vocab import (
     DirectionalPreference,
     Equipment,
     Irritability,
+    NextMorning,
     Piriformis,
     RadicularLevel,
     Side,
@@ -294,6 +298,12 @@ class Interview:
         plan = self.plan()
         if plan:
             data["plan"] = plan
+        if self.previous is not None:  # a follow-up visit (CONTRACT.md §5)
+            assessed = data["assessment"]["date"]
+            data["follow_up"] = self.follow_up(assessed)
+            outcomes = self.outcomes(assessed, data["assessment"].get("pain_now"))
+            if outcomes:
+                data["outcomes"] = outcomes
         return data
 
     def patient(self) -> dict[str, Any]:
@@ -483,6 +493,96 @@ class Interview:
         )
         return _present({"include": list(include), "exclude": list(exclude), "notes": notes})
 
+    def follow_up(self, assessed: dt.date) -> dict[str, Any]:
+        """How the last step went. The step and the weeks since the earlier visit are offered;
+        the log, the pain and the nerve signs are asked afresh."""
+        self.console.say("Follow-up: how the last step went")
+        previous = self.previous
+        weeks = min(52, max(0, (assessed - previous.assessment.date).days // 7))
+
+        def number(field: str) -> Callable[[str], int]:
+            return lambda raw: _checked(FollowUp, field, _number(raw))
+
+        return {
+            "step_reached": self.ask(
+                "Step the patient has been doing, 1-3",
+                number("step_reached"),
+                default=str(_step_now(previous)),
+            ),
+            "weeks_on_step": self.ask(
+                "Whole weeks on that step, 0-52", number("weeks_on_step"), default=str(weeks)
+            ),
+            "days_done_percent": self.ask(
+                "Share of the prescribed days done, from the log, 0-100 (%)",
+                number("days_done_percent"),
+            ),
+            "pain_during": self.ask(
+                "Worst pain during the exercises this week, 0-10", number("pain_during")
+            ),
+            "next_morning": self.choose(
+                "Symptoms back to usual by the next morning?", _words(NextMorning)
+            ),
+            "new_nerve_signs": self.choose(
+                "New or spreading numbness, tingling or weakness? Unsure counts as yes",
+                _words(Answer),
+            ),
+        }
+
+    def outcomes(self, assessed: dt.date, pain_now: int | None) -> list[dict[str, Any]]:
+        """The earlier visits' measures, kept, and today's: pain now (offered from the
+        assessment's), the PSFS activities by name, and the Oswestry index."""
+        kept = [_outcome_document(v) for v in self.previous.outcomes if v.date < assessed]
+        self.console.say(
+            f"Outcome measures today ({len(kept)} earlier visits kept); Enter skips one."
+        )
+
+        def number(field: str) -> Callable[[str], int]:
+            return lambda raw: _checked(OutcomeVisit, field, _number(raw))
+
+        today = {
+            "date": assessed.isoformat(),
+            "nprs": self.ask(
+                "Pain now, NPRS 0-10 (optional)",
+                number("nprs"),
+                optional=True,
+                default=_text_of(pain_now),
+            ),
+            "psfs": self.psfs(_activities(self.previous.outcomes)),
+            "odi": self.ask(
+                "Oswestry Disability Index, 0-100 (optional)", number("odi"), optional=True
+            ),
+        }
+        entry = _present(today)
+        return kept + ([entry] if len(entry) > 1 else [])
+
+    def psfs(self, earlier: list[str]) -> dict[str, int]:
+        """The Patient-Specific Functional Scale: today's score for each earlier activity, by
+        name, then any new ones, up to 5 in all."""
+        self.console.say(
+            "Patient-Specific Functional Scale: each activity 0-10 (10 = able to do it as "
+            "before); Enter skips one."
+        )
+
+        def score(raw: str) -> int:
+            try:
+                return _checked(OutcomeVisit, "psfs", {"activity": _number(raw)})["activity"]
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("activity 1: ")) from None
+
+        scores: dict[str, int] = {}
+        for name in earlier:
+            value = self.ask(f"  {name}, 0-10", score, optional=True)
+            if value is not None:
+                scores[name] = value
+        while len(scores) < MOST_ACTIVITIES:
+            name = self.ask(
+                "  Another activity (optional)", lambda raw: _activity(raw, scores), optional=True
+            )
+            if name is None:
+                break
+            scores[name] = self.ask(f"  {name}, 0-10", score)
+        return scores
+
     def _exercises(self, raw: str, included: Collection[str]) -> tuple[str, ...]:
         chosen: list[str] = []
         for part in _parts(raw):
@@ -501,6 +601,40 @@ class Interview:
     def _list_exercises(self) -> None:
         for line in _wrapped(" ", self.exercise_ids):
             self.console.say(line)
+
+
+#: The Patient-Specific Functional Scale scores at most this many activities at a visit.
+MOST_ACTIVITIES = 5
+
+
+def _activities(visits) -> list[str]:
+    """The earlier PSFS activities, by name: the latest visit's first, then older ones, at
+    most ``MOST_ACTIVITIES``."""
+    names: list[str] = []
+    for visit in reversed(visits):
+        names += [name for name in (visit.psfs or {}) if name not in names]
+    return names[:MOST_ACTIVITIES]
+
+
+def _activity(raw: str, scored: Collection[str]) -> str:
+    """A new activity's name, in the patient's words: one line of at most 100 characters."""
+    problem = model_problem(OutcomeVisit, "psfs", {raw: 0})
+    if problem is not None:
+        raise ValueError(problem.removeprefix("activity 1: "))
+    name = raw.strip()
+    if name in scored:
+        raise ValueError("that activity is already scored today; name another, or Enter")
+    return name
+
+
+def _step_now(previous: Profile) -> int:
+    """The step the earlier visit started the patient on (1 unless it was a follow-up whose
+    screening allowed a program)."""
+    if previous.follow_up is None:
+        return 1
+    if not screen(previous).prescribed:
+        return previous.follow_up.step_reached
+    return decide_progress(previous.follow_up, previous.outcomes, previous.assessment.date).to_step
 
 
 def _wrapped(first: str, items: list[str], width: int = 78) -> list[str]:

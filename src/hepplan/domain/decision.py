@@ -10,14 +10,22 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SkipValidation, computed_field
 
 from hepplan.domain.library import Exercise
+from hepplan.domain.progress import Progress
 from hepplan.domain.redflags import Level
 from hepplan.errors import Status
 
 #: A disposition: compared as a Level, written as its word (none, routine, urgent, emergency).
 Disposition = Annotated[Level, PlainSerializer(lambda level: level.word, return_type=str)]
+
+#: A follow-up's progress decision (CONTRACT.md §5), written as its ``to_dict()``; null otherwise.
+ProgressField = Annotated[
+    Progress | None,
+    SkipValidation,
+    PlainSerializer(lambda progress: progress and progress.to_dict(), return_type=dict | None),
+]
 
 
 class _Model(BaseModel):
@@ -49,6 +57,9 @@ class Phase(_Model):
     progress_when: tuple[str, ...]
     exercises: tuple[Prescription, ...]
     aerobic: Prescription
+    #: At a follow-up, a step the patient has already done (before ``Decision.start_step``):
+    #: kept so the program at a glance can show it as done.
+    done: bool = False
 
 
 class Referral(_Model):
@@ -72,6 +83,10 @@ class Decision(_Model):
     see_doctor_about: tuple[str, ...] = ()  # routine concerns to book a check for
     clinician_notes: tuple[str, ...] = ()  # e.g. a directional exercise withheld, and why
     referral: Referral = Field(Referral(), exclude=True, repr=False)
+    #: At a follow-up visit (CLINICAL.md §4): where the patient goes next, why, and the outcomes.
+    progress: ProgressField = None
+    #: The step the patient does from today (1 unless a follow-up moved it).
+    start_step: int = 1
 
     @property
     def prescribed(self) -> bool:
@@ -94,6 +109,12 @@ class Decision(_Model):
         used = {item.id: item.exercise.digest for item in self.exercises}
         blob = json.dumps(sorted(used.items()), separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content_digest(self) -> str | None:
+        """``content_version`` in the JSON of CONTRACT.md §4; null without a program."""
+        return self.content_version if self.phases else None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

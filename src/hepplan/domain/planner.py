@@ -12,6 +12,7 @@ whys that depend on the whole phase, dose, and build the aerobic line.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -20,6 +21,7 @@ from hepplan.domain import redflags, rules
 from hepplan.domain.decision import Decision, Phase, Prescription
 from hepplan.domain.library import Dose, Exercise, Library
 from hepplan.domain.profile import Profile
+from hepplan.domain.progress import Progress, decide_progress
 from hepplan.domain.redflags import Level
 from hepplan.domain.rules import Forbid, Match, Need
 from hepplan.domain.screening import Screening, screen
@@ -51,6 +53,13 @@ _SAY = {
     "aerobic-every": "{rule}: {ex} in every phase",
     "aerobic-build": "{rule}: phase {phase}: {ex} {minutes} minutes, {days} days a week "
     "(toward {goal} minutes a week)",
+    "prog-advance": "{rule}: the program starts at step {step} today; {done} done",
+    "prog-hold": "{rule}: step {step} again from today for its {weeks} weeks, its exercises "
+    "planned as before from today's findings",
+    "prog-regress": "{rule}: back to step {step} from today, dosed as for high irritability; "
+    "re-examine the nerve",
+    "prog-maintain": "{rule}: keep-it-up program from today: step 3's exercises {least}-{most} "
+    "days a week; {ex} {minutes} minutes, {days} days a week ({weekly} minutes a week)",
     # reasons, in trace lines and notes
     "forbidden": "forbidden by {blockers}",
     "chain": "of the same progression chain as work already chosen ({rule})",
@@ -124,10 +133,16 @@ class _Setting:
     chains: dict[str, set[str]]
 
     @classmethod
-    def of(cls, profile: Profile, library: Library, source: str) -> _Setting:
+    def of(
+        cls, profile: Profile, library: Library, source: str, progress: Progress | None = None
+    ) -> _Setting:
         def applying(table):
             return tuple(rule for rule in table if rule.when(profile))
 
+        doses = applying(rules.DOSES)
+        if progress is not None and progress.gentle:  # PROG-REGRESS: first, so its column wins
+            back = dataclasses.replace(rules.REGRESS_DOSE, phases=frozenset({progress.to_step}))
+            doses = (back, *doses)
         return cls(
             profile,
             library,
@@ -135,7 +150,7 @@ class _Setting:
             applying(rules.FORBID),
             applying(rules.NEEDS),
             applying(rules.PREFER),
-            applying(rules.DOSES),
+            doses,
             _chains(library),
         )
 
@@ -180,8 +195,11 @@ def plan_program(
     screened = screening.as_decision(library.version if library else None)
     if not screening.prescribed:
         return screened
-    log = _Log()
-    phases = _plan(_Setting.of(profile, library, source), log)
+    progress = _progress(profile)
+    log = _Log(list(progress.reasons) if progress else [])
+    phases = _plan(_Setting.of(profile, library, source, progress), log)
+    if progress is not None:
+        phases = _from_step(phases, progress, log)
     routine = tuple(
         redflags.BY_KEY[key].question
         for key in screening.triggered
@@ -193,8 +211,19 @@ def plan_program(
             "trace": screening.trace + tuple(log.trace),
             "see_doctor_about": routine,
             "clinician_notes": tuple(log.notes),
+            "progress": progress,
+            "start_step": progress.to_step if progress else 1,
         }
     )
+
+
+def _progress(profile: Profile) -> Progress | None:
+    """At a follow-up, where the patient goes next (CLINICAL.md §4). The visit is the day of
+    the assessment: weeks and the time since the first outcome visit are counted from it, so a
+    rebuild on a later day decides the same."""
+    if profile.follow_up is None:
+        return None
+    return decide_progress(profile.follow_up, profile.outcomes, profile.assessment.date)
 
 
 def _plan(setting: _Setting, log: _Log) -> tuple[Phase, ...]:
@@ -240,6 +269,76 @@ def _phase(
         progress_when=shape.progress_when,
         exercises=items,
         aerobic=line,
+    )
+
+
+# --- a follow-up visit ------------------------------------------------------------------------
+
+
+def _from_step(phases: tuple[Phase, ...], progress: Progress, log: _Log) -> tuple[Phase, ...]:
+    """The program from the step chosen today: earlier steps kept and marked done; the chosen
+    step starts at week 0 (today) and the later steps follow it."""
+    start = progress.to_step
+    offset = phases[start - 1].weeks[0]
+    moved = []
+    for phase in phases:
+        if phase.number < start:
+            moved.append(phase.model_copy(update={"done": True}))
+            continue
+        first, last = phase.weeks
+        moved.append(phase.model_copy(update={"weeks": (first - offset, last - offset)}))
+    if progress.decision == "maintain":
+        moved[-1] = _maintain(moved[-1], log)
+    else:
+        _say_restart(progress, moved[start - 1], log)
+    return tuple(moved)
+
+
+def _say_restart(progress: Progress, phase: Phase, log: _Log) -> None:
+    step = progress.to_step
+    if progress.decision == "advance":
+        done = ", ".join(f"step {n}" for n in range(1, step))
+        log.say("prog-advance", rule=rules.PROG_ADVANCE, step=step, done=done)
+    elif progress.decision == "hold":
+        weeks = phase.weeks[1] - phase.weeks[0]
+        log.say("prog-hold", rule=rules.PROG_HOLD, step=step, weeks=weeks)
+    else:
+        log.say("prog-regress", rule=rules.PROG_REGRESS, step=step)
+
+
+def _maintain(phase: Phase, log: _Log) -> Phase:
+    """PROG-MAINTAIN: step 3's exercises two or three days a week, and the aerobic line at the
+    weekly goal."""
+    keep = rules.MAINTAIN
+    items = tuple(
+        item.model_copy(
+            update={"days_per_week": min(max(item.days_per_week, keep.least_days), keep.most_days)}
+        )
+        for item in phase.exercises
+    )
+    line = phase.aerobic
+    build = rules.AEROBIC_BUILD
+    minutes = build.round_to * math.ceil(keep.weekly_minutes / line.days_per_week / build.round_to)
+    line = line.model_copy(update={"minutes": minutes})
+    log.say(
+        "prog-maintain",
+        rule=keep.id,
+        least=keep.least_days,
+        most=keep.most_days,
+        ex=line.id,
+        minutes=minutes,
+        days=line.days_per_week,
+        weekly=keep.weekly_minutes,
+    )
+    return phase.model_copy(
+        update={
+            "name": keep.name,
+            "goal": keep.goal,
+            "progress_when": keep.progress_when,
+            "exercises": items,
+            "aerobic": line,
+            "minutes_per_day": _minutes_per_day(items) + minutes,
+        }
     )
 
 

@@ -11,31 +11,22 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from hepplan.domain.profile import FollowUp, OutcomeVisit
+from hepplan.domain.rules import (
+    DAYS_DONE_TO_ADVANCE,
+    MEASURES,
+    PAIN_TO_ADVANCE,
+    PAIN_TO_REGRESS,
+    PROG_ADVANCE,
+    PROG_HOLD,
+    PROG_MAINTAIN,
+    PROG_REGRESS,
+    WEEKS_TO_ADVANCE,
+    WEEKS_WITHOUT_CHANGE,
+    Measure,
+)
 from hepplan.domain.vocab import Answer, NextMorning
 
-#: The "move on when" thresholds of CLINICAL.md §4.
-PAIN_TO_ADVANCE = 3  # pain during the exercises at or under this
-PAIN_TO_REGRESS = 5  # above this: a step back
-DAYS_DONE_TO_ADVANCE = 70  # percent of prescribed days
-WEEKS_TO_ADVANCE = 1
-WEEKS_WITHOUT_CHANGE = 6  # no meaningful change after this long: review the plan
-
-
-@dataclass(frozen=True)
-class Measure:
-    """An outcome measure and its minimal clinically important difference."""
-
-    key: str
-    name: str
-    mcid: float
-    lower_is_better: bool
-
-
-MEASURES = (
-    Measure("nprs", "Pain now (NPRS, 0-10)", 2, lower_is_better=True),
-    Measure("psfs", "Patient-Specific Functional Scale, mean (0-10)", 2, lower_is_better=False),
-    Measure("odi", "Oswestry Disability Index (0-100)", 10, lower_is_better=True),
-)
+__all__ = ["MEASURES", "Measure", "MeasureChange", "Progress", "decide_progress"]
 
 
 @dataclass(frozen=True)
@@ -202,16 +193,16 @@ def decide_progress(
     triggers = _regress_triggers(follow_up)
     if triggers:
         to_step = max(1, step - 1)
-        reasons = tuple(f"PROG-REGRESS: {trigger}" for trigger in triggers)
+        reasons = tuple(f"{PROG_REGRESS}: {trigger}" for trigger in triggers)
         return Progress("regress", step, to_step, reasons, changes, (*flags, "reexamine_nerve"))
     worse = [c for c in changes.values() if c.direction == "worse" and c.meaningful]
     unmet = _unmet_criteria(follow_up, worse)
     if unmet:
-        reasons = tuple(f"PROG-HOLD: {criterion}" for criterion in unmet)
+        reasons = tuple(f"{PROG_HOLD}: {criterion}" for criterion in unmet)
         return Progress("hold", step, step, reasons, changes, tuple(flags))
     met = "every move-on criterion met"
     if step == 3:
-        reasons = (f"PROG-MAINTAIN: step 3 done, {met}",)
+        reasons = (f"{PROG_MAINTAIN}: step 3 done, {met}",)
         return Progress("maintain", 3, 3, reasons, changes, tuple(flags))
-    reasons = (f"PROG-ADVANCE: {met}",)
+    reasons = (f"{PROG_ADVANCE}: {met}",)
     return Progress("advance", step, step + 1, reasons, changes, tuple(flags))

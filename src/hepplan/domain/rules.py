@@ -939,3 +939,78 @@ MINUTES_PER_DAY = Estimate(
 #: Patient-facing: the why of a clinician's include, and of the aerobic line.
 INCLUDE_WHY = "Your clinician chose this one for you."
 AEROBIC_WHY = "Walking or cycling every week keeps your back and legs healthy and eases pain."
+
+
+# --- FOLLOW-UP VISITS (CLINICAL.md §4) ----------------------------------------------------------
+
+#: Where the patient goes next: one rule id per decision, in the trace and the record.
+PROG_ADVANCE = "PROG-ADVANCE"
+PROG_HOLD = "PROG-HOLD"
+PROG_REGRESS = "PROG-REGRESS"
+PROG_MAINTAIN = "PROG-MAINTAIN"
+
+#: The "move on when" thresholds.
+PAIN_TO_ADVANCE = 3  # pain during the exercises at or under this
+PAIN_TO_REGRESS = 5  # above this: a step back
+DAYS_DONE_TO_ADVANCE = 70  # percent of prescribed days
+WEEKS_TO_ADVANCE = 1
+WEEKS_WITHOUT_CHANGE = 6  # no meaningful change after this long: review the plan (NICE NG59)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An outcome measure and its minimal clinically important difference."""
+
+    key: str
+    name: str
+    mcid: float
+    lower_is_better: bool
+
+
+MEASURES = (
+    Measure("nprs", "Pain now (NPRS, 0-10)", 2, lower_is_better=True),  # Childs et al. 2005
+    Measure(  # Stratford et al. 1995; Abbott & Schmitt 2014
+        "psfs", "Patient-Specific Functional Scale, mean (0-10)", 2, lower_is_better=False
+    ),
+    Measure("odi", "Oswestry Disability Index (0-100)", 10, lower_is_better=True),  # Ostelo 2008
+)
+
+#: PROG-REGRESS: the step the patient goes back to is dosed as for high irritability (the
+#: DOSE-HIGH-CAP limits too); later steps keep the patient's own dose.
+REGRESS_DOSE = DoseRule(
+    PROG_REGRESS,
+    always(),
+    ALL_PHASES,  # narrowed to the step gone back to when it is applied
+    column=Irritability.HIGH,
+    max_sets=2,
+    max_hold_s=20,
+    because="a step back is dosed as for high irritability",
+)
+
+
+@dataclass(frozen=True)
+class Maintain:
+    """PROG-MAINTAIN: a keep-it-up program made of step 3's exercises, fewer days a week, with
+    the aerobic line at the WHO goal."""
+
+    id: str
+    name: str
+    goal: str
+    progress_when: tuple[str, ...]
+    least_days: int
+    most_days: int
+    weekly_minutes: int
+
+
+MAINTAIN = Maintain(
+    PROG_MAINTAIN,
+    name="Keep it up",
+    goal="Stay strong and active so the pain stays away.",
+    progress_when=(
+        "Keep doing the exercises two or three times a week to stay well.",
+        "Walk or cycle for 150 minutes a week.",
+    ),
+    least_days=2,
+    most_days=3,
+    weekly_minutes=150,
+)
