@@ -42,8 +42,8 @@ def test_handout_shows_the_patient_program(library):
         assessment={"piriformis": "tight", "side": "right"},
     )
     text = flat(pdf_text(data))
-    assert "Your home exercise program" in text
-    assert "For Zoë Łukasz-Ñúñez Date" in text
+    assert "Your home exercise plan" in text
+    assert "For Zoë Łukasz-Ñúñez Date November 20, 2026" in text
     assert "Get help right away if you notice any of these" in text
     assert "Go to the emergency department now, or call 911." in text
     assert "How much pain is OK?" in text
@@ -51,12 +51,11 @@ def test_handout_shows_the_patient_program(library):
         assert f"Step {phase.number} of 3: {phase.name}" in text
         for item in phase.exercises:
             assert item.name in text
-            assert item.why in text
     assert "Your right leg." in text
-    assert "For the clinician" in text
-    assert f"content {decision.content_version}" in text
-    assert decision.library_version not in text  # only the content this program uses
-    assert "page 1 of" in text
+    # the chart's content lives in the clinician record, never on the patient's pages
+    assert "For the clinician" not in text and "Decision trace" not in text
+    assert decision.content_version not in text and decision.library_version not in text
+    assert "Page 1 of" in text
 
 
 def test_the_side_is_filled_into_the_steps(library):
@@ -89,14 +88,15 @@ def test_metadata_has_no_patient_details(library):
     clinic = Clinic(name="Riverside PT", phone="555 0100")
     _, _, data = handout(library, clinic, patient={"id": "P-1", "name": "Alex Rivera"})
     meta = pypdf.PdfReader(io.BytesIO(data)).metadata
-    assert meta.title == "Home exercise program"
+    assert meta.title == "Your home exercise plan"
     assert meta.author == "Riverside PT"
     assert "Alex" not in repr(dict(meta))
 
 
-def test_without_a_clinic_file_no_clinic_line_is_invented(library):
+def test_without_a_clinic_phone_the_safety_box_has_a_line_to_write_it_on(library):
     text = flat(pdf_text(handout(library)[2]))
-    assert "call the clinic" not in text
+    assert "For other worries, call the clinic. Write its number here:" in text
+    assert "call the clinic:" not in text  # no number is invented
     with_clinic = flat(pdf_text(handout(library, Clinic(phone="555 0100"))[2]))
     assert "For other worries, call the clinic: 555 0100" in with_clinic
 
@@ -143,27 +143,31 @@ def test_a_refused_decision_cannot_become_a_handout(library):
 # --- what every handout holds ------------------------------------------------------------------
 
 SECTIONS = [
-    "Your home exercise program",
+    "Your home exercise plan",
+    "Do these exercises every day. Most people feel better in 6 to 12 weeks.",
     "Get help right away if you notice any of these",
     "What we found",
     "How much pain is OK?",
-    "Your program at a glance",
+    "Your plan at a glance",
+    "What you need",
     "Step 1 of 3: Calm things down",
     "Step 2 of 3: Build strength",
     "Step 3 of 3: Back to full activity",
-    "Move on to Step 2 when:",
-    "Move on to Step 3 when:",
-    "You are doing well when:",
-    "Your log for Step 1: tick a box each day you do your exercises",
-    "Your log for Step 3: tick a box each day you do your exercises",
-    "For the clinician",
-    "Decision trace",
+    "Move on to step 2 when all of these are true:",
+    "Then check with your therapist before you start step 2.",
+    "Move on to step 3 when all of these are true:",
+    "You are doing well when all of these are true:",
+    "Your log for step 1",
+    "Each day: tick the box when you have done your exercises. Then write your pain (0 to 10).",
+    "Your log for step 3",
+    "A note from your therapist",
+    "Remember",
 ]
 
 
 @pytest.mark.parametrize("large_print", [False, True])
 def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
-    from hepplan.words import text as words
+    from hepplan.words.text import dose_words
 
     profile = make_profile(
         assessment={"piriformis": "tight", "side": "left", "radicular_level": "S1"},
@@ -174,11 +178,22 @@ def test_every_section_exercise_dose_and_side_is_printed(library, large_print):
     content = flat(pdf_text(data))
     for section in SECTIONS:
         assert section in content, section
-    assert "A note from your physical therapist Walk after lunch." in content
+    assert "A note from your therapist Walk after lunch." in content
+    assert "For the clinician" not in content and "Decision trace" not in content
+    shown = set()
     for phase in decision.phases:
         for item in (*phase.exercises, phase.aerobic):
-            assert item.name in content
-            assert words.dose_words(item).capitalize() + "." in content
+            dose = dose_words(item)
+            if item.id in shown:  # a later step gives the new dose and the page of its card
+                assert re.search(
+                    rf"{re.escape(item.name)}: {re.escape(dose)}\. See the picture "
+                    r"on page \d+\.",
+                    content,
+                ), item.id
+            else:
+                assert item.name in content
+                assert dose[:1].upper() + dose[1:] + "." in content
+            shown.add(item.id)
     assert "Your left leg." in content
     assert "Your right leg." not in content
 
@@ -192,10 +207,11 @@ def test_what_we_found_differs_by_finding(library):
     over = found(piriformis="overstretched")
     nerve = found(piriformis="normal", radicular_level="L5")
     mixed = found(piriformis="tight", radicular_level="S1")
-    assert "Yours is tight" in tight and "stretching" in tight
-    assert "already long and strained" in over and "stronger instead" in over
-    assert "nerve root in your lower back (L5)" in nerve
-    assert "Yours is tight" in mixed and "(S1)" in mixed
+    assert "deep in your buttock is tight. Gentle stretches help it relax." in tight
+    assert "strained from being stretched" in over and "stronger instead" in over
+    assert "A nerve in your lower back is irritated." in nerve
+    assert "is tight" in mixed and "nerve in your lower back" in mixed
+    assert "nerve" not in tight and "tight" not in over
     assert len({tight, over, nerve, mixed}) == 4
 
 
@@ -211,7 +227,7 @@ def font_sizes(data: bytes, needle: str) -> set[float]:
     return sizes
 
 
-@pytest.mark.parametrize(("large_print", "minimum"), [(False, 11), (True, 16)])
+@pytest.mark.parametrize(("large_print", "minimum"), [(False, 12), (True, 18)])
 def test_body_text_size(library, large_print, minimum):
     profile = make_profile(assessment={"piriformis": "tight"})
     decision = plan_program(profile, library)

@@ -114,7 +114,7 @@ def test_plain_delivery_to_a_local_server(runner, tmp_path):
     for body in (text, html):
         assert "Hello Jordan," in body
         assert "home-program-P-1001.pdf" in body
-        assert "18 November 2026 with Sam Lee, DPT" in body
+        assert "November 18, 2026 with Sam Lee, DPT" in body
         assert "Start with step 1." in body
         assert "Stop if your pain goes above 5 out of 10." in body
         assert "(555) 010-2040" in body

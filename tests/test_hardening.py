@@ -123,12 +123,16 @@ def test_filling_in_the_side_evaluates_nothing(tmp_path):
 def test_templates_render_in_the_sandbox():
     import jinja2.sandbox
 
-    from hepplan.words import text
+    from hepplan.words.catalog import environment
 
-    for environment in (text.environment(), text.mail_environment()):
-        assert isinstance(environment, jinja2.sandbox.ImmutableSandboxedEnvironment)
-        with pytest.raises(jinja2.exceptions.SecurityError):
-            environment.from_string("{{ cycler.__init__.__globals__ }}").render()
+    assert isinstance(environment(), jinja2.sandbox.ImmutableSandboxedEnvironment)
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        environment().from_string("{{ cycler.__init__.__globals__ }}").render()
+    # one environment: the e-mail's HTML body is escaped, the PDF's text is not (it is
+    # escaped where it enters a paragraph)
+    html = environment().get_template("en/email.html.j2")
+    assert html.environment.autoescape("en/email.html.j2")
+    assert not html.environment.autoescape("en/handout.j2")
 
 
 # --- 4, 13, 15. numbers are decimal ------------------------------------------------------------
@@ -615,11 +619,11 @@ def test_assess_stops_at_the_first_answer_that_is_not_utf8(workdir):
 def test_a_template_block_is_bounded():
     import jinja2
 
-    from hepplan.words import text
+    from hepplan.words.catalog import words
 
-    assert "call 112" in text.block("handout.j2", "safety_action", emergency_number="112")
+    assert "call 112" in words().say("signs.emergency_action", emergency_number="112")
     with pytest.raises(jinja2.TemplateRuntimeError, match="longer than 20,000 characters"):
-        text.block("handout.j2", "safety_action", emergency_number="1" * 30_000)
+        words().say("signs.emergency_action", emergency_number="1" * 30_000)
 
 
 def test_a_full_disk_is_the_users_to_fix_and_leaves_nothing_half_written(runner, tmp_path):

@@ -29,8 +29,8 @@ def test_the_wheel_ships_exercises_templates_and_fonts(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {p.name for p in (REPO / "exercises").glob("*.yaml")}
     assert {n.split("/")[-1] for n in names if n.startswith("hepplan/exercises/")} == shipped
-    assert "hepplan/templates/handout.j2" in names
-    assert "hepplan/templates/redirect.j2" in names
+    assert "hepplan/templates/en/handout.j2" in names
+    assert "hepplan/templates/en/redirect.j2" in names
     assert "hepplan/fonts/DejaVuSans.ttf" in names
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from hepplan.cli import cli
 from hepplan.domain.redflags import BY_KEY, RED_FLAGS
+from hepplan.words.catalog import words
 
 from .conftest import REPO, profile_data
 
@@ -345,7 +346,8 @@ def test_the_both_legs_question_asks_about_new_or_worsening_symptoms(runner, lib
     schema = json.loads(runner.invoke(cli, ["schema"]).stdout)
     described = schema["$defs"]["RedFlags"]["properties"]["bilateral_leg_symptoms"]
     assert described["description"].startswith(f"Asked: {question}?")
-    assert BY_KEY["bilateral_leg_symptoms"].reason.startswith("You have new or worse pain")
+    told = words().say(BY_KEY["bilateral_leg_symptoms"].told("yes"))
+    assert told.startswith("You have new or worse pain")
 
 
 # --- 7. the redirect says what was answered, in each reader's words -----------------------------
@@ -390,7 +392,7 @@ def test_the_doctors_section_is_in_clinical_words(runner, write_profile, tmp_pat
         "Red-flag questions answered yes or unsure",
         f"{BY_KEY['saddle_anesthesia'].question}: unsure",
         f"{BY_KEY['cancer_history'].question}: yes; medically cleared by Dr. Priya Shah, MD on "
-        "2026-10-02 (In remission.); still counted",
+        "October 2, 2026 (In remission.); still counted",
         "Why this level",
         "suspected metastatic spinal cord compression (NICE NG234), emergency",
         "Red-flag questions not yet asked",
@@ -406,11 +408,11 @@ def test_the_patients_reasons_read_at_grade_7_or_below():
     from hepplan.assess.library_check import reading_grade
     from hepplan.domain.screening import RULE_REASONS
 
-    texts = [flag.reason for flag in RED_FLAGS] + [flag.maybe for flag in RED_FLAGS]
-    assert reading_grade([*texts, *RULE_REASONS.values()]) <= 7
+    said = [words().say(flag.told(answer)) for flag in RED_FLAGS for answer in ("yes", "unsure")]
+    assert reading_grade([*said, *(words().say(key) for key in RULE_REASONS.values())]) <= 7
     for flag in RED_FLAGS:
-        assert flag.reason.startswith(("You have", "You ", "Your "))
-        assert " may " in flag.maybe
+        assert words().say(flag.told("yes")).startswith(("You have", "You ", "Your "))
+        assert " may " in words().say(flag.told("unsure"))
 
 
 # --- 8. batch exit codes: 1 over 2 over 3 over 4 over 0 -----------------------------------------

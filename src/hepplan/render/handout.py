@@ -87,21 +87,44 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     story = [*clinic_header(clinic, s, width), para(doc.title, s.title)]
     story.append(_details(doc.details, s, width))
     story.append(Spacer(1, s.size * 0.4))
-    story.append(_boxed([para(line, s.strong) for line in doc.main], BLUE, PALE_BLUE, width, s))
+    story.append(_boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
     story.append(Spacer(1, s.size * 0.4))
     story.append(safety_box(doc.safety, s, width))
-    story.append(para(doc.found.title, s.h1))
-    story += [para(line, s.body) for line in doc.found.items]
+    found = [para(doc.found.title, s.h1), *(para(line, s.body) for line in doc.found.items)]
     if doc.routine:
-        story.append(para(doc.routine, s.strong))
-    if doc.protect_hip:
-        story.append(_titled_box(doc.protect_hip, BLUE, None, width, s))
+        found.append(para(doc.routine, s.strong))
+    need = [para(doc.need.title, s.h1), *_bullets(doc.need.items, s)]
     glance = [para(doc.glance[0], s.h1), _glance(doc.glance, s, width)]
     pain = [para(doc.pain[0], s.h1), _traffic_light(doc.pain[1], s, width)]
-    need = [para(doc.need.title, s.h1), *_bullets(doc.need.items, s)]
-    if not s.large:
-        need = [para(doc.need.title, s.h1), _columns(_bullets(doc.need.items, s), width, s)]
-    return [*story, KeepTogether(pain), KeepTogether(glance), KeepTogether(need)]
+    if s.large:
+        story += [*found, _hip(doc, s, width), KeepTogether(pain), KeepTogether(glance)]
+        return [*story, KeepTogether(need)]
+    story += [_side_by_side(found, need, width, s), _hip(doc, s, width)]
+    return [*story, KeepTogether(pain), KeepTogether(glance)]
+
+
+def _hip(doc: o.Handout, s: Styles, width: float):
+    """The "protect your hip" box of a GTPS handout, or nothing."""
+    if doc.protect_hip is None:
+        return Spacer(0, 0)
+    return _titled_box(doc.protect_hip, BLUE, None, width, s)
+
+
+def _side_by_side(left: list, right: list, width: float, s: Styles) -> Table:
+    """What we found, and beside it what you need."""
+    table = Table([[left, right]], colWidths=[width * 0.6, width * 0.4])
+    table.setStyle(
+        table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), s.size),
+                ("RIGHTPADDING", (1, 0), (1, 0), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
 
 
 def clinic_header(clinic: Clinic, s: Styles, width: float) -> list:
@@ -127,17 +150,23 @@ def clinic_header(clinic: Clinic, s: Styles, width: float) -> list:
 
 
 def _details(rows, s: Styles, width: float) -> Table:
-    """Two label-value pairs a row: who, when, the therapist, the side, the next visit."""
-    cells = [[para(label, s.small), para(value, s.strong)] for label, value in rows]
-    if len(cells) % 2:
-        cells.append(["", ""])
-    grid = [cells[i] + cells[i + 1] for i in range(0, len(cells), 2)]
+    """Who the plan is for on a line of its own, then the date, the therapist, the side and the
+    next visit two to a row (one to a row in large print)."""
     label = s.size * (7 if s.large else 8)
-    half = width / 2
-    table = Table(grid, colWidths=[label, half - label, label, half - label], hAlign="LEFT")
+    cells = [[para(key, s.small), para(value, s.strong)] for key, value in rows]
+    if s.large:
+        grid, widths, spans = cells, [label * 1.3, width - label * 1.3], []
+    else:
+        rest = cells[1:] + ([["", ""]] if len(cells[1:]) % 2 else [])
+        grid = [cells[0] + ["", ""]]
+        grid += [rest[i] + rest[i + 1] for i in range(0, len(rest), 2)]
+        half = width / 2
+        widths, spans = [label, half - label, label, half - label], [("SPAN", (1, 0), (3, 0))]
+    table = Table(grid, colWidths=widths, hAlign="LEFT")
     table.setStyle(
         table_style(
             [
+                *spans,
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#DDDDDD")),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -146,13 +175,6 @@ def _details(rows, s: Styles, width: float) -> Table:
             ]
         )
     )
-    if s.large:  # one pair a row: large words need the whole width
-        table = Table(
-            [[para(label, s.small), para(value, s.strong)] for label, value in rows],
-            colWidths=[label * 1.3, width - label * 1.3],
-            hAlign="LEFT",
-        )
-        table.setStyle(table_style([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
 
@@ -216,7 +238,7 @@ def _glance(glance, s: Styles, width: float) -> Table:
     _, header, rows = glance
     data = [[para(cell, s.small) for cell in header]]
     data += [[para(cell, s.small) for cell in row] for row in rows]
-    first, weeks, last = width * 0.24, width * 0.15, width * 0.17
+    first, weeks, last = width * 0.24, width * 0.17, width * 0.14
     table = Table(data, colWidths=[first, weeks, width - first - weeks - last, last], repeatRows=1)
     table.setStyle(
         table_style(

@@ -7,6 +7,7 @@ output (HTML, FHIR) would read the same outline. Nothing here is a rule id, a ke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hepplan.domain.clinic import Clinic
@@ -323,12 +324,28 @@ def _steps(
     return tuple(steps)
 
 
+def _sentences(why: str) -> list[str]:
+    return [part.strip() for part in re.split(r"(?<=\.)\s+", why) if part.strip()]
+
+
 def _why_counts(shown: tuple[Phase, ...]) -> dict[str, int]:
+    """How many cards each sentence of the rules' whys would be printed on."""
     counts: dict[str, int] = {}
+    seen: set[str] = set()
     for phase in shown:
         for item in (*phase.exercises, phase.aerobic):
-            counts[item.why] = counts.get(item.why, 0) + 1
+            if item.id not in seen:
+                seen.add(item.id)
+                for sentence in _sentences(item.why):
+                    counts[sentence] = counts.get(sentence, 0) + 1
     return counts
+
+
+def _why(item: Prescription, counts: dict[str, int]) -> str:
+    """Why this exercise, for this patient: the rules' reasons that are this card's alone, or
+    else what the exercise itself does (never the same sentence on every card)."""
+    own = [sentence for sentence in _sentences(item.why) if counts.get(sentence, 0) == 1]
+    return " ".join(own) or text.fill(item.exercise.why, item.side)
 
 
 def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) -> Card:
@@ -337,8 +354,7 @@ def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) 
     note = None
     if not said_set[0] and {"set", "sets"} & set(dose.replace(",", " ").split()):
         note, said_set[0] = w.say("handout.set_explained"), True
-    own = text.fill(ex.why, item.side)
-    why = own if whys.get(item.why, 0) > 1 or not item.why else item.why
+    why = _why(item, whys)
     return Card(
         id=item.id,
         name=ex.name,

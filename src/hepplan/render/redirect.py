@@ -58,20 +58,21 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
     story.append(para(w.say(why, **ctx), s.body))
     if not ctx["emergency"]:
         story.append(para(w.say("redirect.worse", **ctx), s.strong))
-    story.append(para(w.say("redirect.bring_title", **ctx), s.h1))
-    story += [para(line, s.bullet, bullet="•") for line in w.lines("redirect.bring", **ctx)]
-    story += [
-        _write_in(w.say("redirect.started", **ctx), s, width),
-        _write_in(w.say("redirect.medicines", **ctx), s, width),
-    ]
-    if clinic.phone:
-        story.append(para(w.say("redirect.questions", **ctx), s.body))
     recap = [para(w.say("redirect.recap_title", **ctx), s.h2)]
     recap += [
         para(item, s.step, bullet=str(n))
         for n, item in enumerate(w.lines("redirect.recap", **ctx), 1)
     ]
-    story += [Spacer(1, s.size * 0.4), KeepTogether(_boxed(recap, BLUE, None, width, s))]
+    story += [Spacer(1, s.size * 0.3), KeepTogether(_boxed(recap, BLUE, None, width, s))]
+    bring = [para(w.say("redirect.bring_title", **ctx), s.h1)]
+    bring += [para(line, s.bullet, bullet="•") for line in w.lines("redirect.bring", **ctx)]
+    bring += [
+        _write_in(w.say("redirect.started", **ctx), s, width),
+        _write_in(w.say("redirect.medicines", **ctx), s, width),
+    ]
+    if clinic.phone:
+        bring.append(para(w.say("redirect.questions", **ctx), s.body))
+    story.append(KeepTogether(bring))
     return story
 
 

@@ -1,0 +1,290 @@
+"""The handout and the redirect as a patient holds them (CLINICAL.md §1 and §3): what each page
+says, in which order, at which size, and what never reaches a patient's page."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from hepplan import app
+from hepplan.domain.clinic import Clinic
+from hepplan.domain.planner import plan_program
+from hepplan.io.clinic import load_clinic
+from hepplan.render.pdf import render_handout, render_redirect
+
+from .conftest import make_profile
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+PRESCRIBED = sorted(
+    p.stem
+    for p in (EXAMPLES / "profiles").glob("*.yaml")
+    if p.stem not in ("cauda-equina-emergency", "screening-incomplete")
+)
+CLINIC = load_clinic(EXAMPLES / "clinic.yaml")
+
+
+def pages(data: bytes) -> list[str]:
+    return [
+        re.sub(r"\s+", " ", page.extract_text()) for page in pypdf.PdfReader(io.BytesIO(data)).pages
+    ]
+
+
+def example(name: str, *, large_print: bool = False, clinic: Clinic = CLINIC):
+    outcome = app.decide(EXAMPLES / "profiles" / f"{name}.yaml")
+    data = render_handout(outcome.profile, outcome.decision, clinic, large_print=large_print)
+    return outcome, data
+
+
+def font_sizes(data: bytes) -> list[tuple[float, str]]:
+    """Every piece of text drawn, with the size it is drawn at."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.append((round(size * tm[0] * cm[0], 1), text.strip()))
+
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+# --- nothing of the chart reaches the patient -----------------------------------------------
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_no_rule_id_key_or_digest_on_a_patients_page(name, large_print):
+    _, data = example(name, large_print=large_print)
+    text = " ".join(pages(data))
+    assert not re.search(r"\b[A-Z]{2,}(-[A-Z0-9]+)+\b", text), "a rule id"
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), "a key in snake_case"
+    assert not re.search(r"\b[0-9a-f]{12,}\b", text), "a digest"
+    for word in ("disposition", "trace", "content", "library", "AMBER"):
+        assert word not in text, word
+
+
+# --- page one, in the order of CLINICAL §3 ----------------------------------------------------
+
+
+def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_plan():
+    _, data = example("tight-piriformis")
+    first = pages(data)[0]
+    order = [
+        "Your home exercise plan",
+        "For Jordan Avery",
+        "Do these exercises every day. Most people feel better in 6 to 12 weeks. Good days and "
+        "bad days are both normal.",
+        "Get help right away if you notice any of these",
+        "Go to the emergency department now, or call 911.",
+        "For other worries, call the clinic: (555) 010-2040",
+        "What we found",
+        "What you need",  # beside what we found
+        "How much pain is OK?",
+        "Your plan at a glance",
+    ]
+    at = [first.find(part) for part in order]
+    assert -1 not in at, [p for p, i in zip(order, at, strict=True) if i < 0]
+    assert at == sorted(at)
+
+
+@pytest.mark.parametrize(
+    ("page_size", "date"), [("letter", "November 18, 2026"), ("a4", "18 November 2026")]
+)
+def test_dates_are_in_words_as_the_clinic_writes_them(page_size, date):
+    _, data = example("tight-piriformis", clinic=Clinic(page_size=page_size))
+    text = pages(data)
+    assert f"Date {date}" in text[0]
+    assert all(date in page for page in text)  # the footer of every page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", " ".join(text))
+
+
+def test_without_a_clinic_phone_there_is_a_line_to_write_it_on():
+    _, data = example("tight-piriformis", clinic=Clinic())
+    first = pages(data)[0]
+    assert "For other worries, call the clinic. Write its number here:" in first
+
+
+def test_the_pain_traffic_light_uses_the_clinics_bands():
+    _, data = example(
+        "tight-piriformis", clinic=Clinic(pain_bands={"green_max": 1, "amber_max": 4})
+    )
+    first = pages(data)[0]
+    assert "GREEN: 0 to 1 out of 10: this is fine." in first
+    assert "YELLOW: 2 to 4 out of 10: OK if it settles by the next morning." in first
+    assert "RED: Above 4 out of 10, or numbness, weakness or pain spreading down your leg" in first
+
+
+def test_what_we_found_names_the_conditions_and_mentions_weakness_only_when_graded(library):
+    outcome, data = example("stenosis-older-adult")
+    first = pages(data)[0]
+    assert "(spinal stenosis)" in first
+    assert "(arthritis)" in first
+    graded = outcome.profile.assessment.glute_strength
+    assert ("weaker than normal" in first) == any(
+        g is not None and g <= 4 for g in (graded.medius, graded.maximus)
+    )
+    profile = make_profile(assessment={"glute_strength": {"medius": None, "maximus": None}})
+    decision = plan_program(profile, library)
+    first = pages(render_handout(profile, decision, Clinic()))[0]
+    assert "weaker" not in first[first.index("What we found") : first.index("How much pain")]
+
+
+def test_a_set_is_explained_once_where_a_dose_first_uses_the_word():
+    _, data = example("overstretched-weak-glutes")
+    text = " ".join(pages(data))
+    explained = 'A "set" is a number of repeats in a row.'
+    assert text.count(explained) == 1
+    assert text.index(explained) < text.index(" sets of ", text.index(explained) - 400) + 400
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_each_step_starts_a_page_and_no_card_or_checklist_splits(name, large_print):
+    outcome, data = example(name, large_print=large_print)
+    text = pages(data)
+    decision = outcome.decision
+    shown = [p for p in decision.phases if not p.done]
+    for phase in shown:
+        title = f"Step {phase.number} of {len(decision.phases)}: {phase.name}"
+        starts = [n for n, page in enumerate(text) if title in page]
+        assert len(starts) == 1 and text[starts[0]].startswith(title), title
+    seen = set()
+    for phase in shown:
+        for item in (*phase.exercises, phase.aerobic):
+            if item.id in seen:
+                continue
+            seen.add(item.id)
+            stop = "Stop if: " + item.exercise.stop_if.split("{{")[0].split()[0]
+            on = [n for n, page in enumerate(text) if f"{item.exercise.name} " in page]
+            assert any(stop in text[n] and "Why: " in text[n] for n in on), item.id
+    for n, page in enumerate(text):
+        if "when all of these are true:" in page:
+            assert re.search(r"Then check with your therapist|Keep doing this step", page), n
+
+
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_an_exercise_from_an_earlier_step_is_one_line_with_the_page_of_its_card(name):
+    _, data = example(name)
+    text = pages(data)
+    full = " ".join(text)
+    for match in re.finditer(r"• ([^•:]+): [^•]*?See the picture on page (\d+)\.", full):
+        exercise, page = match.group(1).strip(), int(match.group(2))
+        assert f"{exercise} " in text[page - 1], (exercise, page)  # its card is there
+
+
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_weeks_are_numbered_as_the_logs_number_them(name):
+    outcome, data = example(name)
+    full = " ".join(pages(data))
+    for phase in (p for p in outcome.decision.phases if not p.done):
+        start, end = phase.weeks
+        if end == start + 2:
+            assert f"Weeks {start + 1} and {end} · about" in full
+        else:
+            assert f"Weeks {start + 1} to {end} · about" in full
+        log = full[full.index(f"Your log for step {phase.number}") :]
+        weeks = [f"Week {n}" for n in range(start + 1, end + 1)]
+        assert all(week in log for week in weeks)
+        assert f"Week {end + 1} " not in log.split("Your log for step")[1]
+
+
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_each_cards_why_is_its_own(name):
+    from hepplan.render.outline import handout_outline
+
+    outcome, data = example(name)
+    doc = handout_outline(outcome.profile, outcome.decision, CLINIC)
+    whys = [card.why for step in doc.steps for card in step.cards]
+    sentences = [s for why in whys for s in re.split(r"(?<=\.) ", why.removeprefix("Why: "))]
+    assert len(sentences) == len(set(sentences)), sentences
+    text = " ".join(pages(data))
+    assert all(why in text for why in whys)
+    assert not re.search(r"\b[LS][1-5]\b", text)  # "the irritated nerve", not its root level
+
+
+def test_the_end_has_the_therapists_note_and_a_three_point_recap():
+    _, data = example("tight-piriformis")
+    last = pages(data)[-1]
+    assert "A note from your therapist" in last
+    recap = last[last.index("Remember") :]
+    assert "1 Do your exercises every day" in recap
+    assert "2 Pain up to 5 out of 10 is OK if it settles by the next morning." in recap
+    assert "3 Call the clinic if the pain spreads or gets worse." in recap
+
+
+# --- print sizes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("large_print", "least", "body"), [(False, 9, 12), (True, 14, 18)])
+def test_nothing_is_printed_under_the_least_size(large_print, least, body):
+    _, data = example("l5-radiculopathy", large_print=large_print)
+    sizes = font_sizes(data)
+    small = sorted({(size, text) for size, text in sizes if size < least})
+    assert not small, small[:5]
+    steps = [size for size, text in sizes if text.startswith("You should feel")]
+    assert steps and min(steps) >= body
+
+
+# --- at a follow-up -----------------------------------------------------------------------------
+
+
+def test_a_follow_up_starts_at_the_patients_step_and_says_how_they_are_doing():
+    outcome, data = example("follow-up-2")
+    assert outcome.decision.progress.decision == "advance"
+    text = pages(data)
+    assert "Your pain has come down from 6 to 4. Well done." in text[0]
+    assert "You are ready for step 2." in text[0]
+    glance = text[0][text[0].index("Your plan at a glance") :]
+    assert re.search(r"1\. Calm things down Done", glance)
+    assert "Step 1 of 3" not in " ".join(text)
+    assert text[1].startswith("Step 2 of 3: Build strength Weeks 1 to")
+
+
+def test_a_hold_says_why_in_one_plain_sentence():
+    outcome, data = example("follow-up-3")
+    assert outcome.decision.progress.decision == "hold"
+    first = pages(data)[0]
+    assert "So we will stay on step 2 a little longer." in first
+
+
+# --- the redirect -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+@pytest.mark.parametrize(
+    ("flags", "action"),
+    [
+        ({"saddle_anesthesia": "yes"}, "Go to the emergency department now."),
+        ({"cancer_history": "yes", "unexplained_weight_loss": "unsure"}, "See a doctor within"),
+    ],
+)
+def test_the_redirect_says_what_why_and_the_recap_on_page_one(flags, action, large_print):
+    profile = make_profile(red_flags=flags)
+    decision = plan_program(profile, None)
+    data = render_redirect(profile, decision, CLINIC, large_print=large_print)
+    text = pages(data)
+    assert len(text) <= (3 if large_print else 2)
+    first, whole = text[0], " ".join(text)
+    for part in (  # what to do, why, and the recap: on page one
+        action,
+        "Why this is urgent",
+        "Your therapist found signs that a doctor must check first:",
+        "Remember",
+        "Bring this sheet and your medicines.",
+        "Do no exercises until a doctor has seen you.",
+    ):
+        assert part in first, part
+    for part in ("What to bring and say", "When each sign started:", "My medicines:"):
+        assert part in whole, part
+    assert whole.index("My medicines:") < whole.index("For the receiving doctor")
+    if "unexplained_weight_loss" in flags:
+        assert "You may have lost weight without knowing why." in first
+    sizes = font_sizes(data)
+    assert min(size for size, _ in sizes) >= (14 if large_print else 9)
