@@ -124,6 +124,8 @@ def _outline(shape: Shape) -> list[XY]:
 def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str], mark=None):
     """The body, back to front; ``mark`` (a point and a size) is an orange patch on the torso,
     over the legs and under the near arm, so a hand can rest on it."""
+    if mark is not None:  # a trunk that works in place: only its working part is coloured
+        lit = lit - {"trunk"}
     side_view = view == "side"
     far_fill, far_line = (FAR_FILL, FAR_OUTLINE) if side_view else (NEAR_FILL, OUTLINE)
     far = [("far", "thigh", "shin", "foot"), ("far", "upper_arm", "forearm")]
@@ -171,13 +173,53 @@ def _limb(scene, p, chain, fill, line, lit) -> None:
         colour = (MOVE_FAR if far else MOVE_FILL) if f"{side}_{bone}" in lit else fill
         thin = FAR_THINNER if far else 1.0  # further away, a little smaller
         segments.append((a, b, THICK[bone] * thin, colour))
-    for a, b, half, _ in segments:
-        scene.add("line", [a, b], half + LINE, line)
-    for a, b, half, colour in segments:
-        scene.add("line", [a, b], half, colour)
+    shoe = "foot" in bones and "near_hip" not in p  # side view: a foot with heel and toes
+    if shoe:
+        a, b, half, colour = segments.pop()
+    for a2, b2, half2, _ in segments:
+        scene.add("line", [a2, b2], half2 + LINE, line)
+    if shoe:
+        _foot(scene, a, b, p[f"{side}_knee"], line, colour, half / THICK["foot"])
+    for a2, b2, half2, colour2 in segments:
+        scene.add("line", [a2, b2], half2, colour2)
     if "upper_arm" in bones:
         hand_fill = MOVE_FILL if f"{side}_forearm" in lit else SKIN
         scene.add("circle", [p[f"{side}_hand"]], HAND_RADIUS, line, hand_fill)
+
+
+#: A foot seen from the side, in its own units: along the foot (ankle 0, toes 1) and across it
+#: (the sole side positive, in body units). A round heel behind the ankle, a pointed toe.
+FOOT_SHAPE = [
+    (-0.12, -2.3),
+    (-0.3, -0.9),
+    (-0.34, 0.8),
+    (-0.24, 2.3),
+    (0.86, 2.3),
+    (1.1, 1.6),
+    (1.14, 0.7),
+    (0.95, -0.4),
+    (0.4, -1.6),
+    (0.1, -2.4),
+]
+
+
+def _foot(scene: Scene, ankle: XY, toe: XY, knee: XY, line, fill, thin: float = 1.0) -> None:
+    """A foot with a heel that sticks out behind the ankle and toes that end in a point, with a
+    dark sole: a heel lifted and toes lifted cannot be mistaken for each other."""
+    ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
+    length = math.hypot(ux, uy) or 1.0
+    nx, ny = -uy / length, ux / length
+    if nx * (knee[0] - ankle[0]) + ny * (knee[1] - ankle[1]) > 0:
+        nx, ny = -nx, -ny  # the sole faces away from the knee
+
+    def at(along: float, across: float) -> XY:
+        across *= thin
+        return ankle[0] + ux * along + nx * across, ankle[1] + uy * along + ny * across
+
+    outline = [at(a, c) for a, c in FOOT_SHAPE]
+    scene.add("poly", _widen(outline, LINE), 0, None, line)
+    scene.add("poly", outline, 0, None, fill)
+    scene.add("line", [at(-0.2, 2.1), at(0.9, 2.1)], 0.55, line)
 
 
 def _trunk(scene: Scene, p, frame: Frame, lit: set[str]) -> None:
