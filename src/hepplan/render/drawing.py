@@ -309,6 +309,10 @@ def _props_before(
         _ball(scene, p, props, floor)
     if props.pillow:
         scene.add("poly", _pillow(p["head"], above), 0, PROP, colors.white, "pillow")
+        if above and view == "side":  # lying on the side: a second pillow between the knees
+            x, y = p["far_knee"]
+            knees = [(x - 5, y - 4), (x + 5, y - 4), (x + 5, y + 4), (x - 5, y + 4)]
+            scene.add("poly", _widen(knees, 0.8), 0, PROP, colors.white, "pillow")
     return floor
 
 
@@ -534,10 +538,55 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
                 "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
             )
         )
+    if pose.view == "above" and pose.lying == "side" and which == "start":
+        _side_sketch(out)
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
     return out
+
+
+#: Seen from above, a patient lying on the side looks like one lying on the back seen from the
+#: side. A small sketch of the same patient seen from in front (hips and shoulders stacked, the
+#: head on a pillow, the bottom knee bent) says which it is.
+SIDE_SKETCH = Pose(
+    view="front",
+    props=Props(mat=True, pillow=True),
+    start=Frame(
+        trunk=180,
+        head=180,
+        near_upper_arm=355,
+        near_forearm=0,
+        far_upper_arm=180,
+        far_forearm=180,
+        near_thigh=0,
+        near_shin=350,
+        near_foot=350,
+        far_thigh=20,
+        far_shin=340,
+        far_foot=340,
+        short={"near_foot": 0.5, "far_foot": 0.5, "far_thigh": 0.75, "far_shin": 0.75},
+    ),
+    end=Frame(),
+)
+SKETCH_SCALE = 0.62
+
+
+def _side_sketch(out: Scene) -> None:
+    """The side-lying sketch in a box above the mat's far left corner (start picture only)."""
+    sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
+    sx0, sy0, sx1, sy1 = sketch.bounds()
+    x0, _, _, y1 = out.bounds()
+    pad = 2.0
+    dx = x0 + pad - sx0 * SKETCH_SCALE
+    dy = y1 + 3 + pad - sy0 * SKETCH_SCALE
+    w, h = (sx1 - sx0) * SKETCH_SCALE + 2 * pad, (sy1 - sy0) * SKETCH_SCALE + 2 * pad
+    frame = [(x0, y1 + 3), (x0 + w, y1 + 3), (x0 + w, y1 + 3 + h), (x0, y1 + 3 + h)]
+    out.add("poly", frame, 0, PROP, colors.white, "sketch")
+    for shape in sketch.shapes:
+        pts = [(dx + x * SKETCH_SCALE, dy + y * SKETCH_SCALE) for x, y in shape.pts]
+        width = shape.width * SKETCH_SCALE if shape.kind != "poly" else shape.width
+        out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
 def _frame_scene(
