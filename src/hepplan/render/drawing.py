@@ -139,11 +139,17 @@ def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str]
         _head(scene, p, frame, view, lit)
         _limb(scene, p, near[1], NEAR_FILL, OUTLINE, lit)
         return
+    # a thigh that comes at the viewer (shortened: a knee pulled up toward the ceiling seen from
+    # above) is in front of the torso
+    raised = [c for c in (far[0], near[0]) if frame.short.get(f"{c[0]}_thigh", 1.0) < 0.9]
     for chain in (far[0], near[0]):
-        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
+        if chain not in raised:
+            _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
     _trunk(scene, p, frame, lit)
     _mark(scene, mark)
     _head(scene, p, frame, view, lit)
+    for chain in raised:
+        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
     for chain in (far[1], near[1]):
         _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
 
@@ -309,10 +315,6 @@ def _props_before(
         _ball(scene, p, props, floor)
     if props.pillow:
         scene.add("poly", _pillow(p["head"], above), 0, PROP, colors.white, "pillow")
-        if above and view == "side":  # lying on the side: a second pillow between the knees
-            x, y = p["far_knee"]
-            knees = [(x - 5, y - 4), (x + 5, y - 4), (x + 5, y + 4), (x - 5, y + 4)]
-            scene.add("poly", _widen(knees, 0.8), 0, PROP, colors.white, "pillow")
     return floor
 
 
