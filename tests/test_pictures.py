@@ -484,3 +484,18 @@ def test_the_seated_figure_4_stretch_shows_the_ankle_across_the_other_knee(libra
     assert p["near_knee"][0] > p["near_hip"][0] + 5  # the knee drops out to the side
     assert abs(p["near_ankle"][0] - p["far_knee"][0]) < 4  # the ankle rests on the other knee
     assert abs(p["near_ankle"][1] - p["near_knee"][1]) < 3  # the shin lies level
+
+
+def test_a_knee_pulled_up_toward_the_ceiling_is_drawn_over_the_body(library):
+    """Seen from above, the thigh pulled across toward the other shoulder comes at the viewer:
+    it is drawn over the torso, not hidden behind it; a leg lying flat stays under it."""
+    pose = library["knee_to_opposite_shoulder"].pose
+    p = skeleton(pose.end, pose.body_view)
+    shapes = scene(pose, "end").shapes
+    torso = next(i for i, s in enumerate(shapes) if s.kind == "poly" and s.tag == "body")
+
+    def thigh(side: str) -> int:
+        ends = [p[f"{side}_hip"], p[f"{side}_knee"]]
+        return next(i for i, s in enumerate(shapes) if s.kind == "line" and s.pts == ends)
+
+    assert thigh("near") > torso > thigh("far")
