@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from hepplan.cli import cli
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.pose import Frame, Pose, skeleton
-from hepplan.render.drawing import MIN_MOVEMENT, draw_pose, missing_props, movement, scene
+from hepplan.render.drawing import (
+    MIN_MOVEMENT,
+    MOVE_FILL,
+    Scene,
+    _foot,
+    draw_pose,
+    missing_props,
+    movement,
+    scene,
+)
 from hepplan.render.handout import picture
 from hepplan.render.kit import styles
 from hepplan.render.pdf import render_pictures
@@ -402,3 +411,93 @@ def test_a_belly_brace_colours_the_belly_under_the_hand(library, exercise_id):
 def test_a_bad_mark_is_refused(mark):
     with pytest.raises(ValidationError):
         Pose.model_validate({"mark": mark, "start": {}, "end": {}})
+
+
+def _lowest_end(drawn_foot: Scene, ankle, toe) -> str:
+    """Which end of a drawn foot touches the floor: the heel (the back third) or the toes."""
+    x, y = min(drawn_foot.shapes[1].pts, key=lambda point: point[1])
+    ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
+    along = ((x - ankle[0]) * ux + (y - ankle[1]) * uy) / (ux * ux + uy * uy)
+    return "heel" if along < 0.33 else "toes"
+
+
+@pytest.mark.parametrize(
+    ("angle", "on_floor"),
+    [(0, "heel"), (320, "toes"), (40, "heel")],  # flat, heel up, toes up
+)
+def test_a_foot_shows_its_heel_and_its_toes(angle, on_floor):
+    """The foot has a heel behind the ankle and toes in front: with the heel lifted the toes
+    touch the floor, with the toes lifted the heel does, so the two never look alike."""
+    ankle, knee = (0.0, 0.0), (0.0, 20.0)
+    toe = (8 * math.cos(math.radians(angle)), 8 * math.sin(math.radians(angle)))
+    drawn = Scene()
+    _foot(drawn, ankle, toe, knee, "outline", "fill")
+    outline = drawn.shapes[1].pts
+    assert min(x for x, _ in outline) < -2  # the heel sticks out behind the ankle
+    assert max(x for x, _ in outline) > toe[0]  # the toes end beyond the foot's tip
+    if angle:
+        assert _lowest_end(drawn, ankle, toe) == on_floor
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "lifted"),
+    [
+        ("heel_raises", "heel"),
+        ("seated_heel_raises", "heel"),
+        ("single_leg_heel_raises", "heel"),
+        ("seated_toe_raises", "toes"),
+        ("standing_toe_raises", "toes"),
+        ("heel_walking", "toes"),
+    ],
+)
+def test_heel_lifts_and_toe_lifts_are_drawn_apart(library, exercise_id, lifted):
+    """In the end picture the working foot rests on the end that does not lift."""
+    pose = library[exercise_id].pose
+    p = skeleton(pose.end, pose.body_view)
+    drawn = Scene()
+    _foot(drawn, p["near_ankle"], p["near_toe"], p["near_knee"], "outline", "fill")
+    assert _lowest_end(drawn, p["near_ankle"], p["near_toe"]) != lifted
+
+
+@pytest.mark.parametrize("exercise_id", ["abdominal_bracing", "seated_core_brace"])
+def test_in_a_belly_brace_only_the_belly_is_orange(library, exercise_id):
+    """Nothing moves in a brace: the arm that rests on the belly stays plain blue."""
+    end = scene(library[exercise_id].pose, "end")
+    orange = [s for s in end.shapes if MOVE_FILL in (s.fill, s.stroke)]
+    assert orange and all(s.tag == "mark" for s in orange)
+
+
+def test_seen_from_above_a_patient_on_the_side_shows_a_sketch_from_the_front(library):
+    """From above, lying on the side looks like lying on the back from the side: the start
+    picture adds a small sketch of the patient seen from in front, lying on the side."""
+    sideways = [e for e in library if e.pose.view == "above" and e.pose.lying == "side"]
+    assert {"femoral_tensioner", "side_lying_femoral_slider"} <= {e.id for e in sideways}
+    for exercise in library:
+        start, end = scene(exercise.pose, "start"), scene(exercise.pose, "end")
+        assert ("sketch" in start.tags()) == (exercise in sideways), exercise.id
+        assert "sketch" not in end.tags()
+
+
+def test_the_seated_figure_4_stretch_shows_the_ankle_across_the_other_knee(library):
+    """Seen from the front, the crossed shin lies across the lap to the other knee."""
+    pose = library["seated_figure_4_stretch"].pose
+    assert pose.view == "front"
+    p = skeleton(pose.start, pose.body_view)
+    assert p["near_knee"][0] > p["near_hip"][0] + 5  # the knee drops out to the side
+    assert abs(p["near_ankle"][0] - p["far_knee"][0]) < 4  # the ankle rests on the other knee
+    assert abs(p["near_ankle"][1] - p["near_knee"][1]) < 3  # the shin lies level
+
+
+def test_a_knee_pulled_up_toward_the_ceiling_is_drawn_over_the_body(library):
+    """Seen from above, the thigh pulled across toward the other shoulder comes at the viewer:
+    it is drawn over the torso, not hidden behind it; a leg lying flat stays under it."""
+    pose = library["knee_to_opposite_shoulder"].pose
+    p = skeleton(pose.end, pose.body_view)
+    shapes = scene(pose, "end").shapes
+    torso = next(i for i, s in enumerate(shapes) if s.kind == "poly" and s.tag == "body")
+
+    def thigh(side: str) -> int:
+        ends = [p[f"{side}_hip"], p[f"{side}_knee"]]
+        return next(i for i, s in enumerate(shapes) if s.kind == "line" and s.pts == ends)
+
+    assert thigh("near") > torso > thigh("far")

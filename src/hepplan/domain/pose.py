@@ -14,8 +14,13 @@ placed by its lowest point on the floor; props are drawn around it.
   the ends of a pelvis and shoulders that are as wide as the body.
 - ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
 - ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
-  the back is built as in ``front`` (crossed legs in a figure-4 stretch); with ``lying: side``
-  as in ``side`` (a thigh moving back while lying on the side).
+  the back is built as in ``front`` (a knee pulled across the body); with ``lying: side`` as in
+  ``side`` (a thigh moving back while lying on the side), and the start picture adds a small
+  sketch of the patient seen from in front, so lying on the side is not read as lying on the
+  back.
+
+In the front, back and above views a thigh that is shortened (it comes at the viewer: a knee
+pulled up toward the ceiling, a lap seen from in front) is drawn in front of the torso.
 
 Every picture is drawn for the patient's left side: "near" limbs are the left ones (the side
 that works). The handout mirrors the drawing when the patient's side is the right.
@@ -43,12 +48,13 @@ height stays, else a foot on the floor); ``ghost: false`` leaves the shadow out.
 A movement too small to see at a glance (a heel lifting) gets ``zoom``: both pictures show
 the part again, enlarged in a round inset beside it. A hold gets ``hold``: a stopwatch in the
 end picture says "keep still here". A part that works without moving (the belly in a brace)
-gets ``mark``: an orange patch on it in the end picture.
+gets ``mark``: an orange patch on it in the end picture; with a mark, a trunk named in ``move``
+stays blue, so only the patch is orange.
 
 ```yaml
   zoom: {at: near_toe, shift: [-4, 3], off: [24, 20]}   # the foot, 2.2 times as big
   hold: {at: hip, off: [16, 20]}              # a stopwatch beside the belly
-  mark: {at: hip, off: [0, 8], size: 4}       # the lower belly, orange
+  mark: {at: hip, off: [0, 10], size: 5}      # the belly, as wide as the torso, orange
 ```
 """
 

@@ -124,6 +124,8 @@ def _outline(shape: Shape) -> list[XY]:
 def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str], mark=None):
     """The body, back to front; ``mark`` (a point and a size) is an orange patch on the torso,
     over the legs and under the near arm, so a hand can rest on it."""
+    if mark is not None:  # a trunk that works in place: only its working part is coloured
+        lit = lit - {"trunk"}
     side_view = view == "side"
     far_fill, far_line = (FAR_FILL, FAR_OUTLINE) if side_view else (NEAR_FILL, OUTLINE)
     far = [("far", "thigh", "shin", "foot"), ("far", "upper_arm", "forearm")]
@@ -137,11 +139,17 @@ def _body(scene: Scene, p: dict[str, XY], frame: Frame, view: str, lit: set[str]
         _head(scene, p, frame, view, lit)
         _limb(scene, p, near[1], NEAR_FILL, OUTLINE, lit)
         return
+    # a thigh that comes at the viewer (shortened: a knee pulled up toward the ceiling seen from
+    # above) is in front of the torso
+    raised = [c for c in (far[0], near[0]) if frame.short.get(f"{c[0]}_thigh", 1.0) < 0.9]
     for chain in (far[0], near[0]):
-        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
+        if chain not in raised:
+            _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
     _trunk(scene, p, frame, lit)
     _mark(scene, mark)
     _head(scene, p, frame, view, lit)
+    for chain in raised:
+        _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
     for chain in (far[1], near[1]):
         _limb(scene, p, chain, NEAR_FILL, OUTLINE, lit)
 
@@ -171,13 +179,53 @@ def _limb(scene, p, chain, fill, line, lit) -> None:
         colour = (MOVE_FAR if far else MOVE_FILL) if f"{side}_{bone}" in lit else fill
         thin = FAR_THINNER if far else 1.0  # further away, a little smaller
         segments.append((a, b, THICK[bone] * thin, colour))
-    for a, b, half, _ in segments:
-        scene.add("line", [a, b], half + LINE, line)
-    for a, b, half, colour in segments:
-        scene.add("line", [a, b], half, colour)
+    shoe = "foot" in bones and "near_hip" not in p  # side view: a foot with heel and toes
+    if shoe:
+        a, b, half, colour = segments.pop()
+    for a2, b2, half2, _ in segments:
+        scene.add("line", [a2, b2], half2 + LINE, line)
+    if shoe:
+        _foot(scene, a, b, p[f"{side}_knee"], line, colour, half / THICK["foot"])
+    for a2, b2, half2, colour2 in segments:
+        scene.add("line", [a2, b2], half2, colour2)
     if "upper_arm" in bones:
         hand_fill = MOVE_FILL if f"{side}_forearm" in lit else SKIN
         scene.add("circle", [p[f"{side}_hand"]], HAND_RADIUS, line, hand_fill)
+
+
+#: A foot seen from the side, in its own units: along the foot (ankle 0, toes 1) and across it
+#: (the sole side positive, in body units). A round heel behind the ankle, a pointed toe.
+FOOT_SHAPE = [
+    (-0.12, -2.3),
+    (-0.3, -0.9),
+    (-0.34, 0.8),
+    (-0.24, 2.3),
+    (0.86, 2.3),
+    (1.1, 1.6),
+    (1.14, 0.7),
+    (0.95, -0.4),
+    (0.4, -1.6),
+    (0.1, -2.4),
+]
+
+
+def _foot(scene: Scene, ankle: XY, toe: XY, knee: XY, line, fill, thin: float = 1.0) -> None:
+    """A foot with a heel that sticks out behind the ankle and toes that end in a point, with a
+    dark sole: a heel lifted and toes lifted cannot be mistaken for each other."""
+    ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
+    length = math.hypot(ux, uy) or 1.0
+    nx, ny = -uy / length, ux / length
+    if nx * (knee[0] - ankle[0]) + ny * (knee[1] - ankle[1]) > 0:
+        nx, ny = -nx, -ny  # the sole faces away from the knee
+
+    def at(along: float, across: float) -> XY:
+        across *= thin
+        return ankle[0] + ux * along + nx * across, ankle[1] + uy * along + ny * across
+
+    outline = [at(a, c) for a, c in FOOT_SHAPE]
+    scene.add("poly", _widen(outline, LINE), 0, None, line)
+    scene.add("poly", outline, 0, None, fill)
+    scene.add("line", [at(-0.2, 2.1), at(0.9, 2.1)], 0.55, line)
 
 
 def _trunk(scene: Scene, p, frame: Frame, lit: set[str]) -> None:
@@ -492,10 +540,55 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
                 "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
             )
         )
+    if pose.view == "above" and pose.lying == "side" and which == "start":
+        _side_sketch(out)
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
     return out
+
+
+#: Seen from above, a patient lying on the side looks like one lying on the back seen from the
+#: side. A small sketch of the same patient seen from in front (hips and shoulders stacked, the
+#: head on a pillow, the bottom knee bent) says which it is.
+SIDE_SKETCH = Pose(
+    view="front",
+    props=Props(mat=True, pillow=True),
+    start=Frame(
+        trunk=180,
+        head=180,
+        near_upper_arm=355,
+        near_forearm=0,
+        far_upper_arm=180,
+        far_forearm=180,
+        near_thigh=0,
+        near_shin=350,
+        near_foot=350,
+        far_thigh=20,
+        far_shin=340,
+        far_foot=340,
+        short={"near_foot": 0.5, "far_foot": 0.5, "far_thigh": 0.75, "far_shin": 0.75},
+    ),
+    end=Frame(),
+)
+SKETCH_SCALE = 0.62
+
+
+def _side_sketch(out: Scene) -> None:
+    """The side-lying sketch in a box above the mat's far left corner (start picture only)."""
+    sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
+    sx0, sy0, sx1, sy1 = sketch.bounds()
+    x0, _, _, y1 = out.bounds()
+    pad = 2.0
+    dx = x0 + pad - sx0 * SKETCH_SCALE
+    dy = y1 + 3 + pad - sy0 * SKETCH_SCALE
+    w, h = (sx1 - sx0) * SKETCH_SCALE + 2 * pad, (sy1 - sy0) * SKETCH_SCALE + 2 * pad
+    frame = [(x0, y1 + 3), (x0 + w, y1 + 3), (x0 + w, y1 + 3 + h), (x0, y1 + 3 + h)]
+    out.add("poly", frame, 0, PROP, colors.white, "sketch")
+    for shape in sketch.shapes:
+        pts = [(dx + x * SKETCH_SCALE, dy + y * SKETCH_SCALE) for x, y in shape.pts]
+        width = shape.width * SKETCH_SCALE if shape.kind != "poly" else shape.width
+        out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
 def _frame_scene(
@@ -671,10 +764,20 @@ class PoseDrawing(Flowable):
     """Start and end frames side by side, drawn straight onto the canvas (no graphics tree:
     a handout holds a dozen of these, and direct canvas calls cost a fraction)."""
 
-    def __init__(self, pose: Pose, width, height, font: str, labels, mirror: bool = False):
+    def __init__(
+        self,
+        pose: Pose,
+        width,
+        height,
+        font: str,
+        labels,
+        mirror: bool = False,
+        least: float | None = None,
+    ):
         super().__init__()
         self.pose, self.width, self.height = pose, width, height
         self.font, self.labels, self.mirror = font, labels, mirror
+        self.least = least
 
     def wrap(self, availWidth, availHeight):
         return self.width, self.height
@@ -707,7 +810,10 @@ class PoseDrawing(Flowable):
         return panels
 
     def label_size(self) -> float:
-        return max(6.5, min(14.0, self.height * 0.07))
+        """The "Start" and "End" labels: in proportion to the picture, never under the
+        document's least print size."""
+        size = max(6.5, min(14.0, self.height * 0.07))
+        return max(size, self.least) if self.least else size
 
     def draw(self) -> None:
         canvas = self.canv
@@ -874,10 +980,12 @@ def draw_pose(
     font: str = "Helvetica",
     labels: tuple[str, str] = ("Start", "End"),
     side: str | None = None,
+    least: float | None = None,
 ) -> PoseDrawing:
     """Start and end frames side by side, as a ``width`` × ``height`` flowable (points). The
-    drawing shows the left side working; for ``side="right"`` it is mirrored."""
-    return PoseDrawing(pose, width, height, font, labels, mirror=side == "right")
+    drawing shows the left side working; for ``side="right"`` it is mirrored. ``least`` is the
+    smallest print size the labels may take."""
+    return PoseDrawing(pose, width, height, font, labels, mirror=side == "right", least=least)
 
 
 # --- checks -------------------------------------------------------------------------------------

@@ -483,7 +483,7 @@ def picture(pose, s: Styles, width: float, side: str | None = None, labels=("Sta
     from hepplan.render.drawing import draw_pose
 
     w, h = (width - 2 * Card.PAD, width * 0.3) if s.large else (width * 0.36, width * 0.166)
-    return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels)
+    return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels, least=s.least)
 
 
 # --- the end -----------------------------------------------------------------------------------
