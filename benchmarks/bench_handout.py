@@ -3,7 +3,9 @@
     python benchmarks/bench_handout.py [-n 40]
 
 Prints, for the example profiles:
-- hepplan's time per handout (plan + story + PDF), in process;
+- hepplan's time per handout (plan + outline + story + PDF), in process, and per handout plus
+  its clinician record (the record's budget: at most 1.2× the handout alone before the record
+  existed, 39 ms on the reference machine);
 - reportlab's time to build a story with the same paragraphs of text (same font, no tables,
   lists or drawings) — the floor any handout of this size stands on;
 - their ratio (budget: at most 2.0);
@@ -27,7 +29,10 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.planner import plan_program
 from hepplan.io.library import load_library
 from hepplan.io.profiles import load_profile
-from hepplan.render.pdf import Styles, build_pdf, handout_story
+from hepplan.render.handout import handout_story
+from hepplan.render.kit import build_pdf, styles
+from hepplan.render.outline import handout_outline
+from hepplan.render.record import render_record
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = [
@@ -95,27 +100,39 @@ def main() -> None:
     for path in PROFILES:
         profile = load_profile(path)
 
+        s = styles(False)
+
+        def footer(number, total):
+            return "", f"{number} / {total}"
+
         def ours(profile=profile):
             decision = plan_program(profile, library)
-            story = handout_story(profile, decision, clinic)
-            return build_pdf(story, clinic, "Home exercise program", ("", ""))
+            story = handout_story(handout_outline(profile, decision, clinic), clinic, s)
+            return build_pdf(story, clinic, "Home exercise program", footer, s)
+
+        def with_record(profile=profile):
+            decision = plan_program(profile, library)
+            story = handout_story(handout_outline(profile, decision, clinic), clinic, s)
+            build_pdf(story, clinic, "Home exercise program", footer, s)
+            return render_record(profile, decision, clinic)
 
         decision = plan_program(profile, library)
-        styles = Styles(False)
-        texts = paragraphs(handout_story(profile, decision, clinic))
+        texts = paragraphs(handout_story(handout_outline(profile, decision, clinic), clinic, s))
 
-        def bare(styles=styles, texts=texts):
-            story = [Paragraph(text, styles.body) for text in texts]
-            return build_pdf(story, clinic, "bare", ("", ""))
+        def bare(texts=texts):
+            story = [Paragraph(text, s.body) for text in texts]
+            return build_pdf(story, clinic, "bare", footer, s)
 
         ours()  # warm caches: fonts, templates
         ours_time = best_of(args.n, ours)
+        record_time = best_of(args.n, with_record)
         bare_time = best_of(args.n, bare)
         ours_total += ours_time
         bare_total += bare_time
         pages += ours().count(b"/Type /Page\n")
         print(
-            f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   reportlab story "
+            f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   with record "
+            f"{record_time * 1000:7.1f} ms   reportlab story "
             f"{bare_time * 1000:7.1f} ms   ratio {ours_time / bare_time:4.2f}   "
             f"({len(texts)} paragraphs)"
         )

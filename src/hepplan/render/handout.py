@@ -201,7 +201,7 @@ def safety_box(safety: o.Safety, s: Styles, width: float) -> Table:
 
 def _write_in(label: str, s: Styles, line_width: float) -> Table:
     """A label and a line to write on."""
-    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.6])
+    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.4])
     table.setStyle(
         table_style(
             [

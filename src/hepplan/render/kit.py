@@ -54,9 +54,9 @@ class Styles:
     """Every paragraph style, from one body size: 12 pt, or 18 pt for large print. The
     smallest text (labels, footers, tables) is 10 pt in normal print and 14 pt in large."""
 
-    def __init__(self, large: bool = False):
+    def __init__(self, large: bool = False, body: float | None = None):
         _register_fonts()  # paragraphs resolve their fonts as they are made
-        size = 18.0 if large else 12.0
+        size = body or (18.0 if large else 12.0)
         self.large = large
         self.size = size
         self.least = 14.0 if large else 10.0
@@ -149,10 +149,11 @@ class Styles:
         )
 
 
-@functools.lru_cache(maxsize=2)
-def styles(large_print: bool) -> Styles:
-    """One set of styles per size for the whole process, so layouts can be shared."""
-    return Styles(large_print)
+@functools.lru_cache(maxsize=4)
+def styles(large_print: bool, body: float | None = None) -> Styles:
+    """One set of styles per size for the whole process, so layouts can be shared; ``body``
+    sets a larger body size than the print size's own (the redirect's)."""
+    return Styles(large_print, body)
 
 
 def table_style(commands: list) -> TableStyle:

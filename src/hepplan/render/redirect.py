@@ -21,20 +21,26 @@ from hepplan.render.kit import AMBER, BLUE, RED, Styles, build_pdf, frame_width,
 from hepplan.words.catalog import Words, words
 
 
+#: The redirect's body size in normal print: one page of few words, read in a hurry.
+REDIRECT_BODY = 14.0
+
+
 def render_redirect(
     profile: Profile, decision: Decision, clinic: Clinic, *, large_print: bool = False
 ) -> bytes:
     """The document a refused patient takes away instead of a program."""
     if not decision.refused:
         raise ValueError("only a refused decision has a redirect document")
-    s = styles(large_print)
+    s = styles(large_print, None if large_print else REDIRECT_BODY)
     w = words(profile.patient.language)
     width = frame_width(clinic)
     emergency = decision.disposition is Level.EMERGENCY
     ctx = dict(emergency=emergency, emergency_number=clinic.emergency_number, phone=clinic.phone)
-    story = _patient_page(profile, decision, clinic, s, w, width, ctx)
-    story.append(Spacer(1, s.size))
-    story.append(KeepTogether(_doctor_section(profile, decision, clinic, s, w)))
+    story, bring = _patient_page(profile, decision, clinic, s, w, width, ctx)
+    # What to bring stays with the doctor's section: on page one when both fit, else both on
+    # page two, the sheet the patient hands over.
+    doctor = _doctor_section(profile, decision, clinic, s, w)
+    story.append(KeepTogether([*bring, Spacer(1, s.size * 0.5), *doctor]))
     date = w.date(profile.assessment.date, us=clinic.page_size == "letter")
     left = " · ".join(x for x in (clinic.name, date) if x)
 
@@ -44,12 +50,12 @@ def render_redirect(
     return build_pdf(story, clinic, w.say("redirect.title", **ctx), footer, s)
 
 
-def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width, ctx) -> list:
+def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width, ctx):
     story: list = clinic_header(clinic, s, width)
     story.append(para(w.say("redirect.title", **ctx), s.title))
     story.append(para(w.say("redirect.for", name=profile.patient.name), s.strong))
     story.append(_banner(s, w, width, ctx))
-    story.append(Spacer(1, s.size * 0.4))
+    story.append(Spacer(1, s.size * 0.2))
     story.append(para(w.say("redirect.how", **ctx), s.strong))
     story.append(para(w.say("redirect.why_title", **ctx), s.h1))
     story.append(para(w.say("redirect.reasons_intro", **ctx), s.body))
@@ -63,7 +69,7 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
         para(item, s.step, bullet=str(n))
         for n, item in enumerate(w.lines("redirect.recap", **ctx), 1)
     ]
-    story += [Spacer(1, s.size * 0.3), KeepTogether(_boxed(recap, BLUE, None, width, s))]
+    story += [Spacer(1, s.size * 0.2), KeepTogether(_boxed(recap, BLUE, None, width, s))]
     bring = [para(w.say("redirect.bring_title", **ctx), s.h1)]
     bring += [para(line, s.bullet, bullet="•") for line in w.lines("redirect.bring", **ctx)]
     bring += [
@@ -72,8 +78,7 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
     ]
     if clinic.phone:
         bring.append(para(w.say("redirect.questions", **ctx), s.body))
-    story.append(KeepTogether(bring))
-    return story
+    return story, bring
 
 
 def _banner(s: Styles, w: Words, width: float, ctx: dict) -> Table:
@@ -110,7 +115,7 @@ def _doctor_section(profile, decision, clinic: Clinic, s: Styles, w: Words) -> l
         f"{a.irritability.value}"
         + (f"; pain now {a.pain_now}/10" if a.pain_now is not None else ""),
     ]
-    story = [para(w.say("redirect.doctor_title"), s.h1)]
+    story = [para(w.say("redirect.doctor_title"), s.h2)]
     story += [para(line, s.small) for line in lines]
     answered = _answered_lines(profile, decision, w, clinic)
     if answered:
