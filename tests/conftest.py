@@ -128,3 +128,11 @@ def library():
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+def said_why(item) -> str:
+    """A prescription's why in the patient's words, as the JSON and the handout say it."""
+    from hepplan.domain.decision import why_words
+    from hepplan.words.catalog import words
+
+    return why_words(item, words())

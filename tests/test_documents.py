@@ -15,6 +15,7 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.planner import plan_program
 from hepplan.domain.redflags import BY_KEY
 from hepplan.render.pdf import render_handout, render_redirect
+from hepplan.words.catalog import words
 
 from .conftest import make_profile
 
@@ -48,7 +49,7 @@ def test_handout_shows_the_patient_program(library):
     assert "Go to the emergency department now, or call 911." in text
     assert "How much pain is OK?" in text
     for phase in decision.phases:
-        assert f"Step {phase.number} of 3: {phase.name}" in text
+        assert f"Step {phase.number} of 3: {words().say(phase.name)}" in text
         for item in phase.exercises:
             assert item.name in text
     assert "Your right leg." in text
@@ -144,7 +145,7 @@ def test_a_refused_decision_cannot_become_a_handout(library):
 
 SECTIONS = [
     "Your home exercise plan",
-    "Do these exercises every day. Most people feel better in 6 to 12 weeks.",
+    "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks.",
     "Get help right away if you notice any of these",
     "What we found",
     "How much pain is OK?",
@@ -154,11 +155,11 @@ SECTIONS = [
     "Step 2 of 3: Build strength",
     "Step 3 of 3: Back to full activity",
     "Move on to step 2 when all of these are true:",
-    "Then check with your therapist before you start step 2.",
+    "Then call your therapist before you start step 2.",
     "Move on to step 3 when all of these are true:",
     "You are doing well when all of these are true:",
     "Your log for step 1",
-    "Each day: tick the box when you have done your exercises. Then write your pain (0 to 10).",
+    "Each day you exercise, check the box. Then write your worst pain during the exercises",
     "Your log for step 3",
     "A note from your therapist",
     "Remember",

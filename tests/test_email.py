@@ -119,8 +119,8 @@ def test_plain_delivery_to_a_local_server(runner, tmp_path):
         assert "Stop if your pain goes above 5 out of 10." in body
         assert "(555) 010-2040" in body
         assert "Go to the emergency department now, or call 911, if:" in body
-        assert "You leak pee or poo and can't stop it." in body or (
-            "You leak pee or poo and can&#39;t stop it." in body
+        assert "You leak pee or poop and can't stop it." in body or (
+            "You leak pee or poop and can&#39;t stop it." in body
         )
         assert "12 Mill Lane, Springfield" in body
         assert "Avery" not in body  # first name only

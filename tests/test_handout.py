@@ -15,6 +15,7 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.planner import plan_program
 from hepplan.io.clinic import load_clinic
 from hepplan.render.pdf import render_handout, render_redirect
+from hepplan.words.catalog import words
 
 from .conftest import make_profile
 
@@ -76,8 +77,8 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
     order = [
         "Your home exercise plan",
         "For Jordan Avery",
-        "Do these exercises every day. Most people feel better in 6 to 12 weeks. Good days and "
-        "bad days are both normal.",
+        "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks. "
+        "Everyone heals at their own pace. Good days and bad days are both normal.",
         "Get help right away if you notice any of these",
         "Go to the emergency department now, or call 911.",
         "For other worries, call the clinic: (555) 010-2040",
@@ -113,9 +114,9 @@ def test_the_pain_traffic_light_uses_the_clinics_bands():
         "tight-piriformis", clinic=Clinic(pain_bands={"green_max": 1, "amber_max": 4})
     )
     first = pages(data)[0]
-    assert "GREEN: 0 to 1 out of 10: this is fine." in first
-    assert "YELLOW: 2 to 4 out of 10: OK if it settles by the next morning." in first
-    assert "RED: Above 4 out of 10, or numbness, weakness or pain spreading down your leg" in first
+    assert "GREEN: 0 to 1: this is fine." in first
+    assert "YELLOW: 2 to 4: OK if it settles by the next morning." in first
+    assert "RED: Above 4, or pain or numbness spreading down your leg" in first
 
 
 def test_what_we_found_names_the_conditions_and_mentions_weakness_only_when_graded(library):
@@ -152,7 +153,7 @@ def test_each_step_starts_a_page_and_no_card_or_checklist_splits(name, large_pri
     decision = outcome.decision
     shown = [p for p in decision.phases if not p.done]
     for phase in shown:
-        title = f"Step {phase.number} of {len(decision.phases)}: {phase.name}"
+        title = f"Step {phase.number} of {len(decision.phases)}: {words().say(phase.name)}"
         starts = [n for n, page in enumerate(text) if title in page]
         assert len(starts) == 1 and text[starts[0]].startswith(title), title
     seen = set()
@@ -166,7 +167,7 @@ def test_each_step_starts_a_page_and_no_card_or_checklist_splits(name, large_pri
             assert any(stop in text[n] and "Why: " in text[n] for n in on), item.id
     for n, page in enumerate(text):
         if "when all of these are true:" in page:
-            assert re.search(r"Then check with your therapist|Keep doing this step", page), n
+            assert re.search(r"Then call your therapist|Keep doing this step", page), n
 
 
 @pytest.mark.parametrize("name", PRESCRIBED)
@@ -214,9 +215,10 @@ def test_the_end_has_the_therapists_note_and_a_three_point_recap():
     last = pages(data)[-1]
     assert "A note from your therapist" in last
     recap = last[last.index("Remember") :]
-    assert "1 Do your exercises every day" in recap
+    assert "1 Do each exercise as often as its card says." in recap
     assert "2 Pain up to 5 out of 10 is OK if it settles by the next morning." in recap
     assert "3 Call the clinic if the pain spreads or gets worse." in recap
+    assert "Get help now for the signs in the red box on page 1." in recap
 
 
 # --- print sizes --------------------------------------------------------------------------------
@@ -281,10 +283,34 @@ def test_the_redirect_says_what_why_and_the_recap_on_page_one(flags, action, lar
         "Do no exercises until a doctor has seen you.",
     ):
         assert part in first, part
-    for part in ("What to bring and say", "When each sign started:", "My medicines:"):
+    for part in ("What to bring and say", "write when each sign started:", "And the medicines"):
         assert part in whole, part
-    assert whole.index("My medicines:") < whole.index("For the receiving doctor")
+    assert whole.index("And the medicines") < whole.index("For the receiving doctor")
+    assert "Give this part to the hospital staff. You do not need to read it." in whole
     if "unexplained_weight_loss" in flags:
         assert "You may have lost weight without knowing why." in first
     sizes = font_sizes(data)
     assert min(size for size, _ in sizes) >= (14 if large_print else 9)
+
+
+def test_each_language_a_profile_may_ask_for_has_a_catalog():
+    from hepplan.domain.profile import LANGUAGES
+    from hepplan.words.catalog import languages
+
+    assert set(LANGUAGES) == set(languages())
+
+
+def test_every_rule_reason_and_step_text_is_in_the_catalog():
+    """Rules carry message keys, not English: each key names a block the catalog has."""
+    from hepplan.domain import rules
+    from hepplan.words.catalog import words
+
+    keys = [rules.INCLUDE_WHY, rules.AEROBIC_WHY]
+    keys += [need.why for need in rules.NEEDS] + [n.fallback_why for n in rules.NEEDS]
+    keys += [t.why for t in rules.TOGETHER] + [p.carries for p in rules.AEROBIC_PREFER]
+    keys += [k for shape in rules.PHASES for k in (shape.name, shape.goal, shape.progress_when)]
+    keys += [rules.MAINTAIN.name, rules.MAINTAIN.goal, rules.MAINTAIN.progress_when]
+    for key in filter(None, keys):
+        assert key.startswith("rules."), key
+        assert words().has(key), key
+        assert words().say(key)

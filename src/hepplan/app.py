@@ -104,7 +104,9 @@ def plan(profile: Path, output: str | None, docs: Documents, *, as_json: bool, s
         replaced = check_output_path(target, _inputs(profile, docs.clinic_file, clinic))
         write_atomic(target, render(outcome, clinic, large_print=docs.large_print))
     if as_json:
-        echo(decision.to_json())
+        from hepplan.words.catalog import words
+
+        echo(decision.to_json(words(outcome.profile.patient.language)))
     _report_plan(say, patient, decision, target, clinic.emergency_number, replaced)
     _report_library_problems(say, outcome)
     return outcome.exit_code

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SkipValidation, computed_field
 
-from hepplan.domain.library import Exercise
+from hepplan.domain.library import Exercise, fill_placeholders
 from hepplan.domain.progress import Progress
 from hepplan.domain.redflags import Level
+from hepplan.domain.rules import EXERCISE_WHY
 from hepplan.errors import Status
 
 #: A disposition: compared as a Level, written as its word (none, routine, urgent, emergency).
@@ -43,18 +44,18 @@ class Prescription(_Model):
     times_per_day: int
     days_per_week: int
     side: str | None  # left | right | both | None (both legs together, or the trunk)
-    why: str
+    why: tuple[str, ...]  # message keys: each rule's reason, in the patient's words
     rules: tuple[str, ...] = ()
     exercise: Exercise = Field(exclude=True, repr=False)
 
 
 class Phase(_Model):
     number: int
-    name: str
-    goal: str
+    name: str  # message key
+    goal: str  # message key
     weeks: tuple[int, int]
     minutes_per_day: int
-    progress_when: tuple[str, ...]
+    progress_when: str  # message key of a list
     exercises: tuple[Prescription, ...]
     aerobic: Prescription
     #: At a follow-up, a step the patient has already done (before ``Decision.start_step``):
@@ -116,8 +117,41 @@ class Decision(_Model):
         """``content_version`` in the JSON of CONTRACT.md §4; null without a program."""
         return self.content_version if self.phases else None
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    def to_dict(self, words: Words | None = None) -> dict[str, Any]:
+        """The decision as JSON data; with ``words``, the patient's words stand in for their
+        message keys (the exercises' whys, the steps' names, goals and move-on lists)."""
+        data = self.model_dump(mode="json")
+        if words is not None:
+            for phase, shown in zip(self.phases, data["phases"], strict=True):
+                _word_phase(phase, shown, words)
+        return data
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    def to_json(self, words: Words | None = None) -> str:
+        return json.dumps(self.to_dict(words), indent=2, ensure_ascii=False)
+
+
+class Words(Protocol):
+    """What the JSON needs of a catalog of words (``hepplan.words.catalog.Words``)."""
+
+    def say(self, key: str, **context: Any) -> str: ...
+
+    def lines(self, key: str, **context: Any) -> tuple[str, ...]: ...
+
+
+def why_words(item: Prescription, words: Words) -> str:
+    """A prescription's why, in words: each rule's reason, or the exercise's own."""
+    side = item.side if item.side in ("left", "right") else "left"
+    sides = {"side": side, "other_side": "right" if side == "left" else "left"}
+    own = fill_placeholders(item.exercise.why, sides).strip()
+    said = (own if key == EXERCISE_WHY else words.say(key) for key in item.why)
+    return " ".join(dict.fromkeys(said))
+
+
+def _word_phase(phase: Phase, shown: dict, words: Words) -> None:
+    shown["name"] = words.say(phase.name)
+    shown["goal"] = words.say(phase.goal)
+    shown["progress_when"] = list(words.lines(phase.progress_when))
+    for item, data in zip(
+        (*phase.exercises, phase.aerobic), (*shown["exercises"], shown["aerobic"]), strict=True
+    ):
+        data["why"] = why_words(item, words)

@@ -765,7 +765,7 @@ def _fill(setting: _Setting, selection: _Selection) -> None:
             options = _fill_options(setting, selection, wanted, mode)
             if options:
                 exercise = _best(setting, selection, options, wanted, None, [])
-                selection.picks.append(_Pick(exercise, [fill.id], [exercise.why]))
+                selection.picks.append(_Pick(exercise, [fill.id], [rules.EXERCISE_WHY]))
                 selection.log.say(
                     "fill",
                     rule=fill.id,
@@ -866,7 +866,7 @@ def _prescribe(setting: _Setting, pick: _Pick, phase: int, log: _Log) -> Prescri
         times_per_day=dose.times_per_day,
         days_per_week=dose.days_per_week,
         side=_side(setting.profile, exercise),
-        why=" ".join(dict.fromkeys(pick.whys)),
+        why=tuple(dict.fromkeys(pick.whys)),
         rules=tuple(pick.rules),
         exercise=exercise,
     )
@@ -933,12 +933,12 @@ def _no_aerobic(setting: _Setting, every: list[int]) -> NoReturn:
     raise LibraryError(_say("no-aerobic", rule=rules.AEROBIC_EVERY_PHASE))
 
 
-def _aerobic_why(profile: Profile, exercise: Exercise) -> str:
-    why = rules.AEROBIC_WHY
+def _aerobic_why(profile: Profile, exercise: Exercise) -> tuple[str, ...]:
+    why = [rules.AEROBIC_WHY]
     for rule in rules.AEROBIC_PREFER:
         if rule.when(profile) and rule.avoid in exercise.tags:
-            why += " " + rule.carries
-    return why
+            why.append(rule.carries)
+    return tuple(why)
 
 
 def _aerobic_line(

@@ -365,11 +365,11 @@ class Need:
     when: When
     phases: frozenset[int]
     match: Match
-    why: str  # patient-facing: why this exercise is in the program
+    why: str  # message key: why this exercise is in the program, in the patient's words
     kind: str = "required"  # required | withhold | prefer
     gentlest_in: frozenset[int] = frozenset()  # phases where the lowest level is chosen
     fallback: Match | None = None  # used, with a trace line, when every match is forbidden
-    fallback_why: str = ""  # patient-facing, when the fallback stands in
+    fallback_why: str = ""  # message key, when the fallback stands in
 
 
 GLUTES = (Target.GLUTEUS_MEDIUS, Target.GLUTEUS_MAXIMUS)
@@ -382,7 +382,7 @@ NEEDS: tuple[Need, ...] = (
         condition(Condition.OSTEOPOROSIS),
         P23,
         match(tags=[Tag.BALANCE]),
-        "Good balance helps prevent falls, and so protects your bones.",
+        "rules.osteoporosis_balance",
         kind="withhold",
     ),
     Need(
@@ -390,7 +390,7 @@ NEEDS: tuple[Need, ...] = (
         age_at_least(65),
         P23,
         match(tags=[Tag.BALANCE]),
-        "Balance work makes falls less likely.",
+        "rules.age_balance",
         kind="withhold",
     ),
     Need(
@@ -398,7 +398,7 @@ NEEDS: tuple[Need, ...] = (
         age_at_least(65),
         P23,
         match(Category.STRENGTH, tags=[Tag.SEATED, Tag.STANDING]),
-        "Getting up from a chair with ease keeps you strong and steady on your feet.",
+        "rules.age_sit_to_stand",
         kind="withhold",
     ),
     Need(
@@ -406,18 +406,16 @@ NEEDS: tuple[Need, ...] = (
         piriformis(Piriformis.TIGHT),
         P1,
         match(tags=[Tag.PIRIFORMIS_STRETCH]),
-        "Your piriformis muscle is tight. A gentle stretch helps it relax.",
+        "rules.pir_tight_stretch",
         fallback=match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS]),
-        fallback_why="Your piriformis muscle is tight. For now, steady pressure helps it relax "
-        "in place of a stretch.",
+        fallback_why="rules.pir_tight_stretch_fallback",
     ),
     Need(
         "PIR-OVER-GLUTE-MED",
         piriformis(Piriformis.OVERSTRETCHED),
         P1,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        "Your piriformis is overstretched. We make the hip muscles around it stronger "
-        "instead of stretching it.",
+        "rules.pir_over_glute_med",
         gentlest_in=P1,
     ),
     Need(
@@ -425,7 +423,7 @@ NEEDS: tuple[Need, ...] = (
         piriformis(Piriformis.OVERSTRETCHED),
         P1,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-        "Your piriformis is overstretched. Strong buttock muscles take the strain off it.",
+        "rules.pir_over_glute_max",
         gentlest_in=P1,
     ),
     Need(
@@ -433,28 +431,28 @@ NEEDS: tuple[Need, ...] = (
         piriformis(Piriformis.OVERSTRETCHED),
         P1,
         match(Category.MOTOR_CONTROL),
-        "Your piriformis is overstretched. This teaches your trunk and hips to stay steady.",
+        "rules.pir_over_control",
     ),
     Need(
         "PIR-OVER-LOAD",
         piriformis(Piriformis.OVERSTRETCHED),
         P2,
         match(Category.STRENGTH, targets=GLUTES),
-        "Your piriformis is overstretched. Now we add more load to your hip muscles.",
+        "rules.pir_over_load",
     ),
     Need(
         "PIR-OVER-STANDING",
         piriformis(Piriformis.OVERSTRETCHED),
         P3,
         match(Category.STRENGTH, targets=GLUTES, any_tags=[Tag.STANDING, Tag.SINGLE_LEG]),
-        "Your piriformis is overstretched. Standing work gets your hips ready for daily life.",
+        "rules.pir_over_standing",
     ),
     Need(
         "GLUTE-MED-WEAK",
         grade("medius", None, 3),
         ALL_PHASES,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        "The muscle on the side of your hip tested weak. This makes it stronger.",
+        "rules.glute_med_weak",
         gentlest_in=P1,
     ),
     Need(
@@ -462,14 +460,14 @@ NEEDS: tuple[Need, ...] = (
         grade("medius", 3, 4.5),
         P23,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        "The muscle on the side of your hip is not yet at full strength. This builds it up.",
+        "rules.glute_med_fair",
     ),
     Need(
         "GLUTE-MAX-WEAK",
         grade("maximus", None, 3),
         ALL_PHASES,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-        "Your main buttock muscle tested weak. This makes it stronger.",
+        "rules.glute_max_weak",
         gentlest_in=P1,
     ),
     Need(
@@ -477,64 +475,63 @@ NEEDS: tuple[Need, ...] = (
         grade("maximus", 3, 4.5),
         P23,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-        "Your main buttock muscle is not yet at full strength. This builds it up.",
+        "rules.glute_max_fair",
     ),
     Need(
         "RAD-SCIATIC-SLIDER",
         radicular(RadicularLevel.L5, RadicularLevel.S1),
         P12,
         match(Category.NERVE_GLIDE, targets=[Target.SCIATIC_NERVE], tags=[Tag.NERVE_SLIDER]),
-        "A nerve in your back is irritated. This gently helps the nerve move freely.",
+        "rules.rad_sciatic_slider",
     ),
     Need(
         "RAD-L5-ABDUCTORS",
         radicular(RadicularLevel.L5),
         P23,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS]),
-        "The irritated nerve powers the side of your hip. This rebuilds that strength.",
+        "rules.rad_l5_abductors",
     ),
     Need(
         "RAD-L5-DORSIFLEXORS",
         radicular(RadicularLevel.L5),
         P23,
         match(Category.STRENGTH, targets=[Target.ANKLE_DORSIFLEXORS]),
-        "The irritated nerve lifts your foot. This keeps your toes from catching when you walk.",
+        "rules.rad_l5_dorsiflexors",
     ),
     Need(
         "RAD-S1-GLUTE-MAX",
         radicular(RadicularLevel.S1),
         P23,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MAXIMUS]),
-        "The irritated nerve powers your buttock. This rebuilds that strength.",
+        "rules.rad_s1_glute_max",
     ),
     Need(
         "RAD-S1-CALF",
         radicular(RadicularLevel.S1),
         P23,
         match(Category.STRENGTH, targets=[Target.CALF]),
-        "The irritated nerve powers your calf. This rebuilds your push-off when you walk.",
+        "rules.rad_s1_calf",
     ),
     Need(
         "RAD-FEMORAL-SLIDER",
         radicular(RadicularLevel.L4),
         P12,
         match(Category.NERVE_GLIDE, targets=[Target.FEMORAL_NERVE], tags=[Tag.NERVE_SLIDER]),
-        "A nerve in your back is irritated. This gently helps the nerve in the front of "
-        "your thigh move freely.",
+        "rules.rad_femoral_slider",
     ),
     Need(
         "RAD-L4-QUADRICEPS",
         radicular(RadicularLevel.L4),
         P23,
         match(Category.STRENGTH, targets=[Target.QUADRICEPS]),
-        "The irritated nerve powers the front of your thigh. This rebuilds that strength.",
+        "rules.rad_l4_quadriceps",
     ),
     Need(
         "DIR-EXTENSION",
         preference(DirectionalPreference.EXTENSION),
         P1,
         match(tags=[Tag.LUMBAR_EXTENSION]),
-        "Your pain eased when you arched your back. Doing this often helps calm it.",
+        "rules.dir_extension",
         kind="withhold",
     ),
     Need(
@@ -542,7 +539,7 @@ NEEDS: tuple[Need, ...] = (
         either(preference(DirectionalPreference.FLEXION), condition(Condition.LUMBAR_STENOSIS)),
         P1,
         match(tags=[Tag.LUMBAR_FLEXION]),
-        "Your pain eases when you bend your back forward. Doing this often helps calm it.",
+        "rules.dir_flexion",
         kind="withhold",  # e.g. pregnancy with FAI forbids every one: the record says so
     ),
     Need(
@@ -550,15 +547,14 @@ NEEDS: tuple[Need, ...] = (
         condition(Condition.SPONDYLOLISTHESIS),
         ALL_PHASES,
         match(Category.MOTOR_CONTROL),
-        "Your spine needs strong support. This trains the deep muscles that hold it steady.",
+        "rules.spondy_control",
     ),
     Need(
         "GTPS-ISOMETRIC-ABDUCTORS",
         condition(Condition.GTPS),
         P1,
         match(Category.STRENGTH, targets=[Target.GLUTEUS_MEDIUS], tags=[Tag.ISOMETRIC]),
-        "A steady push with no movement strengthens the side of your hip without rubbing "
-        "its sore tendons.",
+        "rules.gtps_isometric_abductors",
         kind="withhold",
     ),
     Need(
@@ -566,17 +562,17 @@ NEEDS: tuple[Need, ...] = (
         always(),
         P3,
         match(Category.STRENGTH, targets=GLUTES, tags=[Tag.SINGLE_LEG]),
-        "Getting back to full activity needs strength and control on one leg.",
+        "rules.phase3_single_leg",
         kind="withhold",
         fallback=match(Category.STRENGTH, tags=[Tag.SINGLE_LEG]),  # any one-leg strength work
-        fallback_why="Getting back to full activity needs strength and control on one leg.",
+        fallback_why="rules.phase3_single_leg_fallback",
     ),
     Need(
         "PIR-TIGHT-KEEP-STRETCH",
         piriformis(Piriformis.TIGHT),
         P23,
         match(tags=[Tag.PIRIFORMIS_STRETCH]),
-        "Your piriformis muscle was tight. Keep stretching it so it stays loose.",
+        "rules.pir_tight_keep_stretch",
         kind="prefer",
     ),
     Need(
@@ -587,8 +583,7 @@ NEEDS: tuple[Need, ...] = (
         ),
         P1,
         match(Category.SOFT_TISSUE, targets=[Target.PIRIFORMIS]),
-        "You already have what this needs at home. Steady pressure helps your tight "
-        "piriformis relax.",
+        "rules.pir_tight_use_equipment",
         kind="prefer",
     ),
     Need(
@@ -596,7 +591,7 @@ NEEDS: tuple[Need, ...] = (
         both(radicular(RadicularLevel.L5, RadicularLevel.S1), irritability(Irritability.LOW)),
         P3,
         match(Category.NERVE_GLIDE, targets=[Target.SCIATIC_NERVE], tags=[Tag.NERVE_TENSIONER]),
-        "Your nerve has calmed down. A gentle nerve stretch helps it cope with full movement.",
+        "rules.rad_sciatic_tensioner",
         kind="prefer",
     ),
     Need(
@@ -604,7 +599,7 @@ NEEDS: tuple[Need, ...] = (
         both(radicular(RadicularLevel.L4), irritability(Irritability.LOW)),
         P3,
         match(Category.NERVE_GLIDE, targets=[Target.FEMORAL_NERVE], tags=[Tag.NERVE_TENSIONER]),
-        "Your nerve has calmed down. A gentle nerve stretch helps it cope with full movement.",
+        "rules.rad_femoral_tensioner",
         kind="prefer",
     ),
 )
@@ -618,7 +613,7 @@ class PhaseShape:
     number: int
     name: str
     goal: str
-    progress_when: tuple[str, ...]
+    progress_when: str  # message key of a list: one criterion a line
     ends: int  # the week the phase ends, unless a WEEKS rule moves it
 
 
@@ -633,31 +628,22 @@ class Weeks:
     says: str  # the trace line
 
 
-MOVE_ON = (
-    "Pain during the exercises stays at 3 out of 10 or less.",
-    "By the next morning, your pain is back to how it was before.",
-    "You have no new numbness, tingling or weakness.",
-    "You did every set with good form for a whole week.",
-)
+MOVE_ON = "rules.move_on"
 
 PHASES: tuple[PhaseShape, ...] = (
-    PhaseShape(1, "Calm things down", "Ease the pain and get moving gently.", MOVE_ON, ends=2),
+    PhaseShape(1, "rules.phase_1_name", "rules.phase_1_goal", MOVE_ON, ends=2),
     PhaseShape(
         2,
-        "Build strength",
-        "Make the muscles around your hip and back stronger.",
+        "rules.phase_2_name",
+        "rules.phase_2_goal",
         MOVE_ON,
         ends=8,
     ),
     PhaseShape(
         3,
-        "Back to full activity",
-        "Get back to your usual activities with strong, steady hips.",
-        (
-            "You can do your usual activities with pain at 2 out of 10 or less.",
-            "You can walk or cycle for 30 minutes on most days.",
-            "Keep doing the exercises two or three times a week to stay well.",
-        ),
+        "rules.phase_3_name",
+        "rules.phase_3_goal",
+        "rules.phase_3_when",
         ends=12,
     ),
 )
@@ -775,7 +761,7 @@ class AerobicPrefer:
     avoid: Tag
     preferred_because: str  # trace, when an option without the tag is chosen
     otherwise: str  # trace, when every option has it
-    carries: str  # patient-facing: added to the why of an option with the tag
+    carries: str  # message key: added to the why of an option with the tag
 
 
 @dataclass(frozen=True)
@@ -803,7 +789,7 @@ AEROBIC_PREFER: tuple[AerobicPrefer, ...] = (
         avoid=Tag.STANDING,
         preferred_because="sitting (as on a bike) bends the spine forward, which eases stenosis",
         otherwise="no exercise bike listed",
-        carries="If your legs ache or feel heavy as you walk, sit or lean forward to ease it.",
+        carries="rules.aerobic_stenosis",
     ),
 )
 
@@ -832,7 +818,7 @@ TOGETHER: tuple[Together, ...] = (
         "RELEASE-BEFORE-STRETCH",
         with_=match(tags=[Tag.PIRIFORMIS_STRETCH]),
         item=match(Category.SOFT_TISSUE),
-        why="Do it just before your stretch, so the muscle lets go more easily.",
+        why="rules.release_before_stretch",
         says="is done just before the stretch",
     ),
 )
@@ -936,9 +922,11 @@ MINUTES_PER_DAY = Estimate(
     seconds_per_rep=3, rest_between_sets_s=30, per_exercise_s=30, round_to=5, least=5
 )
 
-#: Patient-facing: the why of a clinician's include, and of the aerobic line.
-INCLUDE_WHY = "Your clinician chose this one for you."
-AEROBIC_WHY = "Walking or cycling every week keeps your back and legs healthy and eases pain."
+#: Message keys: the why of a clinician's include, of the aerobic line, and of a fill (the
+#: exercise's own why, from the library).
+INCLUDE_WHY = "rules.include"
+EXERCISE_WHY = "exercise.why"
+AEROBIC_WHY = "rules.aerobic"
 
 
 # --- FOLLOW-UP VISITS (CLINICAL.md §4) ----------------------------------------------------------
@@ -996,7 +984,7 @@ class Maintain:
     id: str
     name: str
     goal: str
-    progress_when: tuple[str, ...]
+    progress_when: str  # message key of a list: one criterion a line
     least_days: int
     most_days: int
     weekly_minutes: int
@@ -1004,12 +992,9 @@ class Maintain:
 
 MAINTAIN = Maintain(
     PROG_MAINTAIN,
-    name="Keep it up",
-    goal="Stay strong and active so the pain stays away.",
-    progress_when=(
-        "Keep doing the exercises two or three times a week to stay well.",
-        "Walk or cycle for 150 minutes a week.",
-    ),
+    name="rules.maintain_name",
+    goal="rules.maintain_goal",
+    progress_when="rules.maintain_when",
     least_days=2,
     most_days=3,
     weekly_minutes=150,

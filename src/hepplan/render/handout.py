@@ -95,7 +95,8 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
         found.append(para(doc.routine, s.strong))
     need = [para(doc.need.title, s.h1), *_bullets(doc.need.items, s)]
     glance = [para(doc.glance[0], s.h1), _glance(doc.glance, s, width)]
-    pain = [para(doc.pain[0], s.h1), _traffic_light(doc.pain[1], s, width)]
+    pain = [para(doc.pain[0], s.h1), para(doc.pain[1], s.body)]
+    pain.append(_traffic_light(doc.pain[2], s, width))
     if s.large:
         story += [*found, _hip(doc, s, width), KeepTogether(pain), KeepTogether(glance)]
         return [*story, KeepTogether(need)]
@@ -112,7 +113,7 @@ def _hip(doc: o.Handout, s: Styles, width: float):
 
 def _side_by_side(left: list, right: list, width: float, s: Styles) -> Table:
     """What we found, and beside it what you need."""
-    table = Table([[left, right]], colWidths=[width * 0.6, width * 0.4])
+    table = Table([[left, right]], colWidths=[width * 0.55, width * 0.45])
     table.setStyle(
         table_style(
             [
@@ -238,8 +239,8 @@ def _glance(glance, s: Styles, width: float) -> Table:
     _, header, rows = glance
     data = [[para(cell, s.small) for cell in header]]
     data += [[para(cell, s.small) for cell in row] for row in rows]
-    first, weeks, last = width * 0.24, width * 0.17, width * 0.14
-    table = Table(data, colWidths=[first, weeks, width - first - weeks - last, last], repeatRows=1)
+    first, weeks = width * 0.25, width * 0.22
+    table = Table(data, colWidths=[first, weeks, width - first - weeks], repeatRows=1)
     table.setStyle(
         table_style(
             [
@@ -427,7 +428,7 @@ class Card(Flowable):
         if c.side:
             words.append(para(c.side, s.strong))
         if c.note:
-            words.append(para(c.note, s.small))
+            words.append(para(c.note, s.body))
         words += [para(step, s.step, bullet=str(n)) for n, step in enumerate(c.steps, 1)]
         words += [para(c.feel, s.body), para(c.stop_if, s.stop), para(c.why, s.body)]
         return words

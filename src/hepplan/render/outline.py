@@ -14,6 +14,7 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision, Phase, Prescription
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
+from hepplan.domain.rules import EXERCISE_WHY
 from hepplan.words import text
 from hepplan.words.catalog import Words, words
 
@@ -87,7 +88,7 @@ class Handout:
     found: Box
     routine: str | None
     protect_hip: Box | None
-    pain: tuple[str, tuple[tuple[str, str], ...]]  # title, (label, words) green→red
+    pain: tuple[str, str, tuple[tuple[str, str], ...]]  # title, scale, (label, words)
     glance: tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]  # title, header, rows
     need: Box
     steps: tuple[Step, ...]
@@ -255,7 +256,7 @@ def _pain(clinic: Clinic, w: Words):
         (w.say(f"handout.{colour}"), w.say(f"handout.pain_{colour}", **ctx))
         for colour in ("green", "yellow", "red")
     )
-    return w.say("handout.pain_title"), rows
+    return w.say("handout.pain_title"), w.say("handout.pain_scale"), rows
 
 
 def weeks_words(phase: Phase, w: Words) -> str:
@@ -265,17 +266,22 @@ def weeks_words(phase: Phase, w: Words) -> str:
 
 
 def _glance(decision: Decision, w: Words):
-    header = tuple(w.say(f"handout.glance_{k}") for k in ("step", "weeks", "exercises", "time"))
+    header = tuple(w.say(f"handout.glance_{k}") for k in ("step", "weeks", "exercises"))
     rows = []
     for phase in decision.phases:
         names = ", ".join(item.name for item in (*phase.exercises, phase.aerobic))
         done = getattr(phase, "done", False)
         rows.append(
             (
-                f"{phase.number}. {phase.name}",
-                w.say("handout.glance_done") if done else weeks_words(phase, w),
+                f"{phase.number}. {w.say(phase.name)}",
+                w.say("handout.glance_done")
+                if done
+                else w.say(
+                    "handout.glance_when",
+                    weeks=weeks_words(phase, w),
+                    minutes=phase.minutes_per_day,
+                ),
                 names,
-                "" if done else w.say("handout.glance_minutes", minutes=phase.minutes_per_day),
             )
         )
     return w.say("handout.glance_title"), header, tuple(rows)
@@ -309,7 +315,7 @@ def _steps(
     profile: Profile, decision: Decision, shown: tuple[Phase, ...], w: Words
 ) -> tuple[Step, ...]:
     seen: set[str] = set()
-    whys = _why_counts(shown)
+    whys = _why_counts(shown, w)
     said_set = [False]
     steps = []
     for phase in shown:
@@ -324,27 +330,29 @@ def _steps(
     return tuple(steps)
 
 
-def _sentences(why: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=\.)\s+", why) if part.strip()]
+def _reasons(item: Prescription, w: Words) -> list[str]:
+    """The sentences of the rules' reasons for one exercise."""
+    said = " ".join(w.say(key) for key in item.why if key != EXERCISE_WHY)
+    return [part for part in re.split(r"(?<=\.)\s+", said) if part]
 
 
-def _why_counts(shown: tuple[Phase, ...]) -> dict[str, int]:
-    """How many cards each sentence of the rules' whys would be printed on."""
+def _why_counts(shown: tuple[Phase, ...], w: Words) -> dict[str, int]:
+    """How many cards each sentence of the rules' reasons would be printed on."""
     counts: dict[str, int] = {}
     seen: set[str] = set()
     for phase in shown:
         for item in (*phase.exercises, phase.aerobic):
             if item.id not in seen:
                 seen.add(item.id)
-                for sentence in _sentences(item.why):
+                for sentence in dict.fromkeys(_reasons(item, w)):
                     counts[sentence] = counts.get(sentence, 0) + 1
     return counts
 
 
-def _why(item: Prescription, counts: dict[str, int]) -> str:
-    """Why this exercise, for this patient: the rules' reasons that are this card's alone, or
-    else what the exercise itself does (never the same sentence on every card)."""
-    own = [sentence for sentence in _sentences(item.why) if counts.get(sentence, 0) == 1]
+def _why(item: Prescription, counts: dict[str, int], w: Words) -> str:
+    """Why this exercise, for this patient: the reasons that are this card's alone, or else
+    what the exercise itself does (never the same sentence on two cards)."""
+    own = [s for s in dict.fromkeys(_reasons(item, w)) if counts.get(s, 0) == 1]
     return " ".join(own) or text.fill(item.exercise.why, item.side)
 
 
@@ -354,7 +362,7 @@ def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) 
     note = None
     if not said_set[0] and {"set", "sets"} & set(dose.replace(",", " ").split()):
         note, said_set[0] = w.say("handout.set_explained"), True
-    why = _why(item, whys)
+    why = _why(item, whys, w)
     return Card(
         id=item.id,
         name=ex.name,
@@ -386,16 +394,16 @@ def _step(phase: Phase, total: int, cards, again, w: Words) -> Step:
     start, end = phase.weeks
     return Step(
         number=phase.number,
-        title=w.say("handout.step_title", number=phase.number, total=total, name=phase.name),
+        title=w.say("handout.step_title", number=phase.number, total=total, name=w.say(phase.name)),
         line=w.say("handout.step_line", weeks=weeks_words(phase, w), minutes=phase.minutes_per_day),
-        goal=w.say("handout.goal", goal=phase.goal),
+        goal=w.say("handout.goal", goal=w.say(phase.goal)),
         cards=cards,
         again_title=w.say("handout.again_title"),
         again=again,
         check_title=w.say("handout.doing_well")
         if last
         else w.say("handout.move_on", next=phase.number + 1),
-        checklist=tuple(phase.progress_when),
+        checklist=w.lines(phase.progress_when),
         after_check=after,
         log_title=w.say("handout.log_title", number=phase.number),
         log_how=w.say("handout.log_how"),

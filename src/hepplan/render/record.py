@@ -34,6 +34,7 @@ from hepplan.render.kit import (
 )
 from hepplan.render.kit import para as _p
 from hepplan.render.kit import table_style as _style
+from hepplan.words.catalog import Words, words
 from hepplan.words.text import dose_words
 
 BAND = colors.HexColor("#E3ECF5")
@@ -75,7 +76,7 @@ def render_record(
     if progress is not None:
         story += _follow_up(progress, s, width)
     if decision.prescribed:
-        story += _program(decision, s, width)
+        story += _program(decision, s, width, words(profile.patient.language))
     story += _findings(profile, s, width)
     story += _screening(profile, decision, s, width)
     if decision.clinician_notes:
@@ -267,13 +268,13 @@ def _short_date(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%b')}"
 
 
-def _program(decision: Decision, s: Styles, width: float) -> list:
+def _program(decision: Decision, s: Styles, width: float, w: Words) -> list:
     story = [_p("Program summary", s.h2)]
     for phase in decision.phases:
         start, end = phase.weeks
         story.append(
             _p(
-                f"Step {phase.number}: {phase.name} (weeks {start}-{end}, "
+                f"Step {phase.number}: {w.say(phase.name)} (weeks {start}-{end}, "
                 f"about {phase.minutes_per_day} min/day)",
                 s.strong,
             )
@@ -283,7 +284,7 @@ def _program(decision: Decision, s: Styles, width: float) -> list:
             for item in (*phase.exercises, phase.aerobic)
         ]
         story.append(_rows(rows, s, width))
-        criteria = "; ".join(line.rstrip(".") for line in phase.progress_when)
+        criteria = "; ".join(line.rstrip(".") for line in w.lines(phase.progress_when))
         story.append(_p(f"Move on when: {criteria}.", s.small))
     return story
 

@@ -20,7 +20,6 @@ from hepplan.render.handout import _boxed, _write_in, clinic_header
 from hepplan.render.kit import AMBER, BLUE, RED, Styles, build_pdf, frame_width, para, styles
 from hepplan.words.catalog import Words, words
 
-
 #: The redirect's body size in normal print: one page of few words, read in a hurry.
 REDIRECT_BODY = 14.0
 
@@ -57,6 +56,8 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
     story.append(_banner(s, w, width, ctx))
     story.append(Spacer(1, s.size * 0.2))
     story.append(para(w.say("redirect.how", **ctx), s.strong))
+    therapist = w.say("redirect.therapist", therapist=profile.assessment.clinician, **ctx)
+    story.append(para(therapist, s.body))
     story.append(para(w.say("redirect.why_title", **ctx), s.h1))
     story.append(para(w.say("redirect.reasons_intro", **ctx), s.body))
     story += [para(r, s.bullet, bullet="•") for r in patient_reasons(profile, decision, w)]
@@ -115,7 +116,10 @@ def _doctor_section(profile, decision, clinic: Clinic, s: Styles, w: Words) -> l
         f"{a.irritability.value}"
         + (f"; pain now {a.pain_now}/10" if a.pain_now is not None else ""),
     ]
-    story = [para(w.say("redirect.doctor_title"), s.h2)]
+    story = [
+        para(w.say("redirect.doctor_title"), s.h2),
+        para(w.say("redirect.doctor_note"), s.body),
+    ]
     story += [para(line, s.small) for line in lines]
     answered = _answered_lines(profile, decision, w, clinic)
     if answered:
