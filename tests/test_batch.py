@@ -117,6 +117,15 @@ def documents(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.glob("*.pdf"))}
 
 
+def records(out: Path) -> dict[str, bytes]:
+    """The clinician records: OUT/records/<id>.pdf."""
+    return {p.name: p.read_bytes() for p in sorted((out / "records").glob("*.pdf"))}
+
+
+def records_built(report) -> set[str]:
+    return {item["patient"] for item in report["items"] if item["record_action"] == "built"}
+
+
 def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> bool:
     args = ["plan", str(profile), "--json", "-o", str(scratch / "scratch.pdf")]
     args += ["--library", str(library)]
@@ -179,7 +188,11 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
         "pdf": "B-003.pdf",
         "errors": [],
         "missing": [],
+        "record": "records/B-003.pdf",
+        "record_action": "built",
     }
+    assert report["records"] == {"built": 16, "unchanged": 0}  # the refusal has one too
+    assert sorted(records(out)) == sorted(documents(out))  # records/<id>.pdf beside each
     incomplete = next(i for i in report["items"] if i["patient"] == "P-1006")
     assert incomplete["missing"] == ["fever_or_systemically_unwell", "unrelenting_night_pain"]
     assert result.stderr.splitlines() == [
@@ -190,7 +203,8 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
         "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
         "with the pain?",
         "  red_flags.unrelenting_night_pain: Night pain that no position eases?",
-        f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed",
+        f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed; "
+        "records: 16 built, 0 unchanged",
     ]
 
 
@@ -233,7 +247,8 @@ def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path
     assert set(by_patient(report).values()) == {"unchanged", "none"}
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
     assert result.stderr.splitlines()[-1] == (
-        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed"
+        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed; "
+        "records: 0 built, 16 unchanged"
     )
 
 
@@ -386,10 +401,25 @@ def test_the_json_report_is_one_json_document_written_item_by_item():
         report.write_json(empty, with_email=False)
         assert empty.getvalue() == (
             '{"built": 0, "unchanged": 0, "refused": 0, "incomplete": 0, "failed": 0, '
-            '"items": [\n]}\n'
+            '"records": {"built": 0, "unchanged": 0}, "items": [\n]}\n'
         )
-        assert json.loads(empty.getvalue()) == {**dict.fromkeys(COUNTS, 0), "items": []}
-        report.add(Item("a.yaml", 'Zoë "Z" \\', "prescribed", "built", "none", "Z.pdf"))
+        assert json.loads(empty.getvalue()) == {
+            **dict.fromkeys(COUNTS, 0),
+            "records": {"built": 0, "unchanged": 0},
+            "items": [],
+        }
+        report.add(
+            Item(
+                "a.yaml",
+                'Zoë "Z" \\',
+                "prescribed",
+                "built",
+                "none",
+                "Z.pdf",
+                record="records/Z.pdf",
+                record_action="unchanged",
+            )
+        )
         report.add(Item("b.yaml", None, "invalid", "none", errors=["b.yaml: line 1: ]["]))
         for with_email in (False, True):
             out = io.StringIO()
@@ -397,7 +427,13 @@ def test_the_json_report_is_one_json_document_written_item_by_item():
             lines = out.getvalue().splitlines()
             assert len(lines) == 4 and lines[1].startswith('  {"profile": "a.yaml"')
             data = json.loads(out.getvalue())
-            assert list(data) == [*COUNTS, *(["emailed"] if with_email else []), "items"]
+            assert list(data) == [
+                *COUNTS,
+                "records",
+                *(["emailed"] if with_email else []),
+                "items",
+            ]
+            assert data["records"] == {"built": 0, "unchanged": 1}
             first = {"profile": "a.yaml", "patient": 'Zoë "Z" \\', "status": "prescribed"}
             assert data["items"][0].items() >= first.items()
             assert data["items"][1]["errors"] == ["b.yaml: line 1: ]["]

@@ -294,8 +294,10 @@ def small_disk(tmp_path):
 
 
 def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte. Unbuffered, so that closing the file has nothing left to
+    write (a buffered file's last partial chunk would fail on close, outside the suppress)."""
     filler = disk / "filler"
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
             handle.flush()

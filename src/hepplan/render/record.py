@@ -20,7 +20,7 @@ from hepplan.domain import redflags
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
-from hepplan.domain.progress import MeasureChange, Progress
+from hepplan.domain.progress import MeasureChange, Progress, decide_progress
 from hepplan.errors import Status
 from hepplan.render.pdf import (
     BOLD,
@@ -61,6 +61,24 @@ STATUS_WORDS = {
     Status.REFUSED: "Program refused: referred for medical care",
     Status.INCOMPLETE: "Screening incomplete: no program until every question is answered",
 }
+
+
+def chart_record(profile: Profile, decision: Decision, clinic: Clinic) -> bytes:
+    """The clinician record every command writes: with the follow-up decision (CLINICAL.md §4)
+    when this visit is a follow-up and a program is prescribed. A refusal's record shows no
+    step to move to: there is no program to move in."""
+    return render_record(profile, decision, clinic, follow_up_of(profile, decision))
+
+
+def follow_up_of(profile: Profile, decision: Decision) -> Progress | None:
+    """The follow-up decision of a prescribed follow-up visit: the decision's own when it
+    carries one, else made here from the profile (the same pure rule)."""
+    if not decision.prescribed or profile.follow_up is None:
+        return None
+    progress = getattr(decision, "progress", None)
+    if progress is not None:
+        return progress
+    return decide_progress(profile.follow_up, profile.outcomes, profile.assessment.date)
 
 
 def render_record(
@@ -288,7 +306,8 @@ def _program(decision: Decision, s: Styles, width: float) -> list:
 
 
 def _versions(decision: Decision, s: Styles) -> list:
-    lines = [f"hepplan {__version__}", f"library version {decision.library_version}"]
+    library = decision.library_version or "none (the library could not be used)"
+    lines = [f"hepplan {__version__}", f"library version {library}"]
     if decision.prescribed:
         lines.append(f"content digest {decision.content_version} (the exercises of this program)")
     return [_p("Versions", s.h2), _p(" · ".join(lines), s.small)]
