@@ -1,0 +1,308 @@
+"""`hepplan plan` writes two documents (CLINICAL.md §3): the patient's handout (or the redirect)
+and the clinician record for the chart. Read back as a reader sees them, with pypdf."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from hepplan.cli import cli
+
+from .conftest import EXAMPLES, REPO, listing, profile_data
+
+TIGHT = EXAMPLES / "tight-piriformis.yaml"
+EMERGENCY = EXAMPLES / "cauda-equina-emergency.yaml"
+INCOMPLETE = EXAMPLES / "screening-incomplete.yaml"
+CLINIC = REPO / "examples" / "clinic.yaml"
+
+
+def text(path: Path) -> str:
+    """A PDF's text as a reader sees it, white space folded."""
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def rule_ids(trace: list[str]) -> set[str]:
+    """The rule ids a decision trace names: each line starts with one (``FILL: ...``)."""
+    return {line.split(":", 1)[0] for line in trace}
+
+
+def plan(runner, *args):
+    return runner.invoke(cli, ["plan", *map(str, args)])
+
+
+def assert_record_of(path: Path, status: str, trace: list[str]) -> str:
+    """``path`` is a clinician record for this decision: its heading, its status, its trace
+    with every rule id."""
+    chart = text(path)
+    assert chart.startswith("Clinician record")
+    assert status in chart
+    assert "Decision trace" in chart
+    assert trace and all(" ".join(line.split()) in chart for line in trace)
+    assert rule_ids(trace) and all(rule in chart for rule in rule_ids(trace))
+    return chart
+
+
+# --- where the two documents go -------------------------------------------------------------
+
+
+def test_a_prescribed_plan_writes_the_handout_and_the_record_beside_it(runner, workdir):
+    result = plan(runner, TIGHT, "--clinic", CLINIC, "--json")
+    assert result.exit_code == 0, result.output
+    assert listing(workdir) == ["P-1001.pdf", "P-1001.record.pdf"]
+    assert result.stderr == (
+        f"P-1001: program prescribed (disposition none); wrote {workdir / 'P-1001.pdf'} and "
+        f"the clinician record {workdir / 'P-1001.record.pdf'}\n"
+    )
+    decision = json.loads(result.stdout)  # stdout stays the decision alone
+    handout = text(workdir / "P-1001.pdf")
+    assert "Your home exercise program" in handout
+    assert "Clinician record" not in handout and "Red-flag screening" not in handout
+    chart = assert_record_of(
+        workdir / "P-1001.record.pdf", "Program prescribed (disposition: none)", decision["trace"]
+    )
+    assert f"library version {decision['library_version']}" in chart
+    assert re.search(r"content digest [0-9a-f]{16} \(the exercises of this program\)", chart)
+    assert "Your home exercise program" not in chart
+
+
+def test_the_record_goes_beside_the_output_by_default(runner, workdir):
+    (workdir / "handouts").mkdir()
+    result = plan(runner, TIGHT, "-o", "handouts/jordan.pdf")
+    assert result.exit_code == 0, result.output
+    assert listing(workdir) == ["handouts", "handouts/P-1001.record.pdf", "handouts/jordan.pdf"]
+    assert result.stderr.endswith(
+        "wrote handouts/jordan.pdf and the clinician record handouts/P-1001.record.pdf\n"
+    )
+
+
+def test_record_names_the_record_file(runner, workdir):
+    (workdir / "chart").mkdir()
+    result = plan(runner, TIGHT, "-o", "out.pdf", "--record", "chart/jordan-avery.pdf")
+    assert result.exit_code == 0, result.output
+    assert listing(workdir) == ["chart", "chart/jordan-avery.pdf", "out.pdf"]
+    assert result.stderr.endswith("wrote out.pdf and the clinician record chart/jordan-avery.pdf\n")
+    assert text(workdir / "chart" / "jordan-avery.pdf").startswith("Clinician record")
+
+
+def test_no_record_writes_the_handout_alone(runner, workdir):
+    result = plan(runner, TIGHT, "--no-record")
+    assert result.exit_code == 0, result.output
+    assert listing(workdir) == ["P-1001.pdf"]
+    assert result.stderr == (
+        f"P-1001: program prescribed (disposition none); wrote {workdir / 'P-1001.pdf'}\n"
+    )
+
+
+def test_the_same_profile_gives_the_same_record_bytes(runner, workdir):
+    plan(runner, TIGHT, "-o", "one.pdf", "--record", "one.record.pdf")
+    plan(runner, TIGHT, "-o", "two.pdf", "--record", "two.record.pdf")
+    assert (workdir / "one.record.pdf").read_bytes() == (workdir / "two.record.pdf").read_bytes()
+
+
+def test_a_replaced_record_is_reported(runner, workdir):
+    plan(runner, TIGHT, "-o", "out.pdf")
+    (workdir / "out.pdf").unlink()
+    again = plan(runner, TIGHT, "-o", "out.pdf")
+    assert again.exit_code == 0
+    assert again.stderr == (
+        "P-1001: program prescribed (disposition none); wrote out.pdf and the clinician record "
+        "P-1001.record.pdf (it replaced the file that was there)\n"
+    )
+
+
+# --- a refusal, an incomplete screening --------------------------------------------------------
+
+
+def test_a_refusal_writes_the_redirect_and_a_record(runner, workdir):
+    result = plan(runner, EMERGENCY, "-o", "redirect.pdf", "--json")
+    assert result.exit_code == 3
+    assert listing(workdir) == ["P-1005.record.pdf", "redirect.pdf"]
+    assert result.stderr.splitlines() == [
+        "P-1005: EMERGENCY — do not prescribe (bladder_dysfunction, saddle_anesthesia). The "
+        "patient must go to the emergency department now, or call 911. Wrote the redirect "
+        "document to redirect.pdf and the clinician record to P-1005.record.pdf"
+    ]
+    decision = json.loads(result.stdout)
+    assert "Go to the emergency department now." in text(workdir / "redirect.pdf")
+    chart = assert_record_of(
+        workdir / "P-1005.record.pdf",
+        "Program refused: referred for medical care (disposition: emergency)",
+        decision["trace"],
+    )
+    assert "Counted red flags: bladder_dysfunction, saddle_anesthesia" in chart
+    assert "Program summary" not in chart  # no program was made
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--record", "chart.pdf"], ["-o", "x.pdf", "--record", "x.record.pdf"], ["--no-record"]],
+)
+def test_an_incomplete_screening_writes_nothing_at_all(runner, workdir, args):
+    result = plan(runner, INCOMPLETE, *args)
+    assert result.exit_code == 4
+    assert listing(workdir) == []
+    assert result.stderr.startswith("P-1006: screening incomplete; no program was written.")
+    assert "clinician record" not in result.stderr
+
+
+def test_a_refusal_with_an_unusable_library_still_gets_its_record(runner, workdir, tmp_path):
+    broken = tmp_path / "library"
+    broken.mkdir()
+    (broken / "clamshell.yaml").write_text("id: [\n")
+    result = plan(runner, EMERGENCY, "--library", broken)
+    assert result.exit_code == 3
+    assert listing(workdir) == ["P-1005.pdf", "P-1005.record.pdf"]
+    assert "library version none (the library could not be used)" in text(
+        workdir / "P-1005.record.pdf"
+    )
+
+
+def test_a_follow_up_record_shows_the_step_decision(runner, workdir):
+    result = plan(runner, EXAMPLES / "follow-up-2.yaml")
+    assert result.exit_code == 0, result.output
+    [chart] = workdir.glob("*.record.pdf")
+    assert "Decision: advance (step 1 → step 2)" in text(chart)
+
+
+# --- paths that cannot be the record ------------------------------------------------------------
+
+
+def test_record_and_no_record_together_are_a_usage_error(runner, workdir):
+    result = plan(runner, TIGHT, "--record", "r.pdf", "--no-record")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --record and --no-record cannot be used together; give one of them\n"
+    )
+    assert listing(workdir) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "record"),
+    [
+        (["-o", "out.pdf", "--record", "out.pdf"], "out.pdf"),
+        (["-o", "out.pdf", "--record", "./sub/../out.pdf"], "sub/../out.pdf"),
+        (["--record", "P-1001.pdf"], "P-1001.pdf"),  # the handout's default name
+        (["-o", "P-1001.record.pdf"], "P-1001.record.pdf"),  # the record's default name
+    ],
+)
+def test_the_record_cannot_be_the_handout(runner, workdir, args, record):
+    (workdir / "sub").mkdir()
+    result = plan(runner, TIGHT, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {record}: is where the patient's document goes too; give --record another "
+        "file name, or use --no-record\n"
+    )
+    assert listing(workdir) == ["sub"]
+
+
+def test_a_link_to_the_handout_is_the_handout(runner, workdir):
+    (workdir / "r.pdf").symlink_to("out.pdf")  # dangling: out.pdf is yet to be written
+    result = plan(runner, TIGHT, "-o", "out.pdf", "--record", "r.pdf")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: r.pdf: is where the patient's document goes too")
+    assert listing(workdir) == ["r.pdf"] and not (workdir / "out.pdf").exists()
+
+
+def logo_clinic(folder: Path) -> Path:
+    Image.new("RGB", (120, 40), "navy").save(folder / "logo.png")
+    clinic = folder / "clinic.yaml"
+    clinic.write_text("name: Riverside PT\nphone: '555 0100'\nlogo: logo.png\n")
+    return clinic
+
+
+@pytest.mark.parametrize(
+    ("role", "label"),
+    [("profile", "profile"), ("clinic", "clinic file"), ("logo", "clinic's logo")],
+)
+def test_the_record_cannot_replace_an_input(runner, workdir, write_profile, role, label):
+    profile = write_profile(profile_data(patient={"id": "T-0001"}), "patient.yaml")
+    clinic = logo_clinic(workdir)
+    target = {"profile": profile, "clinic": clinic, "logo": workdir / "logo.png"}[role]
+    before = {p: p.read_bytes() for p in (profile, clinic, workdir / "logo.png")}
+    result = plan(runner, profile, "--clinic", clinic, "-o", "out.pdf", "--record", target)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {target}: is the {label} ({target}); "
+        "writing the document there would destroy it. Give another file name\n"
+    )
+    assert {p: p.read_bytes() for p in before} == before
+    assert listing(workdir) == ["clinic.yaml", "logo.png"]  # no handout either
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ("missing/r.pdf", "missing/r.pdf: the folder missing does not exist"),
+        ("folder", "folder: is a folder; give a file name such as folder/program.pdf"),
+        ("ro.pdf", "ro.pdf: is read-only; hepplan will not replace it. Give another name"),
+        (
+            "chart/",
+            "chart/: ends with a slash, so it names a folder; give a file name such as "
+            "chart/program.pdf",
+        ),
+    ],
+)
+def test_a_record_that_cannot_be_written_stops_both(runner, workdir, record, message):
+    (workdir / "folder").mkdir()
+    (workdir / "ro.pdf").write_bytes(b"kept")
+    (workdir / "ro.pdf").chmod(0o444)
+    result = plan(runner, TIGHT, "-o", "out.pdf", "--record", record)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert listing(workdir) == ["folder", "ro.pdf"]
+    assert (workdir / "ro.pdf").read_bytes() == b"kept"
+
+
+def test_a_record_that_fails_to_render_leaves_no_handout(runner, workdir, monkeypatch):
+    from hepplan.render import record
+
+    def broken(*args):
+        raise RuntimeError("no room for the trace")
+
+    monkeypatch.setattr(record, "chart_record", broken)
+    (workdir / "out.pdf").write_bytes(b"the earlier handout")
+    result = plan(runner, TIGHT, "-o", "out.pdf")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: internal failure: RuntimeError: no room for the trace")
+    assert listing(workdir) == ["out.pdf"]
+    assert (workdir / "out.pdf").read_bytes() == b"the earlier handout"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 1 MB file system (tmpfs), filled to the last byte."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("a small disk needs root (mount -t tmpfs)")
+    with (disk / "filler").open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_record_on_a_full_disk_leaves_no_handout(runner, workdir, full_disk):
+    """Both documents are staged before either is renamed into place: the record's failure
+    leaves the handout's place as it was."""
+    (workdir / "out.pdf").write_bytes(b"the earlier handout")
+    result = plan(runner, TIGHT, "-o", "out.pdf", "--record", full_disk / "r.pdf")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {full_disk / 'r.pdf'}: cannot be written (No space left on device); free some "
+        "space, or choose another folder\n"
+    )
+    assert listing(workdir) == ["out.pdf"]
+    assert (workdir / "out.pdf").read_bytes() == b"the earlier handout"
+    assert [p.name for p in full_disk.iterdir()] == ["filler"]
