@@ -6,10 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
@@ -306,3 +310,103 @@ def test_a_record_on_a_full_disk_leaves_no_handout(runner, workdir, full_disk):
     assert listing(workdir) == ["out.pdf"]
     assert (workdir / "out.pdf").read_bytes() == b"the earlier handout"
     assert [p.name for p in full_disk.iterdir()] == ["filler"]
+
+
+# --- what the record depends on, and the pair as an invariant ----------------------------------
+
+
+def clinic_file(folder: Path, extra: str = "") -> Path:
+    Image.new("RGB", (120, 40), "navy").save(folder / "logo.png")
+    Image.new("RGB", (90, 30), "teal").save(folder / "other.png")
+    path = folder / f"clinic-{len(list(folder.glob('clinic-*.yaml')))}.yaml"
+    base = {
+        "name": "Riverside PT",
+        "phone": "'555 0100'",
+        "email": "desk@example.org",
+        "address": "1 Main St",
+        "website": "riverside.example.org",
+        "emergency_number": "'911'",
+        "page_size": "letter",
+        "logo": "logo.png",
+    }
+    for line in extra.splitlines():
+        key, value = line.split(": ", 1)
+        base[key] = value
+    path.write_text("".join(f"{k}: {v}\n" for k, v in base.items()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ("phone: '555 9999'", True),
+        ("emergency_number: '112'", True),
+        ("address: 9 Other Road", True),
+        ("website: other.example.org", True),
+        ("email: other@example.org", True),
+        ("logo: other.png", True),
+        ("pain_bands: {green_max: 1, amber_max: 4}", True),
+        ("name: Lakeside PT", False),
+        ("page_size: a4", False),
+    ],
+)
+def test_the_records_digest_covers_exactly_what_its_bytes_depend_on(
+    library, tmp_path, change, same
+):
+    """``batch`` rebuilds a record when its digest changes: the digest must change exactly
+    when the record's bytes do (the clinic's name and paper), and not for what only the
+    patient's documents print (numbers, address, logo)."""
+    from hepplan.batch.digests import record_context_digest
+    from hepplan.domain.planner import plan_program
+    from hepplan.domain.screening import screen
+    from hepplan.io.clinic import load_clinic
+    from hepplan.io.profiles import load_profile
+    from hepplan.render.record import chart_record
+
+    profile = load_profile(TIGHT)
+    decision = plan_program(profile, library, screen(profile))
+    base, changed = load_clinic(clinic_file(tmp_path)), load_clinic(clinic_file(tmp_path, change))
+    one, two = (chart_record(profile, decision, c) for c in (base, changed))
+    assert (one == two) is same
+    assert (record_context_digest(base) == record_context_digest(changed)) is same
+
+
+OUTPUTS = [None, "out.pdf", "a/out.pdf", "a/../out.pdf", "P-1001.pdf", "P-1001.record.pdf"]
+RECORDS = [None, "r.pdf", "a/r.pdf", "out.pdf", "./a/../out.pdf", "P-1001.pdf", "profile.yaml"]
+PROFILES = {"prescribed": TIGHT, "refused": EMERGENCY, "incomplete": INCOMPLETE}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    output=st.sampled_from(OUTPUTS),
+    record=st.sampled_from(RECORDS),
+    no_record=st.booleans(),
+    kind=st.sampled_from(sorted(PROFILES)),
+)
+def test_plan_writes_the_whole_pair_or_nothing(output, record, no_record, kind):
+    """Whatever the paths: exit 0 or 3 leaves exactly two distinct new files (one with
+    --no-record), the patient's document and a clinician record; any other exit leaves no new
+    file; the profile is never touched."""
+    from click.testing import CliRunner
+
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        folder = Path(scratch)
+        (folder / "a").mkdir()
+        shutil.copy(PROFILES[kind], folder / "profile.yaml")
+        profile = (folder / "profile.yaml").read_bytes()
+        args = ["plan", "profile.yaml"] + (["-o", output] if output else [])
+        args += (["--record", record] if record else []) + (["--no-record"] if no_record else [])
+        result = CliRunner().invoke(cli, args)
+        new = sorted(set(listing(folder)) - {"a", "profile.yaml"})
+        assert (folder / "profile.yaml").read_bytes() == profile
+        if result.exit_code not in (0, 3):
+            assert result.exit_code in (2, 4), result.output
+            assert new == [], result.output
+            return
+        assert result.exit_code == {"prescribed": 0, "refused": 3}[kind]
+        assert len(new) == (1 if no_record else 2), (new, result.output)
+        documents = {name: text(folder / name) for name in new}
+        charts = [name for name, words in documents.items() if words.startswith("Clinician")]
+        assert len(charts) == (0 if no_record else 1)
+        patient = [name for name in new if name not in charts]
+        assert len(patient) == 1 and "Decision trace" not in documents[patient[0]][:400]
