@@ -7,6 +7,8 @@ Prints, for the example profiles:
 - reportlab's time to build a story with the same paragraphs of text (same font, no tables,
   lists or drawings) — the floor any handout of this size stands on;
 - their ratio (budget: at most 2.0);
+- the clinician record, which every `plan` and `batch` now writes beside the handout: the
+  handout plus its record against the handout alone (budget: at most 1.2);
 - the whole process for one `hepplan plan` (budget: under 0.5 s) and `hepplan --help`
   (budget: under 0.2 s), as the median of a few runs.
 """
@@ -28,6 +30,7 @@ from hepplan.domain.planner import plan_program
 from hepplan.io.library import load_library
 from hepplan.io.profiles import load_profile
 from hepplan.render.pdf import Styles, build_pdf, handout_story
+from hepplan.render.record import chart_record
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = [
@@ -90,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     library = load_library()
     clinic = Clinic(name="Benchmark Clinic", phone="555 0100")
-    ours_total = bare_total = 0.0
+    ours_total = bare_total = record_total = 0.0
     pages = 0
     for path in PROFILES:
         profile = load_profile(path)
@@ -108,16 +111,22 @@ def main() -> None:
             story = [Paragraph(text, styles.body) for text in texts]
             return build_pdf(story, clinic, "bare", ("", ""))
 
+        def chart(profile=profile, decision=decision):
+            return chart_record(profile, decision, clinic)
+
         ours()  # warm caches: fonts, templates
+        chart()
         ours_time = best_of(args.n, ours)
         bare_time = best_of(args.n, bare)
+        record_time = best_of(args.n, chart)
         ours_total += ours_time
         bare_total += bare_time
+        record_total += record_time
         pages += ours().count(b"/Type /Page\n")
         print(
             f"{path.name:<34} hepplan {ours_time * 1000:7.1f} ms   reportlab story "
             f"{bare_time * 1000:7.1f} ms   ratio {ours_time / bare_time:4.2f}   "
-            f"({len(texts)} paragraphs)"
+            f"({len(texts)} paragraphs)   record {record_time * 1000:5.1f} ms"
         )
     ratio = ours_total / bare_total
     print(
@@ -125,11 +134,22 @@ def main() -> None:
         f"ratio {ratio:.2f} (budget ≤ 2.0) → {'OK' if ratio <= 2.0 else 'OVER BUDGET'}"
     )
     print(f"handouts per second, one core: {len(PROFILES) / ours_total:.1f}")
+    pair = (ours_total + record_total) / ours_total
+    print(
+        f"handout + clinician record: {(ours_total + record_total) / len(PROFILES) * 1000:.1f} "
+        f"ms, {pair:.2f}× the handout alone (budget ≤ 1.2) → "
+        f"{'OK' if pair <= 1.2 else 'OVER BUDGET'}"
+    )
     example = str(PROFILES[0])
+    alone, alone_median = process_time(["plan", example, "-o", "bench.pdf", "--no-record"])
     whole, whole_median = process_time(["plan", example, "-o", "bench.pdf"])
+    print(
+        f"whole process, handout alone (--no-record): best {alone:.3f} s, "
+        f"median {alone_median:.3f} s"
+    )
     help_time, help_median = process_time(["--help"])
     print(
-        f"whole process, one handout: best {whole:.3f} s, median {whole_median:.3f} s "
+        f"whole process, handout and record: best {whole:.3f} s, median {whole_median:.3f} s "
         f"(budget < 0.5 s) → {'OK' if whole < 0.5 else 'OVER BUDGET'}"
     )
     print(
