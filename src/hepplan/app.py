@@ -181,12 +181,12 @@ def _write_plan(outcome: Outcome, target: Path, chart: Path | None, inputs, clin
     from hepplan.io.output import check_output_path, write_all_atomic
     from hepplan.render.record import chart_record
 
-    replaced = check_output_path(target, inputs)
-    files = [(target, render(outcome, clinic, large_print=docs.large_print))]
-    written = Written(target, replaced)
+    written = Written(target, check_output_path(target, inputs))
     if chart is not None:
         _apart(chart, target)
-        written = Written(target, replaced, chart, check_output_path(chart, inputs))
+        written = Written(target, written.replaced, chart, check_output_path(chart, inputs))
+    files = [(target, render(outcome, clinic, large_print=docs.large_print))]
+    if chart is not None:
         files.append((chart, chart_record(outcome.profile, outcome.decision, clinic)))
     write_all_atomic(files)
     return written

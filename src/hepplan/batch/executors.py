@@ -3,8 +3,8 @@ local worker processes, or on a Dask cluster.
 
 The step (``build_one``) is pure: a profile's bytes and the digests of its last documents in,
 a ``Result`` out (the PDFs' bytes: the patient's document and the clinician record, and with
---email the letter made from the same read). A local
-worker process gets the run's settings once, when it starts, and dies with the coordinator.
+--email the letter made from the same read). A local worker process gets the run's settings
+once, when it starts, and dies with the coordinator.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Settings:
     today: dt.date
     version: str = __version__  # the coordinator's: a worker on another version must refuse
     letters: bool = False  # --email: make each prescribed program's e-mail from the same read
-    record_context: str = ""  # digest of everything a clinician record depends on besides those
+    record_context: str = ""  # the same for the clinician record, which needs less
 
 
 @dataclass(frozen=True)
