@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -410,3 +411,26 @@ def test_plan_writes_the_whole_pair_or_nothing(output, record, no_record, kind):
         assert len(charts) == (0 if no_record else 1)
         patient = [name for name in new if name not in charts]
         assert len(patient) == 1 and "Decision trace" not in documents[patient[0]][:400]
+
+
+def test_links_and_devices_are_not_a_record(runner, workdir, write_profile):
+    """A link to the profile, a hard link to the handout and a device are each refused, and
+    nothing is written."""
+    profile = write_profile(profile_data(), "patient.yaml")
+    (workdir / "to-profile.pdf").symlink_to(profile)
+    (workdir / "out.pdf").write_bytes(b"the earlier handout")
+    os.link(workdir / "out.pdf", workdir / "hard.pdf")
+    cases = {
+        "to-profile.pdf": f"to-profile.pdf: is the profile ({profile}); writing the document "
+        "there would destroy it. Give another file name",
+        "hard.pdf": "hard.pdf: is where the patient's document goes too; give --record another "
+        "file name, or use --no-record",
+        "/dev/null": "/dev/null: is not a regular file; give a file name for the document",
+    }
+    for record, message in cases.items():
+        result = plan(runner, profile, "-o", "out.pdf", "--record", record)
+        assert result.exit_code == 2, record
+        assert result.stderr == f"error: {message}\n"
+    assert listing(workdir) == ["hard.pdf", "out.pdf", "to-profile.pdf"]
+    assert (workdir / "out.pdf").read_bytes() == b"the earlier handout"
+    assert profile.read_bytes().startswith(b"format: 1")
