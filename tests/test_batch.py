@@ -117,6 +117,21 @@ def documents(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.glob("*.pdf"))}
 
 
+def records(out: Path) -> dict[str, bytes]:
+    """The clinician records: OUT/records/<id>.pdf."""
+    return {p.name: p.read_bytes() for p in sorted((out / "records").glob("*.pdf"))}
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def records_built(report) -> set[str]:
+    return {item["patient"] for item in report["items"] if item["record_action"] == "built"}
+
+
 def uses(runner, profile: Path, exercise: str, library: Path, scratch: Path) -> bool:
     args = ["plan", str(profile), "--json", "-o", str(scratch / "scratch.pdf")]
     args += ["--library", str(library)]
@@ -179,7 +194,11 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
         "pdf": "B-003.pdf",
         "errors": [],
         "missing": [],
+        "record": "records/B-003.pdf",
+        "record_action": "built",
     }
+    assert report["records"] == {"built": 16, "unchanged": 0}  # the refusal has one too
+    assert sorted(records(out)) == sorted(documents(out))  # records/<id>.pdf beside each
     incomplete = next(i for i in report["items"] if i["patient"] == "P-1006")
     assert incomplete["missing"] == ["fever_or_systemically_unwell", "unrelenting_night_pain"]
     assert result.stderr.splitlines() == [
@@ -190,7 +209,8 @@ def test_a_first_run_builds_one_document_per_patient(runner, profiles, tmp_path)
         "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
         "with the pain?",
         "  red_flags.unrelenting_night_pain: Night pain that no position eases?",
-        f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed",
+        f"{out}: 15 built, 0 unchanged, 1 refused, 1 incomplete, 0 failed; "
+        "records: 16 built, 0 unchanged",
     ]
 
 
@@ -206,12 +226,19 @@ def test_documents_match_what_plan_writes(runner, profiles, tmp_path):
             cli, ["plan", str(profiles / name), "--clinic", str(CLINIC), "-o", str(single)]
         )
         assert (out / f"{patient}.pdf").read_bytes() == single.read_bytes()
+        assert (out / "records" / f"{patient}.pdf").read_bytes() == (
+            tmp_path / f"{patient}.record.pdf"
+        ).read_bytes()
 
 
 def test_documents_and_manifest_are_private(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    for path in [*out.glob("*.pdf"), out / ".hepplan" / "manifest.sqlite3"]:
+    for path in [
+        *out.glob("*.pdf"),
+        *out.glob("records/*.pdf"),
+        out / ".hepplan" / "manifest.sqlite3",
+    ]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
@@ -221,7 +248,8 @@ def test_documents_and_manifest_are_private(runner, profiles, tmp_path):
 def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path):
     out = tmp_path / "out"
     run(runner, profiles, out)
-    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    before = {str(p): p.stat().st_mtime_ns for p in out.glob("**/*.pdf")}
+    assert len(before) == 32  # 16 documents, 16 records
     report, result = run(runner, profiles, out)
     assert {k: report[k] for k in COUNTS} == {
         "built": 0,
@@ -231,9 +259,10 @@ def test_a_rerun_with_nothing_changed_renders_nothing(runner, profiles, tmp_path
         "failed": 0,
     }
     assert set(by_patient(report).values()) == {"unchanged", "none"}
-    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
+    assert {str(p): p.stat().st_mtime_ns for p in out.glob("**/*.pdf")} == before
     assert result.stderr.splitlines()[-1] == (
-        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed"
+        f"{out}: 0 built, 15 unchanged, 1 refused, 1 incomplete, 0 failed; "
+        "records: 0 built, 16 unchanged"
     )
 
 
@@ -261,6 +290,11 @@ def test_editing_one_exercise_rebuilds_exactly_the_programs_that_use_it(runner, 
     expected = {item["patient"] for item in report["items"] if item["profile"] in map(str, users)}
     assert expected and len(expected) < 15  # some programs use it, most do not
     assert built(report) == expected
+    # Every record prints the library's version, so every record is made again, the refusal's
+    # too; the incomplete screening has none.
+    screened = {i["patient"] for i in report["items"] if i["status"] in ("prescribed", "refused")}
+    assert records_built(report) == screened and len(screened) == 16
+    assert report["records"] == {"built": 16, "unchanged": 0}
     after = documents(out)
     for name in before:
         assert (before[name] != after[name]) == (name[:-4] in expected), name
@@ -272,6 +306,8 @@ def test_editing_one_profile_rebuilds_only_that_program(runner, profiles, tmp_pa
     edit(profiles / "clinic-b" / "b-001.yaml", lambda d: d["assessment"].update(pain_now=6))
     report, _ = run(runner, profiles, out)
     assert built(report) == {"B-001"}
+    assert records_built(report) == {"B-001"}
+    assert "Pain now 6/10" in pdf_text(out / "records" / "B-001.pdf")
 
 
 def test_a_comment_or_reordered_keys_rebuild_nothing(runner, profiles, tmp_path):
@@ -319,6 +355,7 @@ def test_large_print_is_an_input_too(runner, profiles, tmp_path):
     run(runner, profiles, out)
     report, _ = run(runner, profiles, out, "--large-print")
     assert report["built"] == 15
+    assert report["records"] == {"built": 0, "unchanged": 16}  # a record has one print size
 
 
 def test_a_deleted_document_is_rebuilt(runner, profiles, tmp_path):
@@ -327,6 +364,7 @@ def test_a_deleted_document_is_rebuilt(runner, profiles, tmp_path):
     (out / "B-002.pdf").unlink()
     report, _ = run(runner, profiles, out)
     assert built(report) == {"B-002"}
+    assert records_built(report) == set()
 
 
 def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, tmp_path):
@@ -335,8 +373,10 @@ def test_a_profile_that_becomes_incomplete_loses_its_document(runner, profiles, 
     edit(profiles / "b-000.yaml", lambda d: d["red_flags"].pop("saddle_anesthesia"))
     report, result = run(runner, profiles, out)
     assert by_patient(report)["B-000"] == "removed"
+    assert by_patient(report, "record_action")["B-000"] == "removed"
     assert by_patient(report, "status")["B-000"] == "incomplete"
     assert not (out / "B-000.pdf").exists()
+    assert not (out / "records" / "B-000.pdf").exists()
     assert (
         "B-000: screening incomplete; nothing written. Ask these red-flag questions and record "
         "the answers:\n  red_flags.saddle_anesthesia: New numbness or changed feeling between "
@@ -350,6 +390,8 @@ def test_a_profile_that_turns_refused_gets_the_redirect(runner, profiles, tmp_pa
     edit(profiles / "b-000.yaml", lambda d: d["red_flags"].update(progressive_weakness="yes"))
     report, result = run(runner, profiles, out)
     assert by_patient(report, "status")["B-000"] == "refused"
+    assert by_patient(report, "record_action")["B-000"] == "built"
+    assert "Program refused: referred for medical care" in pdf_text(out / "records" / "B-000.pdf")
     from pypdf import PdfReader
 
     text = PdfReader(out / "B-000.pdf").pages[0].extract_text()
@@ -386,10 +428,25 @@ def test_the_json_report_is_one_json_document_written_item_by_item():
         report.write_json(empty, with_email=False)
         assert empty.getvalue() == (
             '{"built": 0, "unchanged": 0, "refused": 0, "incomplete": 0, "failed": 0, '
-            '"items": [\n]}\n'
+            '"records": {"built": 0, "unchanged": 0}, "items": [\n]}\n'
         )
-        assert json.loads(empty.getvalue()) == {**dict.fromkeys(COUNTS, 0), "items": []}
-        report.add(Item("a.yaml", 'Zoë "Z" \\', "prescribed", "built", "none", "Z.pdf"))
+        assert json.loads(empty.getvalue()) == {
+            **dict.fromkeys(COUNTS, 0),
+            "records": {"built": 0, "unchanged": 0},
+            "items": [],
+        }
+        report.add(
+            Item(
+                "a.yaml",
+                'Zoë "Z" \\',
+                "prescribed",
+                "built",
+                "none",
+                "Z.pdf",
+                record="records/Z.pdf",
+                record_action="unchanged",
+            )
+        )
         report.add(Item("b.yaml", None, "invalid", "none", errors=["b.yaml: line 1: ]["]))
         for with_email in (False, True):
             out = io.StringIO()
@@ -397,7 +454,13 @@ def test_the_json_report_is_one_json_document_written_item_by_item():
             lines = out.getvalue().splitlines()
             assert len(lines) == 4 and lines[1].startswith('  {"profile": "a.yaml"')
             data = json.loads(out.getvalue())
-            assert list(data) == [*COUNTS, *(["emailed"] if with_email else []), "items"]
+            assert list(data) == [
+                *COUNTS,
+                "records",
+                *(["emailed"] if with_email else []),
+                "items",
+            ]
+            assert data["records"] == {"built": 0, "unchanged": 1}
             first = {"profile": "a.yaml", "patient": 'Zoë "Z" \\', "status": "prescribed"}
             assert data["items"][0].items() >= first.items()
             assert data["items"][1]["errors"] == ["b.yaml: line 1: ]["]
@@ -524,6 +587,7 @@ def test_the_same_bytes_whatever_the_number_of_workers(runner, profiles, tmp_pat
     report_two, _ = run(runner, profiles, two, "--jobs", "2")
     assert documents(one) == documents(two)
     assert len(documents(one)) == 16
+    assert records(one) == records(two) and len(records(one)) == 16
     assert report_one == report_two
 
 
@@ -538,9 +602,15 @@ def test_the_same_bytes_on_a_dask_cluster(runner, profiles, tmp_path):
         remote = tmp_path / "remote"
         report, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
         assert report["built"] == 15
+        assert report["records"] == {"built": 16, "unchanged": 0}
         again, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
         assert again["unchanged"] == 15 and again["built"] == 0
+        assert again["records"] == {"built": 0, "unchanged": 16}
+        (remote / "records" / "P-1001.pdf").unlink()
+        third, _ = run(runner, profiles, remote, "--scheduler", cluster.scheduler_address)
+        assert records_built(third) == {"P-1001"} and built(third) == set()
     assert documents(remote) == documents(local)
+    assert records(remote) == records(local)
 
 
 def test_an_unreachable_scheduler(runner, profiles, tmp_path):
@@ -586,11 +656,16 @@ def test_a_worker_that_dies_then_a_clean_rerun(runner, profiles, tmp_path, monke
     report, _ = run(runner, profiles, out, "--jobs", "2")
     assert report["failed"] == 0
     assert documents(out) == documents(reference)
+    assert records(out) == records(reference)
     assert list(out.glob(".*")) == [out / ".hepplan"]
 
 
-@pytest.mark.parametrize("after", [1, 6])
-def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, after):
+@pytest.mark.parametrize(
+    ("point", "after"), [("renamed", 1), ("renamed", 6), ("recorded", 1), ("recorded", 6)]
+)
+def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, point, after):
+    """Killed right after the K-th handout is in place (its record not yet written), or right
+    after the K-th record: either way the rerun leaves exactly the pairs a clean run writes."""
     reference = tmp_path / "reference"
     run(runner, profiles, reference, "--jobs", "1")
     out = tmp_path / "out"
@@ -609,7 +684,7 @@ def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, 
     ]
     signals = tmp_path / "signals"
     signals.mkdir()
-    env = {**os.environ, batching.PAUSE_ENV: f"renamed-{after}:{signals}"}
+    env = {**os.environ, batching.PAUSE_ENV: f"{point}-{after}:{signals}"}
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
@@ -618,28 +693,37 @@ def test_killing_the_whole_batch_then_a_clean_rerun(runner, profiles, tmp_path, 
         env=env,
     )
     deadline = time.monotonic() + 60
-    reached = signals / f"renamed-{after}.reached"
+    reached = signals / f"{point}-{after}.reached"
     while not reached.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     # The coordinator waits right after its rename, before the manifest records it: kill there.
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers, at once
     process.wait()
     assert len(list(out.glob("*.pdf"))) == after
+    assert len(records(out)) == (after if point == "recorded" else after - 1)
 
     report, _ = run(runner, profiles, out)
     assert report["failed"] == 0
     assert documents(out) == documents(reference)
+    assert records(out) == records(reference)
     assert list(out.glob(".*")) == [out / ".hepplan"]  # no temporary files left
+    assert list((out / "records").glob(".*")) == []
     db = sqlite3.connect(out / ".hepplan" / "manifest.sqlite3")
     assert db.execute("SELECT count(*) FROM programs WHERE pdf IS NOT NULL").fetchone() == (16,)
+    assert db.execute("SELECT count(*) FROM programs WHERE record IS NOT NULL").fetchone() == (16,)
+    report, _ = run(runner, profiles, out)
+    assert report["records"] == {"built": 0, "unchanged": 16}
 
 
 def test_leftover_temporary_files_are_removed(runner, profiles, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / ".P-1001.pdf.x1y2.part").write_bytes(b"%PDF-1.4 half")
+    (out / "records").mkdir()
+    (out / "records" / ".P-1001.pdf.x1y2.part").write_bytes(b"%PDF-1.4 half")
     run(runner, profiles, out)
     assert list(out.glob(".*.part")) == []
+    assert list((out / "records").glob(".*")) == []
 
 
 # --- e-mail -------------------------------------------------------------------------------------
@@ -749,3 +833,103 @@ def test_new_folders_follow_the_umask_and_documents_stay_private(runner, profile
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
     assert stat.S_IMODE((out / ".hepplan").stat().st_mode) == 0o750
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.glob("*.pdf")} == {0o600}
+    assert stat.S_IMODE((out / "records").stat().st_mode) == 0o750
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (out / "records").glob("*.pdf")} == {0o600}
+
+
+# --- the clinician records ----------------------------------------------------------------------
+
+
+def test_a_deleted_or_altered_record_is_rebuilt_alone(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    before = records(out)
+    (out / "records" / "B-002.pdf").unlink()
+    with (out / "records" / "P-1005.pdf").open("ab") as handle:  # the refusal's, altered
+        handle.write(b"% annotated by hand")
+    report, _ = run(runner, profiles, out)
+    assert records_built(report) == {"B-002", "P-1005"}
+    assert report["records"] == {"built": 2, "unchanged": 14}
+    assert built(report) == set()  # the handouts stay as they are
+    assert by_patient(report)["P-1005"] == "unchanged"
+    assert records(out) == before
+    assert report["refused"] == 1
+
+
+def test_the_clinic_name_rebuilds_records_its_numbers_only_documents(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    clinic = tmp_path / "clinic.yaml"
+    shutil.copy(CLINIC, clinic)
+
+    def rerun():
+        result = runner.invoke(
+            cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(clinic), "--json"]
+        )
+        report = json.loads(result.stdout)
+        assert result.exit_code == contract_code(report), result.output
+        return report
+
+    rerun()
+    clinic.write_text(clinic.read_text().replace("010-2040", "010-9999"), encoding="utf-8")
+    report = rerun()
+    assert report["built"] == 15 and report["records"] == {"built": 0, "unchanged": 16}
+    clinic.write_text(clinic.read_text().replace("Riverside", "Lakeside"), encoding="utf-8")
+    report = rerun()
+    assert report["built"] == 15 and report["records"] == {"built": 16, "unchanged": 0}
+    assert "Lakeside Physical Therapy" in pdf_text(out / "records" / "P-1001.pdf")
+
+
+def test_a_new_patient_id_moves_the_record_too(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    edit(profiles / "b-000.yaml", lambda d: d["patient"].update(id="B-100"))
+    report, _ = run(runner, profiles, out)
+    assert by_patient(report, "record")["B-100"] == "records/B-100.pdf"
+    assert not (out / "records" / "B-000.pdf").exists()
+    assert "(B-100)" in pdf_text(out / "records" / "B-100.pdf")
+    assert sorted(records(out)) == sorted(documents(out))
+
+
+def test_a_record_replaced_by_someone_else_is_not_removed(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    run(runner, profiles, out)
+    (out / "records" / "B-000.pdf").write_bytes(b"a note a colleague saved here")
+    edit(profiles / "b-000.yaml", lambda d: d["red_flags"].pop("saddle_anesthesia"))
+    report, _ = run(runner, profiles, out)
+    assert by_patient(report)["B-000"] == "removed"  # the handout was ours
+    assert by_patient(report, "record_action")["B-000"] == "none"  # the record is not ours now
+    assert (out / "records" / "B-000.pdf").read_bytes() == b"a note a colleague saved here"
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_a_records_entry_that_is_not_a_folder_stops_the_batch(runner, profiles, tmp_path, kind):
+    out = tmp_path / "out"
+    out.mkdir()
+    if kind == "file":
+        (out / "records").write_bytes(b"notes")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        (out / "records").symlink_to(tmp_path / "elsewhere")
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {out / 'records'}: is not a folder; batch writes the clinician records there. "
+        "Move it away\n"
+    )
+    assert list(out.glob("*.pdf")) == []
+    if kind == "link":
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_a_clinic_file_where_records_are_written_is_refused(runner, profiles, tmp_path):
+    out = tmp_path / "out"
+    (out / "records").mkdir(parents=True)
+    clinic = out / "records" / "P-1001.pdf"  # a record would be written over it
+    shutil.copy(CLINIC, clinic)
+    result = runner.invoke(cli, ["batch", str(profiles), "-o", str(out), "--clinic", str(clinic)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {clinic}: the clinic file is where batch writes its documents ({out}); move it "
+        "out of that folder\n"
+    )
+    assert clinic.read_bytes() == CLINIC.read_bytes()

@@ -7,6 +7,7 @@ at the named point, the test changes files (or kills it), then lets it go on."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -61,6 +62,12 @@ def holder(pdf: bytes | Path) -> str:
     source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
     lines = PdfReader(source).pages[0].extract_text().splitlines()
     return lines[lines.index("For") + 1]
+
+
+def chart_holder(path: Path) -> str:
+    """The patient a clinician record is for, as its first page names them: "Name (id)"."""
+    lines = PdfReader(path).pages[0].extract_text().splitlines()
+    return lines[lines.index("Clinician record") + 1].split(", age ")[0]
 
 
 def email_args(port: int) -> list[str]:
@@ -136,15 +143,19 @@ def test_profiles_edited_while_mail_goes_out_never_send_a_program_to_another_pat
     owner = {f"{name.split()[0].lower()}@example.org": name for name in PEOPLE}
     for envelope in inbox.received:
         message = message_from_bytes(envelope.content, policy=policy.default)
-        [attachment] = message.iter_attachments()
+        [attachment] = message.iter_attachments()  # the handout alone, never the record
         [recipient] = envelope.rcpt_tos
         assert holder(attachment.get_content()) == owner[recipient], recipient
+        sent = PdfReader(io.BytesIO(attachment.get_content())).pages
+        assert not any("Clinician record" in page.extract_text() for page in sent)
         first = owner[recipient].split()[0]
         assert message.get_body(("plain",)).get_content().startswith(f"Hello {first},"), recipient
     assert sorted(e.rcpt_tos[0] for e in inbox.received) == sorted(owner)
-    for name in PEOPLE:  # each document, too, is its own patient's
+    for name in PEOPLE:  # each document, too, is its own patient's, and so is each record
         number = PEOPLE.index(name)
         assert holder(tmp_path / "out" / f"S-{number:03d}.pdf") == name
+        record = tmp_path / "out" / "records" / f"S-{number:03d}.pdf"
+        assert chart_holder(record) == f"{name} (S-{number:03d})"
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -172,6 +183,10 @@ def test_a_profile_edited_to_another_patients_id_mid_run_overwrites_nobodys_docu
     ]
     for number, name in enumerate(PEOPLE):
         assert holder(out / f"S-{number:03d}.pdf") == name
+        assert chart_holder(out / "records" / f"S-{number:03d}.pdf") == f"{name} (S-{number:03d})"
+    assert sorted(p.name for p in (out / "records").glob("*.pdf")) == [
+        f"S-{n:03d}.pdf" for n in range(len(PEOPLE))
+    ]
 
 
 # --- item 10: links and files that are not profiles ------------------------------------------
@@ -294,8 +309,10 @@ def small_disk(tmp_path):
 
 
 def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte. Unbuffered, so that closing the file has nothing left to
+    write (a buffered file's last partial chunk would fail on close, outside the suppress)."""
     filler = disk / "filler"
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
             handle.flush()

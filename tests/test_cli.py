@@ -94,9 +94,10 @@ def test_plan_writes_patient_id_pdf_in_the_current_folder(runner, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["plan", str(EXAMPLES / "tight-piriformis.yaml")])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in tmp_path.iterdir()] == ["P-1001.pdf"]
-    assert f"P-1001: program prescribed (disposition none); wrote {tmp_path / 'P-1001.pdf'}" in (
-        result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["P-1001.pdf", "P-1001.record.pdf"]
+    assert result.stderr == (
+        f"P-1001: program prescribed (disposition none); wrote {tmp_path / 'P-1001.pdf'} and "
+        f"the clinician record {tmp_path / 'P-1001.record.pdf'}\n"
     )
 
 
@@ -275,7 +276,8 @@ def test_a_known_emergency_is_refused_whatever_is_still_unasked(runner, write_pr
     assert result.exit_code == 3
     assert result.stderr.splitlines() == [
         "T-0001: EMERGENCY — do not prescribe (saddle_anesthesia). The patient must go to the "
-        f"emergency department now, or call 911. Wrote the redirect document to {out}",
+        f"emergency department now, or call 911. Wrote the redirect document to {out} and the "
+        f"clinician record to {tmp_path / 'T-0001.record.pdf'}",
         "T-0001: not yet asked (listed on the redirect for the doctor too):",
         "  red_flags.fever_or_systemically_unwell: Fever, chills or feeling very unwell along "
         "with the pain?",

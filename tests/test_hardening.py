@@ -63,8 +63,14 @@ def test_an_exercise_step_cannot_run_a_command(runner, tmp_path, workdir, comman
     ) in result.stderr
     assert not (workdir / "out.pdf").exists()
     # Screening needs no library: the one refusal among the examples still gets its redirect.
-    redirects = ["out/P-1005.pdf"] if command == "batch" else []
-    assert [str(p.relative_to(workdir)) for p in workdir.rglob("*.pdf")] == redirects
+    # Its clinician record too, which says the library could not be used.
+    redirects = ["out/P-1005.pdf", "out/records/P-1005.pdf"] if command == "batch" else []
+    assert sorted(str(p.relative_to(workdir)) for p in workdir.rglob("*.pdf")) == redirects
+    if command == "batch":
+        from pypdf import PdfReader
+
+        chart = " ".join(p.extract_text() for p in PdfReader(workdir / redirects[1]).pages)
+        assert "library version none (the library could not be used)" in " ".join(chart.split())
 
 
 @pytest.mark.parametrize(
@@ -394,12 +400,16 @@ def test_an_output_ending_in_a_slash_is_a_folder(runner, workdir, option):
 
 def test_a_replaced_file_is_reported_and_a_read_only_one_refused(runner, workdir):
     first = runner.invoke(cli, ["plan", str(VALID), "-o", "out.pdf"])
-    assert first.stderr == ("P-1001: program prescribed (disposition none); wrote out.pdf\n")
+    assert first.stderr == (
+        "P-1001: program prescribed (disposition none); wrote out.pdf and the clinician record "
+        "P-1001.record.pdf\n"
+    )
     again = runner.invoke(cli, ["plan", str(VALID), "-o", "out.pdf"])
     assert again.exit_code == 0
     assert again.stderr == (
         "P-1001: program prescribed (disposition none); wrote out.pdf (it replaced the file "
-        "that was there)\n"
+        "that was there) and the clinician record P-1001.record.pdf (it replaced the file that "
+        "was there)\n"
     )
     (workdir / "out.pdf").chmod(0o444)
     before = (workdir / "out.pdf").read_bytes()

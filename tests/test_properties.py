@@ -263,7 +263,9 @@ def test_plan_writes_a_redirect_or_nothing_for_an_unfinished_screening(library, 
         if serious_answers(data) or known_emergency(data):
             assert result.exit_code == 3, result.output
         assert result.exit_code in (3, 4), result.output
-        assert written == (["o.pdf", "profile.json"] if result.exit_code == 3 else ["profile.json"])
+        # A refusal: the redirect and, beside it, the clinician record; otherwise nothing.
+        refused = sorted(["o.pdf", f"{data['patient']['id']}.record.pdf", "profile.json"])
+        assert written == (refused if result.exit_code == 3 else ["profile.json"])
 
 
 # 3 and 4. no forbidden tag whatever the includes and excludes; only equipment the patient

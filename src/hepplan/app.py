@@ -90,26 +90,108 @@ class Documents:
     large_print: bool = False
 
 
-def plan(profile: Path, output: str | None, docs: Documents, *, as_json: bool, say, echo) -> Exit:
-    """``hepplan plan``: the handout, or the redirect; nothing for an incomplete screening."""
-    from hepplan.io.output import check_output_path, output_file, write_atomic
+@dataclass(frozen=True)
+class Record:
+    """Where ``plan`` writes the clinician record (CLINICAL.md §3): ``--record FILE``, by
+    default ``<patient id>.record.pdf`` beside the patient's document, or none (``--no-record``)."""
+
+    path: Path | None = None
+    wanted: bool = True
+
+    def place(self, document: Path, patient: str) -> Path | None:
+        if not self.wanted:
+            return None
+        return self.path or document.parent / f"{patient}.record.pdf"
+
+
+def record_choice(path: str | None, no_record: bool = False) -> Record:
+    """``--record FILE`` or ``--no-record``: one of them at most."""
+    from hepplan.io.output import output_file
+
+    if path is not None and no_record:
+        raise InputError("--record and --no-record cannot be used together; give one of them")
+    return Record(output_file(path), wanted=not no_record)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``plan`` wrote: the patient's document, and the clinician record unless none was
+    wanted; whether each replaced a file that was there."""
+
+    document: Path
+    replaced: bool
+    record: Path | None = None
+    record_replaced: bool = False
+
+    def document_words(self) -> str:
+        return f"{self.document}{_replaced(self.replaced)}"
+
+    def record_words(self, joint: str) -> str:
+        """`` and the clinician record<joint><path>``, or nothing when none was written."""
+        if self.record is None:
+            return ""
+        return f" and the clinician record{joint}{self.record}{_replaced(self.record_replaced)}"
+
+
+def plan(
+    profile: Path,
+    output: str | None,
+    docs: Documents,
+    record: Record = Record(),
+    *,
+    as_json: bool,
+    say,
+    echo,
+) -> Exit:
+    """``hepplan plan``: the handout, or the redirect, and the clinician record beside it;
+    nothing at all for an incomplete screening."""
+    from hepplan.io.output import output_file
 
     target = output_file(output)
+    if target is not None and record.path is not None:
+        _apart(record.path, target)  # a usage error: say so before reading anything
     clinic = load_clinic(docs.clinic_file)
     outcome = decide(profile, docs.library_dir)  # screens before it reads the library
     decision, patient = outcome.decision, outcome.profile.patient.id
     target = target or Path.cwd() / f"{patient}.pdf"
-    replaced = False
+    written = Written(target, replaced=False)
     if decision.status is not Status.INCOMPLETE:
-        replaced = check_output_path(target, _inputs(profile, docs.clinic_file, clinic))
-        write_atomic(target, render(outcome, clinic, large_print=docs.large_print))
+        inputs = _inputs(profile, docs.clinic_file, clinic)
+        written = _write_plan(outcome, target, record.place(target, patient), inputs, clinic, docs)
     if as_json:
         from hepplan.words.catalog import words
 
         echo(decision.to_json(words(outcome.profile.patient.language)))
-    _report_plan(say, patient, decision, target, clinic.emergency_number, replaced)
+    _report_plan(say, patient, decision, written, clinic.emergency_number)
     _report_library_problems(say, outcome)
     return outcome.exit_code
+
+
+def _apart(record: Path, document: Path) -> None:
+    from hepplan.io.output import same_place
+
+    if same_place(record, document):
+        raise InputError(
+            f"{record}: is where the patient's document goes too; give --record another file "
+            "name, or use --no-record"
+        )
+
+
+def _write_plan(outcome: Outcome, target: Path, chart: Path | None, inputs, clinic, docs):
+    """Check both paths, render both documents, then write both, each atomically: a failure
+    at any step leaves neither written."""
+    from hepplan.io.output import check_output_path, write_all_atomic
+    from hepplan.render.record import chart_record
+
+    written = Written(target, check_output_path(target, inputs))
+    if chart is not None:
+        _apart(chart, target)
+        written = Written(target, written.replaced, chart, check_output_path(chart, inputs))
+    files = [(target, render(outcome, clinic, large_print=docs.large_print))]
+    if chart is not None:
+        files.append((chart, chart_record(outcome.profile, outcome.decision, clinic)))
+    write_all_atomic(files)
+    return written
 
 
 def _inputs(profile: Path, clinic_file: Path | None, clinic: Clinic) -> dict[str, Path | None]:
@@ -121,21 +203,22 @@ def _replaced(replaced: bool) -> str:
     return " (it replaced the file that was there)" if replaced else ""
 
 
-def _report_plan(say: Say, patient, decision, output, emergency_number, replaced) -> None:
+def _report_plan(say: Say, patient, decision, written: Written, emergency_number) -> None:
     from hepplan.words.text import what_to_do
 
     if decision.prescribed:
         extra = " — also book a routine doctor's check" if decision.see_doctor_about else ""
         say(
             f"{patient}: program prescribed (disposition {decision.disposition}); "
-            f"wrote {output}{_replaced(replaced)}{extra}"
+            f"wrote {written.document_words()}{written.record_words(' ')}{extra}"
         )
     elif decision.refused:
         say(
             f"{patient}: {decision.disposition.word.upper()} — do not prescribe "
             f"({', '.join(decision.triggered)}). The patient must "
             f"{what_to_do(decision.disposition, emergency_number)}. "
-            f"Wrote the redirect document to {output}{_replaced(replaced)}"
+            f"Wrote the redirect document to {written.document_words()}"
+            f"{written.record_words(' to ')}"
         )
         _report_unasked(say, patient, decision.missing)
     else:

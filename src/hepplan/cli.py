@@ -47,8 +47,8 @@ def cli() -> None:
 @opt.JSON_OUT
 @opt.DOCUMENT_OPTIONS
 @reports_errors
-def plan(profile, output, as_json, **docs):
-    """Screen a profile, plan the program and write the handout PDF.
+def plan(profile, output, record, no_record, as_json, **docs):
+    """Screen a profile, plan the program and write the handout PDF, and the clinician record.
 
     When red flags need medical care, the redirect is written instead (exit 3), even with
     questions unasked or the library unusable. Unasked questions otherwise stop it (exit 4).
@@ -56,11 +56,11 @@ def plan(profile, output, as_json, **docs):
     \b
     Example:
         hepplan plan examples/profiles/tight-piriformis.yaml -o P-1001.pdf
-        hepplan plan patient.yaml --json --clinic clinic.yaml
+        hepplan plan patient.yaml --json --clinic clinic.yaml --record chart/P-1001.pdf
     """
     app = _app()
-    documents = app.Documents(**docs)
-    sys.exit(app.plan(profile, output, documents, as_json=as_json, say=_say, echo=click.echo))
+    papers, chart = app.Documents(**docs), app.record_choice(record, no_record)
+    sys.exit(app.plan(profile, output, papers, chart, as_json=as_json, say=_say, echo=click.echo))
 
 
 @cli.command()

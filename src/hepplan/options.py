@@ -165,11 +165,21 @@ SEND_OPTIONS = stacked(
     smtp_options,
 )
 DOCUMENT_OPTIONS = stacked(CLINIC, LIBRARY, LARGE_PRINT)
-PLAN_OUTPUT = click.option(
-    "-o",
-    "--output",
-    type=click.Path(),
-    help="Where to write the PDF. Default: <patient id>.pdf in the current folder.",
+PLAN_OUTPUT = stacked(
+    click.option(
+        "-o",
+        "--output",
+        type=click.Path(),
+        help="Where to write the PDF. Default: <patient id>.pdf in the current folder.",
+    ),
+    click.option(
+        "--record",
+        type=click.Path(),
+        metavar="FILE.pdf",
+        help="Where to write the clinician record (for the chart, never the patient). "
+        "Default: <patient id>.record.pdf beside the PDF.",
+    ),
+    click.option("--no-record", is_flag=True, help="Write no clinician record."),
 )
 ASSESS_OPTIONS = stacked(
     click.option(

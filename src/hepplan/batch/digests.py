@@ -61,6 +61,37 @@ def context_digest(clinic: Clinic, large_print: bool) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def record_context_digest(clinic: Clinic) -> str:
+    """Everything besides the profile and the decision that a clinician record's bytes depend
+    on: the clinic's name and paper, the fonts, the hepplan and reportlab versions. Not large
+    print, the templates, the logo or the clinic's numbers: the record uses none of them."""
+    import reportlab
+
+    parts: dict[str, Any] = {
+        "hepplan": __version__,
+        "reportlab": reportlab.Version,
+        "manifest": MANIFEST_FORMAT,
+        "clinic": clinic.model_dump(mode="json", include={"name", "page_size"}),
+        "fonts": {p.name: _file_digest(p) for p in sorted((PACKAGE_DIR / "fonts").glob("*.ttf"))},
+    }
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def record_digest(context: str, profile, decision) -> str:
+    """What a clinician record is made of: the validated profile (its follow-up included), the
+    whole decision with the library's version (the record prints it, so any edit to the
+    library changes every record), the content digest, and the record's ``context``."""
+    parts = {
+        "context": context,
+        "profile": profile.model_dump(mode="json"),
+        "decision": decision.to_dict(),
+        "content": decision.content_version,
+    }
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
 def program_digest(context: str, profile, decision) -> str:
     """What a document is made of: the validated profile, the decision (exercises, doses,
     trace), the content of the exercises it uses, and the run's ``context``."""

@@ -1,9 +1,10 @@
 """Where a batch's per-profile step runs, and the step itself: in the coordinating process, in
 local worker processes, or on a Dask cluster.
 
-The step (``build_one``) is pure: a profile's bytes and the digest of its last program in, a
-``Result`` out (the PDF's bytes, and with --email the letter made from the same read). A local
-worker process gets the run's settings once, when it starts, and dies with the coordinator.
+The step (``build_one``) is pure: a profile's bytes and the digests of its last documents in,
+a ``Result`` out (the PDFs' bytes: the patient's document and the clinician record, and with
+--email the letter made from the same read). A local worker process gets the run's settings
+once, when it starts, and dies with the coordinator.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hepplan import __version__
-from hepplan.batch.digests import program_digest
+from hepplan.batch.digests import program_digest, record_digest
 from hepplan.batch.manifest import Lock
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.library import Library
@@ -43,6 +44,16 @@ class Settings:
     today: dt.date
     version: str = __version__  # the coordinator's: a worker on another version must refuse
     letters: bool = False  # --email: make each prescribed program's e-mail from the same read
+    record_context: str = ""  # the same for the clinician record, which needs less
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The digests of what a profile's documents were made of, for those still on disk as they
+    were written: a document whose digest is unchanged is not rendered again."""
+
+    document: str | None = None  # the handout or the redirect
+    record: str | None = None  # the clinician record
 
 
 # --- the per-profile step -------------------------------------------------------------------
@@ -67,6 +78,8 @@ class Result:
     patient: str | None = None
     digest: str | None = None
     pdf: bytes | None = None  # None when the program is unchanged or nothing is written
+    record_digest: str | None = None  # what the clinician record is made of
+    record: bytes | None = None  # the clinician record; None when unchanged or not written
     disposition: str | None = None
     errors: list[str] = field(default_factory=list)
     letter: Letter | None = None  # with --email, for a prescribed program with an address
@@ -116,9 +129,9 @@ def _letter(profile, decision, clinic: Clinic, source: str) -> Letter | str:
     )
 
 
-def build_one(settings: Settings, source: str, data: bytes, previous: str | None) -> Result:
-    """Parse, screen and plan one profile; render its document unless its program digest is
-    ``previous``. Pure: values in, values out, no disk."""
+def build_one(settings: Settings, source: str, data: bytes, previous: Previous | None) -> Result:
+    """Parse, screen and plan one profile; render its document and its clinician record, each
+    unless its digest is the one in ``previous``. Pure: values in, values out, no disk."""
     from hepplan.domain.planner import plan_program
     from hepplan.domain.screening import screen
 
@@ -152,9 +165,11 @@ def build_one(settings: Settings, source: str, data: bytes, previous: str | None
     return _built(settings, source, profile, decision, previous)
 
 
-def _built(settings: Settings, source: str, profile, decision, previous: str | None) -> Result:
-    """A planned profile's result: its document unless unchanged, and with --email its letter."""
+def _built(settings: Settings, source: str, profile, decision, previous: Previous | None) -> Result:
+    """A planned profile's result: its document and record unless unchanged, and with --email
+    its letter."""
     from hepplan.render.pdf import render_document
+    from hepplan.render.record import chart_record
 
     patient = profile.patient.id
     if decision.status is Status.INCOMPLETE:
@@ -168,10 +183,14 @@ def _built(settings: Settings, source: str, profile, decision, previous: str | N
     digest = program_digest(settings.context, profile, decision)
     result = Result(decision.status, patient, digest, disposition=decision.disposition.word)
     result.missing = list(decision.missing)  # a refusal may come before every question
-    if digest != previous:
+    result.record_digest = record_digest(settings.record_context, profile, decision)
+    previous = previous or Previous()
+    if digest != previous.document:
         result.pdf = render_document(
             profile, decision, settings.clinic, large_print=settings.large_print
         )
+    if result.record_digest != previous.record:
+        result.record = chart_record(profile, decision, settings.clinic)
     if settings.letters and decision.prescribed:
         letter = _letter(profile, decision, settings.clinic, source)
         if isinstance(letter, Letter):
@@ -219,7 +238,7 @@ class Worker:
         if not _alive(coordinator):  # it died before the request above was made
             os._exit(0)
 
-    def build(self, source: str, data: bytes, previous: str | None) -> Result:
+    def build(self, source: str, data: bytes, previous: Previous | None) -> Result:
         if os.getppid() != self.parent:  # orphaned: the coordinator is gone, nobody wants this
             os._exit(0)
         return build_one(self.settings, source, data, previous)
@@ -238,7 +257,7 @@ def _start_worker(settings: Settings, coordinator: int, lock: Lock | None) -> No
     _worker = Worker(settings, coordinator, lock)
 
 
-def _build_in_worker(source: str, data: bytes, previous: str | None) -> Result:
+def _build_in_worker(source: str, data: bytes, previous: Previous | None) -> Result:
     assert _worker is not None
     return _worker.build(source, data, previous)
 
@@ -293,7 +312,7 @@ class Executor:
         self.remote_settings = self.client.scatter(settings, broadcast=True)
         self.width = max(1, sum(self.client.nthreads().values())) * WINDOW_PER_WORKER
 
-    def submit(self, source: str, data: bytes, previous: str | None):
+    def submit(self, source: str, data: bytes, previous: Previous | None):
         if not self.started:
             self.start()
         if self.client is not None:

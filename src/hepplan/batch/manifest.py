@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 STATE_DIR = ".hepplan"
 MANIFEST = "manifest.sqlite3"
 SENT = "sent"  # the journal of e-mails sent, beside the manifest
-MANIFEST_FORMAT = "1"
+MANIFEST_FORMAT = "2"  # 2: each row also records the clinician record
 
 
 # --- the lock -------------------------------------------------------------------------------
@@ -96,6 +96,12 @@ class Row:
     pdf_sha: str | None
     pdf_size: int | None
     emailed: str | None
+    #: The clinician record: its path under OUT_DIR (``records/<id>.pdf``), what was written,
+    #: and the digest of what it was made of.
+    record: str | None = None
+    record_sha: str | None = None
+    record_size: int | None = None
+    record_digest: str | None = None
 
 
 #: SQLite's primary result codes (https://sqlite.org/rescode.html) that hepplan tells apart.
@@ -200,8 +206,8 @@ class Manifest:
         db.execute(
             "CREATE TABLE IF NOT EXISTS programs (profile TEXT PRIMARY KEY, file_sha TEXT, "
             "inputs TEXT, patient TEXT, status TEXT, disposition TEXT, digest TEXT, pdf TEXT, "
-            "pdf_sha TEXT, "
-            "pdf_size INTEGER, emailed TEXT)"
+            "pdf_sha TEXT, pdf_size INTEGER, emailed TEXT, record TEXT, record_sha TEXT, "
+            "record_size INTEGER, record_digest TEXT)"
         )
         db.execute("COMMIT")
 
@@ -238,7 +244,7 @@ class Manifest:
     def put(self, row: Row) -> None:
         try:
             self.db.execute(
-                "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO programs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 tuple(asdict(row).values()),
             )
         except sqlite3.Error as exc:

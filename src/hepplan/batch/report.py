@@ -15,6 +15,7 @@ from typing import IO, Any
 from hepplan.errors import Exit, Status
 
 COUNTS = ("built", "unchanged", Status.REFUSED, Status.INCOMPLETE, "failed")
+RECORD_COUNTS = ("built", "unchanged")  # the clinician records, counted apart
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Item:
     errors: list[str] = field(default_factory=list)
     emailed: bool | None = None  # None when --email was not asked for
     missing: list[str] = field(default_factory=list)  # red-flag questions not yet asked
+    record: str | None = None  # the clinician record: records/<id>.pdf
+    record_action: str = "none"  # built | unchanged | removed | none
 
 
 def _dumps(value: Any) -> str:
@@ -39,6 +42,7 @@ class Report:
     """Counts, plus every item spooled to a temporary file so memory stays flat."""
 
     counts: collections.Counter = field(default_factory=collections.Counter)
+    records: collections.Counter = field(default_factory=collections.Counter)  # built, unchanged
     invalid: int = 0
     internal: int = 0
     emailed: int = 0
@@ -51,6 +55,8 @@ class Report:
     )
 
     def add(self, item: Item) -> None:
+        if item.record_action in RECORD_COUNTS:
+            self.records[item.record_action] += 1
         if item.status == Status.PRESCRIBED:
             self.counts["built" if item.action == "built" else "unchanged"] += 1
         elif item.status in (Status.REFUSED, Status.INCOMPLETE):
@@ -84,6 +90,7 @@ class Report:
 
     def summary(self) -> str:
         line = ", ".join(f"{self.counts[key]} {key}" for key in COUNTS)
+        line += "; records: " + ", ".join(f"{self.records[key]} {key}" for key in RECORD_COUNTS)
         if self.emailed or self.not_emailed:
             line += f"; {self.emailed} e-mailed"
             if self.not_emailed:
@@ -95,6 +102,7 @@ class Report:
         spool. Every key and value is written by the json module; only the punctuation
         between them is written here, so the items never need to be in memory at once."""
         head: dict[str, Any] = {key: self.counts[key] for key in COUNTS}
+        head["records"] = {key: self.records[key] for key in RECORD_COUNTS}
         if with_email:
             head["emailed"] = self.emailed
         out.write("{")

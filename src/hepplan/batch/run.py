@@ -1,7 +1,7 @@
-"""``hepplan batch``: one document per patient for a whole folder of profiles, rebuilding only
-what changed, in parallel, and safe to kill at any moment. This module is the coordinator: it
-scans the folder, reads each profile once, schedules the work, collects the results in order,
-writes the documents and sends the e-mails.
+"""``hepplan batch``: one document per patient for a whole folder of profiles, and its clinician
+record in ``records/``, rebuilding only what changed, in parallel, and safe to kill at any
+moment. This module is the coordinator: it scans the folder, reads each profile once, schedules
+the work, collects the results in order, writes the documents and sends the e-mails.
 
 The coordinating process alone touches the disk. It walks the profiles, decides which can be
 skipped without planning (nothing they depend on changed), and hands the rest to workers as
@@ -20,6 +20,14 @@ Two digests (``digests``) make reruns cheap and exact:
   decision (exercises, doses, trace), the content of the exercises used, and the context.
   Editing one exercise changes every input digest, so every profile is re-planned (cheap), but
   only the programs that use that exercise get a new program digest and are rendered again.
+
+The clinician record (``records/<id>.pdf``) has a digest of its own (``record_digest``): the
+profile, the whole decision and the record's context (clinic name and paper, fonts, versions).
+It prints the library's version, so editing any exercise rebuilds every record, while only the
+handouts that use that exercise are rebuilt. Large print, the templates, the logo and the
+clinic's numbers rebuild handouts and redirects, never a record. Each pair is written handout
+first, then record, then the manifest row: a kill anywhere in between costs a re-render of what
+the manifest does not yet vouch for, never a wrong file.
 """
 
 from __future__ import annotations
@@ -40,11 +48,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hepplan.batch.digests import context_digest, library_fingerprint
+from hepplan.batch.digests import context_digest, library_fingerprint, record_context_digest
 from hepplan.batch.executors import (
     Done,
     Executor,
     Letter,
+    Previous,
     Raised,
     Result,
     Settings,
@@ -65,13 +74,14 @@ from hepplan.domain.clinic import Clinic
 from hepplan.errors import HepplanError, InputError, LibraryError, OutputError, Status
 from hepplan.io import clock
 from hepplan.io.loading import not_regular, read_open_file
-from hepplan.io.output import write_atomic
+from hepplan.io.output import RECORDS, write_atomic
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: ``POINT:FOLDER`` makes the coordinator stop once at POINT (``scanned``, ``building``,
-#: ``mailing``, or ``renamed-K``: after the K-th document is renamed into place and before the
-#: manifest records it): it creates FOLDER/POINT.reached and waits until FOLDER/POINT.go exists.
-#: Tests use it to change files, or kill the batch, at a known moment instead of by timing luck.
+#: ``mailing``, ``renamed-K``: after the K-th document is renamed into place and before the
+#: manifest records it, or ``recorded-K``: the same for the K-th clinician record): it creates
+#: FOLDER/POINT.reached and waits until FOLDER/POINT.go exists. Tests use it to change files, or
+#: kill the batch, at a known moment instead of by timing luck.
 PAUSE_ENV = "HEPPLAN_BATCH_PAUSE"
 
 
@@ -92,6 +102,7 @@ class Inputs:
         self.clinic, self.large_print = clinic, large_print
         self.today = today or clock.today()
         self.context = context_digest(clinic, large_print)
+        self.record_context = record_context_digest(clinic)
         self.fingerprint = f"{self.context}:{library_fingerprint(self.library_dir)}"
 
     #: Why the library cannot be used, and the exit code that carries (2: --library is not a
@@ -109,7 +120,14 @@ class Inputs:
             # Screening needs no library: refusals are still written; programs are not.
             library = None
             self.library_problems, self.library_code = tuple(exc.problems), exc.exit_code
-        return Settings(library, self.clinic, self.large_print, self.context, self.today)
+        return Settings(
+            library,
+            self.clinic,
+            self.large_print,
+            self.context,
+            self.today,
+            record_context=self.record_context,
+        )
 
 
 class Pauses:
@@ -304,6 +322,11 @@ def _state_folder(profiles_dir: Path, out_dir: Path) -> Path:
         raise InputError(f"{out_dir}: is a file; give a folder for the documents")
     if not out_dir.parent.is_dir():
         raise InputError(f"{out_dir}: the folder {out_dir.parent} does not exist")
+    records = out_dir / RECORDS
+    if records.is_symlink() or (records.exists() and not records.is_dir()):
+        raise InputError(
+            f"{records}: is not a folder; batch writes the clinician records there. Move it away"
+        )
     state = out_dir / STATE_DIR
     try:
         state.mkdir(parents=True, exist_ok=True)
@@ -314,7 +337,7 @@ def _state_folder(profiles_dir: Path, out_dir: Path) -> Path:
 
 def _remove_temporary_files(out_dir: Path) -> None:
     """What a killed run left half-written: never a document, only ``.<name>.*.part``."""
-    for leftover in out_dir.glob(".*.part"):
+    for leftover in [*out_dir.glob(".*.part"), *(out_dir / RECORDS).glob(".*.part")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
 
@@ -333,6 +356,7 @@ class _Run:
         self.folder = Folder(profiles_dir)
         self.report = Report()
         self.renamed = 0  # documents renamed into place so far
+        self.recorded = 0  # clinician records renamed into place so far
         self.pause = Pauses(os.environ.get(PAUSE_ENV, ""))
 
     # 1. walk, read each profile once, and learn its patient id (parsing only what changed)
@@ -406,10 +430,17 @@ class _Run:
             return None
         if entry.unchanged:
             assert row is not None
-            return Done(Result(row.status, row.patient, row.digest, disposition=row.disposition))
+            done = Result(row.status, row.patient, row.digest, disposition=row.disposition)
+            done.record_digest = row.record_digest
+            return Done(done)
         assert entry.spooled is not None  # read at scan time, never again
         data = self.spool.get(entry.spooled)
-        previous = row.digest if row and self._pdf_intact(row) else None
+        previous = Previous(
+            row.digest if row and self._intact(*_handout(row)) else None,
+            row.record_digest
+            if row and row.record == _record_name(entry.patient) and self._intact(*_record(row))
+            else None,
+        )
         try:
             future = executor.submit(entry.name, data, previous)
         except HepplanError:  # no scheduler, no library: nothing can be built
@@ -426,7 +457,9 @@ class _Run:
             and row.inputs == inputs
             and row.status in (Status.PRESCRIBED, Status.REFUSED)
             and row.pdf == f"{entry.patient}.pdf"
-            and self._pdf_intact(row)
+            and self._intact(*_handout(row))
+            and row.record == _record_name(entry.patient)
+            and self._intact(*_record(row))
             and not self._mail_pending(row)
         )
 
@@ -438,11 +471,12 @@ class _Run:
             and row.emailed != row.digest
         )
 
-    def _pdf_intact(self, row: Row) -> bool:
-        if not row.pdf:
+    def _intact(self, name: str | None, _sha: str | None, size: int | None) -> bool:
+        """Whether a document written earlier is still there at the size it was written."""
+        if not name:
             return False
         try:
-            return (self.out / row.pdf).stat().st_size == row.pdf_size
+            return (self.out / name).stat().st_size == size
         except OSError:
             return False
 
@@ -500,9 +534,12 @@ class _Run:
             # make sure the next run looks at it again.
             if row is not None:
                 new = dataclasses.replace(row, inputs="")
-        elif row and row.pdf and self._remove_stale(entry, row):
-            # Incomplete or invalid: the old document no longer stands for a screened profile.
-            item.action = "removed"
+        elif row:
+            # Incomplete or invalid: the old documents no longer stand for a screened profile.
+            if self._remove_written(*_handout(row)):
+                item.action = "removed"
+            if self._remove_written(*_record(row)):
+                item.record_action = "removed"
         self.manifest.put(new)
         if self.mailer is not None and result.status == Status.PRESCRIBED:
             item.emailed = self._email(entry, new, item, result)
@@ -511,8 +548,9 @@ class _Run:
         self.report.add(item)
 
     def _place(self, entry: Entry, row: Row | None, result: Result, item: Item, new: Row) -> None:
-        """A screened profile's document: written when it is new or changed, kept otherwise;
-        the one this profile wrote earlier under another name is removed."""
+        """A screened profile's document, then its clinician record: each written when it is
+        new or changed, kept otherwise; those this profile wrote earlier under another name
+        are removed."""
         name = f"{result.patient}.pdf"
         item.pdf = name
         if result.pdf is not None:
@@ -526,15 +564,38 @@ class _Run:
             assert row is not None  # an unchanged program has a row
             new.pdf, new.pdf_sha, new.pdf_size = row.pdf, row.pdf_sha, row.pdf_size
             item.action = "unchanged"
+        self._place_record(row, result, item, new)
         if row and row.pdf and row.pdf != name:
-            self._remove_stale(entry, row)
+            self._remove_written(*_handout(row))
+        if row and row.record and row.record != new.record:
+            self._remove_written(*_record(row))
 
-    def _remove_stale(self, entry: Entry, row: Row) -> bool:
-        """Remove the document this profile wrote earlier, if it is still the one we wrote."""
-        if self._as_written(row) is None:
+    def _place_record(self, row: Row | None, result: Result, item: Item, new: Row) -> None:
+        """The clinician record beside the document, in ``records/``."""
+        name = item.record = _record_name(result.patient)
+        new.record_digest = result.record_digest
+        if result.record is None:
+            assert row is not None and row.record == name  # only an intact record is kept
+            new.record, new.record_sha, new.record_size = _record(row)
+            item.record_action = "unchanged"
+            return
+        try:
+            (self.out / RECORDS).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.out / RECORDS}: cannot be created ({exc.strerror})") from None
+        write_atomic(self.out / name, result.record)
+        self.recorded += 1
+        self.pause(f"recorded-{self.recorded}")  # a record in place, not yet in the manifest
+        new.record, new.record_sha = name, hashlib.sha256(result.record).hexdigest()
+        new.record_size = len(result.record)
+        item.record_action = "built"
+
+    def _remove_written(self, name: str | None, sha: str | None, size: int | None) -> bool:
+        """Remove a document this profile wrote earlier, if it is still the one we wrote."""
+        if not name or self._as_written(name, sha, size) is None:
             return False  # gone, or replaced since: someone else's file now
         try:
-            (self.out / row.pdf).unlink()
+            (self.out / name).unlink()
         except FileNotFoundError:
             return False
         return True
@@ -604,23 +665,38 @@ class _Run:
         """The document this run did not render again, if it is still exactly what was built."""
         if row.pdf != f"{letter.patient}.pdf":
             return None
-        return self._as_written(row)
+        return self._as_written(*_handout(row))
 
-    def _as_written(self, row: Row) -> bytes | None:
-        """The bytes of the document ``row`` records, if the file is still exactly what was
+    def _as_written(self, name: str, sha: str | None, size: int | None) -> bytes | None:
+        """The bytes of a document the manifest records, if the file is still exactly what was
         written: opened without following a link or waiting on a pipe, checked to be a regular
         file, and read no further than the recorded size."""
         try:
-            handle = os.open(self.out / row.pdf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            handle = os.open(self.out / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return None
         try:
-            data = read_open_file(handle, str(row.pdf), limit=row.pdf_size or 0)
+            data = read_open_file(handle, name, limit=size or 0)
         except InputError:
             return None
         finally:
             os.close(handle)
-        return data if hashlib.sha256(data).hexdigest() == row.pdf_sha else None
+        return data if hashlib.sha256(data).hexdigest() == sha else None
+
+
+def _record_name(patient: str | None) -> str:
+    """Where a patient's clinician record goes, under the output folder."""
+    return f"{RECORDS}/{patient}.pdf"
+
+
+def _handout(row: Row) -> tuple[str | None, str | None, int | None]:
+    """The patient's document a manifest row records: its name, digest and size."""
+    return row.pdf, row.pdf_sha, row.pdf_size
+
+
+def _record(row: Row) -> tuple[str | None, str | None, int | None]:
+    """The clinician record a manifest row records: its name, digest and size."""
+    return row.record, row.record_sha, row.record_size
 
 
 class Mailer:

@@ -10,10 +10,13 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hepplan.errors import InputError, OutputError
+
+#: The folder of ``batch``'s output that holds the clinician records, one ``<id>.pdf`` each.
+RECORDS = "records"
 
 
 def output_file(raw: str | os.PathLike | None) -> Path | None:
@@ -55,14 +58,14 @@ def check_output_path(path: Path, inputs: Mapping[str, Path | None] | None = Non
 
 def check_inputs_outside(folder: Path, inputs: Mapping[str, Path | None]) -> None:
     """For ``batch``: refuse an input that sits where the batch writes (a ``*.pdf`` directly in
-    the output folder, which a patient's document could replace, or anything in its
-    ``.hepplan`` state folder)."""
+    the output folder or in its ``records`` folder, which a patient's document could replace,
+    or anything in its ``.hepplan`` state folder)."""
     for label, source in inputs.items():
         if source is None:
             continue
         parent = source.parent
         in_state = _same_file(parent, folder / ".hepplan")
-        as_document = _same_file(parent, folder) and (
+        as_document = any(_same_file(parent, where) for where in (folder, folder / RECORDS)) and (
             source.suffix.lower() == ".pdf" or source.name.endswith(".part")
         )
         if in_state or as_document:
@@ -70,6 +73,12 @@ def check_inputs_outside(folder: Path, inputs: Mapping[str, Path | None]) -> Non
                 f"{source}: the {label} is where batch writes its documents ({folder}); "
                 "move it out of that folder"
             )
+
+
+def same_place(one: Path, other: Path) -> bool:
+    """Whether two paths name one file, whether or not it exists yet: the same path once links
+    and ``..`` are resolved, or the same file on disk (a hard link)."""
+    return one.resolve() == other.resolve() or _same_file(one, other)
 
 
 def _same_file(one: Path, other: Path) -> bool:
@@ -99,6 +108,32 @@ def _write_error(exc: OSError, message: str) -> OutputError | InputError:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` atomically, with private permissions."""
+    write_all_atomic([(path, data)], mode)
+
+
+def write_all_atomic(files: Sequence[tuple[Path, bytes]], mode: int = 0o600) -> None:
+    """Write several documents as one: each to a temporary file beside its place first, then
+    each renamed into place. A failure before the renames (a full disk, a folder that cannot be
+    written) leaves every file as it was, so a pair of documents is never left half-written."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files:
+            staged.append((_stage(path, data, mode), path))
+        while staged:
+            temp, path = staged[0]
+            try:
+                os.replace(temp, path)
+            except OSError as exc:
+                raise _write_error(exc, f"{path}: cannot be written") from None
+            staged.pop(0)
+    finally:
+        for temp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+
+def _stage(path: Path, data: bytes, mode: int) -> str:
+    """``data`` in a private temporary file in ``path``'s folder, on disk; its name."""
     folder = path.parent
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
@@ -110,10 +145,10 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         if isinstance(exc, OSError):
             raise _write_error(exc, f"{path}: cannot be written") from None
         raise
+    return temp

@@ -63,6 +63,18 @@ STATUS_WORDS = {
 }
 
 
+def chart_record(profile: Profile, decision: Decision, clinic: Clinic) -> bytes:
+    """The clinician record every command writes: with the follow-up decision (CLINICAL.md §4)
+    when this visit is a follow-up and a program is prescribed. A refusal's record shows no
+    step to move to: there is no program to move in."""
+    return render_record(profile, decision, clinic, follow_up_of(profile, decision))
+
+
+def follow_up_of(profile: Profile, decision: Decision) -> Progress | None:
+    """The follow-up decision of a prescribed follow-up visit, as the decision carries it."""
+    return decision.progress if decision.prescribed else None
+
+
 def render_record(
     profile: Profile,
     decision: Decision,
@@ -290,7 +302,8 @@ def _program(decision: Decision, s: Styles, width: float, w: Words) -> list:
 
 
 def _versions(decision: Decision, s: Styles) -> list:
-    lines = [f"hepplan {__version__}", f"library version {decision.library_version}"]
+    library = decision.library_version or "none (the library could not be used)"
+    lines = [f"hepplan {__version__}", f"library version {library}"]
     if decision.prescribed:
         lines.append(f"content digest {decision.content_version} (the exercises of this program)")
     return [_p("Versions", s.h2), _p(" · ".join(lines), s.small)]
