@@ -189,11 +189,6 @@ def test_the_one_attachment_is_the_handout_never_the_record(runner, tmp_path, mo
         assert only_in_the_record not in sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the handout still ends with the decision trace; CLINICAL.md §3 moves it to the "
-    "clinician record, and the handout's rebuild removes it (then this marker must go)",
-)
 def test_the_attachment_holds_no_trace_and_no_rule_id(runner, tmp_path):
     inbox = Inbox()
     with mail_server(inbox) as port:

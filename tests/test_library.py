@@ -475,6 +475,7 @@ MESSAGE_CONTEXT = dict(
     emergency_number="911",
     phone="(555) 010-2040",
     name="Alex",
+    therapist="Sam Lee, DPT",
     weeks=12,
     first="6",
     last="3",

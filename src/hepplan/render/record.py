@@ -95,7 +95,6 @@ def render_record(
         notes = [_p(note, s.small) for note in decision.clinician_notes]
         story += [_p("Withheld or adjusted", s.h2), *notes]
     story += [_p("Decision trace", s.h2), *(_p(line, s.small) for line in decision.trace)]
-    story += _versions(decision, s)
     left = f"Clinician record · {profile.patient.id} · {profile.assessment.date.isoformat()}"
     return build_pdf(
         story, clinic, "Clinician record", lambda n, total: (left, f"page {n} of {total}"), s
@@ -121,15 +120,19 @@ def _heading(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) ->
         lines.append(_p("Counted red flags: " + ", ".join(decision.triggered), s.body))
     if decision.missing:
         lines.append(_p("Not yet asked: " + ", ".join(decision.missing), s.body))
+    lines += _versions(decision, s)
     return lines
 
 
-def _rows(rows: list[tuple[str, str]], s: Styles, width: float, first: float = 0.32) -> Table:
-    table = Table(
-        [[_p(key, s.small), _p(value, s.body)] for key, value in rows],
-        colWidths=[width * first, width * (1 - first)],
-        hAlign="LEFT",
-    )
+def _rows(
+    rows: list[tuple[str, str]], s: Styles, width: float, first: float = 0.32, pairs: int = 1
+) -> Table:
+    """Label-value rows, ``pairs`` of them side by side."""
+    cells = [[_p(key, s.small), _p(value, s.body)] for key, value in rows]
+    cells += [["", ""]] * (-len(cells) % pairs)
+    grid = [[c for cell in cells[i : i + pairs] for c in cell] for i in range(0, len(cells), pairs)]
+    part = width / pairs
+    table = Table(grid, colWidths=[part * first, part * (1 - first)] * pairs, hAlign="LEFT")
     table.setStyle(
         _style(
             [
@@ -166,7 +169,7 @@ def _findings(profile: Profile, s: Styles, width: float) -> list:
                 " / ".join(", ".join(ids) or "-" for ids in (plan.include, plan.exclude)),
             )
         )
-    return [_p("Findings", s.h2), _rows(rows, s, width)]
+    return [_p("Findings", s.h2), _rows(rows, s, width, first=0.45, pairs=2)]
 
 
 def _screening(profile: Profile, decision: Decision, s: Styles, width: float) -> list:
@@ -177,8 +180,8 @@ def _screening(profile: Profile, decision: Decision, s: Styles, width: float) ->
         shown = "not asked" if answer is None else answer.value
         if flag.key in cleared:
             shown += " (medically cleared)"
-        rows.append((f"{flag.question} [{flag.key}, {flag.level.word}]", shown))
-    story = [_p("Red-flag screening", s.h2), _rows(rows, s, width, first=0.75)]
+        rows.append((f"{flag.label} [{flag.key}, {flag.level.word}]", shown))
+    story = [_p("Red-flag screening", s.h2), _rows(rows, s, width, first=0.72, pairs=2)]
     if profile.medical_clearance:
         story.append(_p("Medical clearances", s.h2))
         for entry in profile.medical_clearance:
@@ -205,7 +208,9 @@ def _follow_up(progress: Progress, s: Styles, width: float) -> list:
     ]
     for change in progress.outcomes.values():
         story.append(
-            KeepTogether([_p(_measure_line(change), s.body), outcome_chart(change, width * 0.7)])
+            KeepTogether(
+                [_p(_measure_line(change), s.body), outcome_chart(change, width * 0.6, 85)]
+            )
         )
     return story
 
@@ -284,13 +289,16 @@ def _program(decision: Decision, s: Styles, width: float, w: Words) -> list:
     story = [_p("Program summary", s.h2)]
     for phase in decision.phases:
         start, end = phase.weeks
+        when = "done before this visit" if phase.done else f"weeks {start}-{end}"
         story.append(
             _p(
-                f"Step {phase.number}: {w.say(phase.name)} (weeks {start}-{end}, "
+                f"Step {phase.number}: {w.say(phase.name)} ({when}, "
                 f"about {phase.minutes_per_day} min/day)",
                 s.strong,
             )
         )
+        if phase.done:
+            continue
         rows = [
             (item.name, dose_words(item) + (f"; side: {item.side}" if item.side else ""))
             for item in (*phase.exercises, phase.aerobic)
@@ -306,7 +314,7 @@ def _versions(decision: Decision, s: Styles) -> list:
     lines = [f"hepplan {__version__}", f"library version {library}"]
     if decision.prescribed:
         lines.append(f"content digest {decision.content_version} (the exercises of this program)")
-    return [_p("Versions", s.h2), _p(" · ".join(lines), s.small)]
+    return [_p("Versions: " + " · ".join(lines), s.small)]
 
 
 def _grade(value: float | None) -> str:
