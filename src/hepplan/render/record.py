@@ -127,11 +127,15 @@ def _heading(profile: Profile, decision: Decision, clinic: Clinic, s: Styles) ->
 def _rows(
     rows: list[tuple[str, str]], s: Styles, width: float, first: float = 0.32, pairs: int = 1
 ) -> Table:
-    """Label-value rows, ``pairs`` of them side by side."""
-    cells = [[_p(key, s.small), _p(value, s.body)] for key, value in rows]
+    """Label-value rows, ``pairs`` of them side by side. A short value is drawn as a plain
+    string, which costs a fraction of a paragraph."""
+    part = width / pairs
+    room = part * (1 - first) / (s.size * 0.65)  # characters that surely fit on one line
+    cells = [
+        [_p(key, s.small), value if len(value) < room else _p(value, s.body)] for key, value in rows
+    ]
     cells += [["", ""]] * (-len(cells) % pairs)
     grid = [[c for cell in cells[i : i + pairs] for c in cell] for i in range(0, len(cells), pairs)]
-    part = width / pairs
     table = Table(grid, colWidths=[part * first, part * (1 - first)] * pairs, hAlign="LEFT")
     table.setStyle(
         _style(
@@ -139,6 +143,9 @@ def _rows(
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("FONTSIZE", (0, 0), (-1, -1), s.size),
+                ("LEADING", (0, 0), (-1, -1), s.body.leading),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
             ]
         )
     )
