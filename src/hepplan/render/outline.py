@@ -150,12 +150,12 @@ def _details(profile: Profile, w: Words, date: str) -> tuple[tuple[str, str], ..
 
 
 def _main(profile: Profile, decision: Decision, w: Words) -> tuple[str, ...]:
+    progress = decision.progress
+    if progress is not None:  # at a follow-up: how the patient is doing comes first
+        said = _progress_words(profile, progress, w)
+        return (*said, w.say("handout.main_follow_up"))
     weeks = max(12, max(phase.weeks[1] for phase in decision.phases))
-    main = [w.say("handout.main_message", weeks=weeks)]
-    progress = getattr(decision, "progress", None)
-    if progress is not None:
-        main += _progress_words(profile, progress, w)
-    return tuple(main)
+    return (w.say("handout.main_message", weeks=weeks),)
 
 
 def _progress_words(profile: Profile, progress, w: Words) -> list[str]:
