@@ -325,3 +325,47 @@ def test_page_counts_do_not_grow(large_print, most):
         _, data = example(name, large_print=large_print)
         counts[name] = len(pages(data))
     assert max(counts.values()) <= most, counts
+
+
+def _follow_up_handout(library, follow_up: dict, outcomes=None):
+    from .conftest import profile_data
+
+    well = {"step_reached": 2, "weeks_on_step": 3, "days_done_percent": 90, "pain_during": 2}
+    well |= {"next_morning": "usual", "new_nerve_signs": "no"}
+    data = profile_data()
+    data["follow_up"] = {**well, **follow_up}
+    if outcomes:
+        data["outcomes"] = outcomes
+    from hepplan.domain.profile import parse_profile
+
+    profile = parse_profile(data, "visit.yaml")
+    decision = plan_program(profile, library)
+    return decision, pages(render_handout(profile, decision, Clinic()))
+
+
+def test_a_step_back_is_said_kindly_and_without_blame(library):
+    decision, text = _follow_up_handout(library, {"new_nerve_signs": "yes"})
+    assert decision.progress.decision == "regress" and decision.start_step == 1
+    assert (
+        "Your body needs a gentler start for now. This is common, and it is nobody's fault. "
+        "We will go back to step 1." in text[0]
+    )
+    assert text[1].startswith("Step 1 of 3")
+
+
+def test_the_keep_it_up_program_follows_step_3(library):
+    visits = [
+        {"date": "2026-09-01", "nprs": 7},
+        {"date": "2026-11-20", "nprs": 2},
+    ]
+    decision, text = _follow_up_handout(library, {"step_reached": 3}, visits)
+    assert decision.progress.decision == "maintain"
+    assert "Your pain has come down from 7 to 2. Well done." in text[0]
+    assert "You have finished all the steps. Now keep your gains with a shorter plan." in text[0]
+    glance = (
+        text[0][text[0].index("Your plan at a glance") :]
+        if "Your plan at a glance" in text[0]
+        else text[1]
+    )
+    assert "Done" in glance
+    assert any(page.startswith("Step 3 of 3: Keep it up") for page in text)
