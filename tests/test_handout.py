@@ -244,7 +244,7 @@ def test_a_follow_up_starts_at_the_patients_step_and_says_how_they_are_doing():
     assert "Your pain has come down from 6 to 4. Well done." in text[0]
     assert "You are ready for step 2." in text[0]
     glance = text[0][text[0].index("Your plan at a glance") :]
-    assert re.search(r"1\. Calm things down Done", glance)
+    assert re.search(r"1\. Calm things down Done 2\. Build strength", glance)
     assert "Step 1 of 3" not in " ".join(text)
     assert text[1].startswith("Step 2 of 3: Build strength Weeks 1 to")
 
@@ -277,7 +277,7 @@ def test_the_redirect_says_what_why_and_the_recap_on_page_one(flags, action, lar
     for part in (  # what to do, why, and the recap: on page one
         action,
         "Why this is urgent",
-        "Your therapist found signs that a doctor must check first:",
+        "Your therapist found signs a doctor must check before you exercise:",
         "Remember",
         "Bring this sheet and your medicines.",
         "Do no exercises until a doctor has seen you.",

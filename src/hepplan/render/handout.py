@@ -90,17 +90,19 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     story.append(_boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
     story.append(Spacer(1, s.size * 0.4))
     story.append(safety_box(doc.safety, s, width))
-    found = [para(doc.found.title, s.h1), *(para(line, s.body) for line in doc.found.items)]
+    found = [para(doc.found.title, s.h2), *(para(line, s.body) for line in doc.found.items)]
     if doc.routine:
         found.append(para(doc.routine, s.strong))
-    need = [para(doc.need.title, s.h1), *_bullets(doc.need.items, s)]
-    glance = [para(doc.glance[0], s.h1), _glance(doc.glance, s, width)]
-    pain = [para(doc.pain[0], s.h1), para(doc.pain[1], s.body)]
+    need = [para(doc.need.title, s.h2), *_bullets(doc.need.items, s)]
+    glance = [para(doc.glance[0], s.h2), _glance(doc.glance, s, width)]
+    pain = [para(doc.pain[0], s.h2), para(doc.pain[1], s.body)]
     pain.append(_traffic_light(doc.pain[2], s, width))
     if s.large:
         story += [*found, _hip(doc, s, width), KeepTogether(pain), KeepTogether(glance)]
         return [*story, KeepTogether(need)]
-    story += [_side_by_side(found, need, width, s), _hip(doc, s, width)]
+    if doc.protect_hip is not None:  # beside what we found, under what you need
+        need += [Spacer(1, s.size * 0.4), _titled_box(doc.protect_hip, BLUE, None, width * 0.45, s)]
+    story.append(_Balanced(found, need, s))
     return [*story, KeepTogether(pain), KeepTogether(glance)]
 
 
@@ -111,9 +113,37 @@ def _hip(doc: o.Handout, s: Styles, width: float):
     return _titled_box(doc.protect_hip, BLUE, None, width, s)
 
 
-def _side_by_side(left: list, right: list, width: float, s: Styles) -> Table:
-    """What we found, and beside it what you need."""
-    table = Table([[left, right]], colWidths=[width * 0.55, width * 0.45])
+class _Balanced(Flowable):
+    """Two columns side by side (what we found, what you need), the split chosen so that the
+    taller of the two is as short as it can be."""
+
+    SHARES = (0.5, 0.55, 0.6, 0.65, 0.7)
+
+    def __init__(self, left: list, right: list, s: Styles):
+        super().__init__()
+        self.left, self.right, self.s = left, right, s
+        self.table = None
+
+    def _height(self, flowables: list, width: float) -> float:
+        return sum(f.wrapOn(self.canv, width, 1e6)[1] + f.getSpaceAfter() for f in flowables)
+
+    def wrap(self, availWidth, availHeight):
+        def tallest(share):
+            left = self._height(self.left, availWidth * share - self.s.size)
+            return max(left, self._height(self.right, availWidth * (1 - share)))
+
+        share = min(self.SHARES, key=tallest)
+        self.table = _side_by_side(self.left, self.right, availWidth, self.s, share)
+        self.width, self.height = self.table.wrapOn(self.canv, availWidth, availHeight)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.table.drawOn(self.canv, 0, 0)
+
+
+def _side_by_side(left: list, right: list, width: float, s: Styles, share: float) -> Table:
+    """What we found, and beside it what you need; ``share`` of the width is the left's."""
+    table = Table([[left, right]], colWidths=[width * share, width * (1 - share)])
     table.setStyle(
         table_style(
             [

@@ -81,6 +81,9 @@ class Styles:
             spaceAfter=self.least * 0.2,
         )
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
+        self.small_strong = ParagraphStyle(
+            "small_strong", parent=self.small, fontName=BOLD, textColor=INK, spaceBefore=4
+        )
         self.stop = ParagraphStyle("stop", parent=self.body, textColor=RED)
         self._headings(size)
         self._lists_and_banners(size)
@@ -100,7 +103,7 @@ class Styles:
     def _headings(self, size: float) -> None:
         big = 1.0
         self.title = self._heading("title", size + 8 * big, 0, size * 0.3)
-        self.h1 = self._heading("h1", size + 4 * big, size * 0.5, size * 0.2)
+        self.h1 = self._heading("h1", size + 4 * big, size * 0.35, size * 0.15)
         self.h2 = self._heading("h2", size + 2, size * 0.4, size * 0.15)
         self.card_title = self._heading("card_title", size + 2, 0, size * 0.15)
 

@@ -117,7 +117,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
         pain=_pain(clinic, w),
         glance=_glance(decision, w),
         need=Box(w.say("handout.need_title"), _need(shown, profile, w)),
-        steps=_steps(profile, decision, shown, w),
+        steps=_steps(profile, decision, shown, w, clinic.phone),
         note=Box(w.say("handout.note_title"), (profile.plan.notes,))
         if profile.plan.notes
         else None,
@@ -219,8 +219,10 @@ def _found(profile: Profile, w: Words) -> tuple[str, ...]:
         where = w.say("handout.weak_both" if len(weak) == 2 else f"handout.weak_{weak[0]}")
         said.append(w.say("handout.found_weak", where=where))
     said += [w.say(f"handout.found_{c.value}") for c in a.conditions]
-    if a.directional_preference.value in ("extension", "flexion"):
-        said.append(w.say(f"handout.found_{a.directional_preference.value}"))
+    preference = a.directional_preference.value
+    stenosis = any(c.value == "lumbar_stenosis" for c in a.conditions)
+    if preference == "extension" or (preference == "flexion" and not stenosis):
+        said.append(w.say(f"handout.found_{preference}"))  # stenosis says it already
     return tuple(said)
 
 
@@ -269,8 +271,8 @@ def _glance(decision: Decision, w: Words):
     header = tuple(w.say(f"handout.glance_{k}") for k in ("step", "weeks", "exercises"))
     rows = []
     for phase in decision.phases:
-        names = ", ".join(item.name for item in (*phase.exercises, phase.aerobic))
-        done = getattr(phase, "done", False)
+        done = phase.done
+        names = "" if done else ", ".join(i.name for i in (*phase.exercises, phase.aerobic))
         rows.append(
             (
                 f"{phase.number}. {w.say(phase.name)}",
@@ -312,7 +314,11 @@ def _need(shown: tuple[Phase, ...], profile: Profile, w: Words) -> tuple[str, ..
 
 
 def _steps(
-    profile: Profile, decision: Decision, shown: tuple[Phase, ...], w: Words
+    profile: Profile,
+    decision: Decision,
+    shown: tuple[Phase, ...],
+    w: Words,
+    phone: str | None = None,
 ) -> tuple[Step, ...]:
     seen: set[str] = set()
     whys = _why_counts(shown, w)
@@ -326,7 +332,7 @@ def _steps(
                 continue
             seen.add(item.id)
             cards.append(_card(profile, item, whys, said_set, w))
-        steps.append(_step(phase, len(decision.phases), tuple(cards), tuple(again), w))
+        steps.append(_step(phase, len(decision.phases), (tuple(cards), tuple(again)), w, phone))
     return tuple(steps)
 
 
@@ -384,12 +390,13 @@ def _again(item: Prescription, w: Words) -> Again:
     )
 
 
-def _step(phase: Phase, total: int, cards, again, w: Words) -> Step:
+def _step(phase: Phase, total: int, shown: tuple, w: Words, phone: str | None) -> Step:
+    cards, again = shown
     last = phase.number == total
     after = (
         w.say("handout.keep_going")
         if last
-        else w.say("handout.move_on_check", next=phase.number + 1)
+        else w.say("handout.move_on_check", next=phase.number + 1, phone=phone)
     )
     start, end = phase.weeks
     return Step(

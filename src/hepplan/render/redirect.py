@@ -9,7 +9,8 @@ page two. No rule ids, keys or trace lines.
 
 from __future__ import annotations
 
-from reportlab.platypus import KeepTogether, Spacer, Table
+from reportlab.lib import colors
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 
 from hepplan.domain import redflags
 from hepplan.domain.clinic import Clinic
@@ -17,8 +18,22 @@ from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
 from hepplan.domain.redflags import Level
 from hepplan.render.handout import _boxed, _write_in, clinic_header
-from hepplan.render.kit import AMBER, BLUE, RED, Styles, build_pdf, frame_width, para, styles
+from hepplan.render.kit import (
+    AMBER,
+    BLUE,
+    GREY,
+    RED,
+    Styles,
+    box_style,
+    build_pdf,
+    frame_width,
+    para,
+    styles,
+    table_style,
+)
 from hepplan.words.catalog import Words, words
+
+PALE_GREY = colors.HexColor("#F2F2F2")
 
 #: The redirect's body size in normal print: one page of few words, read in a hurry.
 REDIRECT_BODY = 14.0
@@ -39,7 +54,8 @@ def render_redirect(
     # What to bring stays with the doctor's section: on page one when both fit, else both on
     # page two, the sheet the patient hands over.
     doctor = _doctor_section(profile, decision, clinic, s, w)
-    story.append(KeepTogether([*bring, Spacer(1, s.size * 0.5), *doctor]))
+    box = _boxed(doctor, GREY, PALE_GREY, width, s)  # fenced off: the hospital staff's part
+    story.append(KeepTogether([*bring, Spacer(1, s.size * 0.5), box]))
     date = w.date(profile.assessment.date, us=clinic.page_size == "letter")
     left = " · ".join(x for x in (clinic.name, date) if x)
 
@@ -63,8 +79,6 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
     story += [para(r, s.bullet, bullet="•") for r in patient_reasons(profile, decision, w)]
     why = "redirect.why_emergency" if ctx["emergency"] else "redirect.why_urgent"
     story.append(para(w.say(why, **ctx), s.body))
-    if not ctx["emergency"]:
-        story.append(para(w.say("redirect.worse", **ctx), s.strong))
     recap = [para(w.say("redirect.recap_title", **ctx), s.h2)]
     recap += [
         para(item, s.step, bullet=str(n))
@@ -83,10 +97,37 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
 
 
 def _banner(s: Styles, w: Words, width: float, ctx: dict) -> Table:
-    rows = [[para(w.say("redirect.action", **ctx), s.action)]]
-    rows.append([para(w.say("redirect.number", **ctx), s.big_number)])
+    """The action in large type beside a hospital sign, on the level's colour."""
     colour = RED if ctx["emergency"] else AMBER
-    return _boxed([row[0] for row in rows], colour, colour, width, s)
+    words_ = [para(w.say("redirect.action", **ctx), s.action)]
+    words_.append(para(w.say("redirect.number", **ctx), s.big_number))
+    sign = _HospitalSign(s.size * 4, colour)
+    table = Table([[sign, words_]], colWidths=[s.size * 5, width - s.size * 5])
+    table.setStyle(box_style(colour, colour, width=2, pad=s.size * 0.6))
+    table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return table
+
+
+class _HospitalSign(Flowable):
+    """A white square with a cross in the level's colour: the sign of a hospital."""
+
+    def __init__(self, size: float, colour):
+        super().__init__()
+        self.size, self.colour = size, colour
+
+    def wrap(self, availWidth, availHeight):
+        return self.size, self.size
+
+    def draw(self) -> None:
+        c, n = self.canv, self.size
+        c.saveState()
+        c.setFillColor(colors.white)
+        c.roundRect(0, 0, n, n, n * 0.15, stroke=0, fill=1)
+        c.setFillColor(self.colour)
+        bar, long = n * 0.22, n * 0.64
+        c.rect((n - bar) / 2, (n - long) / 2, bar, long, stroke=0, fill=1)
+        c.rect((n - long) / 2, (n - bar) / 2, long, bar, stroke=0, fill=1)
+        c.restoreState()
 
 
 def patient_reasons(profile: Profile, decision: Decision, w: Words) -> tuple[str, ...]:
@@ -123,13 +164,13 @@ def _doctor_section(profile, decision, clinic: Clinic, s: Styles, w: Words) -> l
     story += [para(line, s.small) for line in lines]
     answered = _answered_lines(profile, decision, w, clinic)
     if answered:
-        story.append(para("Red-flag questions answered yes or unsure", s.h2))
+        story.append(para("Red-flag questions answered yes or unsure", s.small_strong))
         story += [para(line, s.small, bullet="•") for line in answered]
     if why[1:]:
-        story.append(para("Why this level", s.h2))
+        story.append(para("Why this level", s.small_strong))
         story += [para(line, s.small, bullet="•") for line in why[1:]]
     if decision.missing:
-        story.append(para("Red-flag questions not yet asked", s.h2))
+        story.append(para("Red-flag questions not yet asked", s.small_strong))
         story += [
             para(f"{redflags.BY_KEY[key].question}?", s.small, bullet="•")
             for key in decision.missing
