@@ -277,7 +277,7 @@ def test_the_redirect_says_what_why_and_the_recap_on_page_one(flags, action, lar
     for part in (  # what to do, why, and the recap: on page one
         action,
         "Why this is urgent",
-        "Your therapist found signs a doctor must check before you exercise:",
+        "Your therapist found signs that a doctor must check first:",
         "Remember",
         "Bring this sheet and your medicines.",
         "Do no exercises until a doctor has seen you.",
