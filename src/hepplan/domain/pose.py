@@ -49,7 +49,9 @@ A movement too small to see at a glance (a heel lifting) gets ``zoom``: both pic
 the part again, enlarged in a round inset beside it. A hold gets ``hold``: a stopwatch in the
 end picture says "keep still here". A part that works without moving (the belly in a brace)
 gets ``mark``: an orange patch on it in the end picture; with a mark, a trunk named in ``move``
-stays blue, so only the patch is orange.
+stays blue, so only the patch is orange. ``gap`` fills the space between an arched back and the
+floor in yellow (a pelvic tilt presses it flat). ``gaze`` draws a dashed line from the eye the
+way the face looks, and an arrow with ``nod`` goes round the face: chin to chest or look up.
 
 ```yaml
   zoom: {at: near_toe, shift: [-4, 3], off: [24, 20]}   # the foot, 2.2 times as big
@@ -182,7 +184,8 @@ class Frame(BaseModel):
 class Arrow(BaseModel):
     """An arrow in the end picture. Without ``by``: from where ``at`` was at the start to where
     it is at the end. With ``by``: a straight (or, with ``bend``, curved) arrow of that length,
-    starting ``off`` away from ``at``."""
+    starting ``off`` away from ``at``. With ``nod`` (at the head): an arc round the face, from
+    where the face pointed at the start to where it points at the end (chin down, or look up)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -190,6 +193,7 @@ class Arrow(BaseModel):
     by: tuple[Offset, Offset] | None = None
     off: tuple[Offset, Offset] = (0.0, 0.0)
     bend: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    nod: bool = False  # round the face, from the way it looked to the way it looks (side view)
 
 
 class Zoom(BaseModel):
@@ -242,6 +246,8 @@ class Pose(BaseModel):
     zoom: Zoom | None = None
     hold: Hold | None = None
     mark: Mark | None = None
+    gaze: bool = False  # side view: a dashed line from the eye, the way the face looks
+    gap: bool = False  # side view, lying: the space under an arched back, filled in yellow
 
     @property
     def body_view(self) -> str:
