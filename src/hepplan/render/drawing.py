@@ -582,23 +582,25 @@ SIDE_SKETCH = Pose(
     ),
     end=Frame(),
 )
-SKETCH_SCALE = 0.62
+SKETCH_SHARE = 0.6  # the sketch's width, a share of the mat's
 
 
 def _side_sketch(out: Scene) -> None:
-    """The side-lying sketch in a box above the mat's far left corner (start picture only)."""
+    """The side-lying sketch in a box in the mat's near right corner, where the thigh moves
+    back to in the end picture (start picture only), about half as wide as the mat."""
     sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
     sx0, sy0, sx1, sy1 = sketch.bounds()
-    x0, _, _, y1 = out.bounds()
-    pad = 2.0
-    dx = x0 + pad - sx0 * SKETCH_SCALE
-    dy = y1 + 3 + pad - sy0 * SKETCH_SCALE
-    w, h = (sx1 - sx0) * SKETCH_SCALE + 2 * pad, (sy1 - sy0) * SKETCH_SCALE + 2 * pad
-    frame = [(x0, y1 + 3), (x0 + w, y1 + 3), (x0 + w, y1 + 3 + h), (x0, y1 + 3 + h)]
+    x0, y0, x1, _ = out.bounds()
+    pad = 1.5
+    scale = (x1 - x0) * SKETCH_SHARE / (sx1 - sx0)
+    w, h = (sx1 - sx0) * scale + 2 * pad, (sy1 - sy0) * scale + 2 * pad
+    left, bottom = x1 - w - 1.5, y0 + 4.0
+    dx, dy = left + pad - sx0 * scale, bottom + pad - sy0 * scale
+    frame = [(left, bottom), (left + w, bottom), (left + w, bottom + h), (left, bottom + h)]
     out.add("poly", frame, 0, PROP, colors.white, "sketch")
     for shape in sketch.shapes:
-        pts = [(dx + x * SKETCH_SCALE, dy + y * SKETCH_SCALE) for x, y in shape.pts]
-        width = shape.width * SKETCH_SCALE if shape.kind != "poly" else shape.width
+        pts = [(dx + x * scale, dy + y * scale) for x, y in shape.pts]
+        width = shape.width * scale if shape.kind != "poly" else shape.width
         out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
@@ -673,7 +675,9 @@ def _extras(out: Scene, pose: Pose) -> None:
             a = _joint(start, side, a)
             half = THICK.get(segment.removeprefix("near_").removeprefix("far_"), 2.0)
             ghost.append(Shape("line", [start[a], start[b]], half, GHOST, None, "ghost"))
-        out.shapes[:0] = ghost
+        # from above the mat is a sheet under the whole body: the shadow goes on it
+        on = max((i + 1 for i, s in enumerate(out.shapes) if s.tag == "mat"), default=0)
+        out.shapes[on:on] = ghost
     if "near_hip" in start and _shortened_trunk(pose):  # front views: a lean forward shows
         corners = [start["near_hip"], start["far_hip"], start["far_shoulder"]]  # the upright
         torso = Shape("poly", [*corners, start["near_shoulder"]], 0, None, GHOST, "ghost")
