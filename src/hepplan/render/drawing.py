@@ -582,19 +582,20 @@ SIDE_SKETCH = Pose(
     ),
     end=Frame(),
 )
-SKETCH_SHARE = 0.6  # the sketch's width, a share of the mat's
+SKETCH_SHARE = 0.85  # the sketch's width at most, a share of the mat's ...
+SKETCH_HEIGHT = 24.0  # ... and its height at most (body units)
 
 
 def _side_sketch(out: Scene) -> None:
-    """The side-lying sketch in a box in the mat's near right corner, where the thigh moves
-    back to in the end picture (start picture only), about half as wide as the mat."""
+    """The side-lying sketch in a box above the mat, most of its width (start picture only):
+    a figure lying wide and low leaves room above it, so the sketch costs the picture no size."""
     sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
     sx0, sy0, sx1, sy1 = sketch.bounds()
-    x0, y0, x1, _ = out.bounds()
+    x0, _, x1, y1 = out.bounds()
     pad = 1.5
-    scale = (x1 - x0) * SKETCH_SHARE / (sx1 - sx0)
+    scale = min((x1 - x0) * SKETCH_SHARE / (sx1 - sx0), SKETCH_HEIGHT / (sy1 - sy0))
     w, h = (sx1 - sx0) * scale + 2 * pad, (sy1 - sy0) * scale + 2 * pad
-    left, bottom = x1 - w - 1.5, y0 + 4.0
+    left, bottom = x0, y1 + 2.0
     dx, dy = left + pad - sx0 * scale, bottom + pad - sy0 * scale
     frame = [(left, bottom), (left + w, bottom), (left + w, bottom + h), (left, bottom + h)]
     out.add("poly", frame, 0, PROP, colors.white, "sketch")
