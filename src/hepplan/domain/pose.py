@@ -15,9 +15,9 @@ placed by its lowest point on the floor; props are drawn around it.
 - ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
 - ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
   the back is built as in ``front`` (a knee pulled across the body); with ``lying: side`` as in
-  ``side`` (a thigh moving back while lying on the side), and the start picture adds a small
-  sketch of the patient seen from in front, so lying on the side is not read as lying on the
-  back.
+  ``side`` (a thigh moving back while lying on the side), and the start picture adds, above the
+  mat, a sketch of the patient seen from in front, so lying on the side is not read as lying on
+  the back.
 
 In the front, back and above views a thigh that is shortened (it comes at the viewer: a knee
 pulled up toward the ceiling, a lap seen from in front) is drawn in front of the torso.
