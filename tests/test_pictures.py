@@ -714,3 +714,27 @@ def test_the_new_marks_are_mirrored_with_the_picture(library, exercise_id):
         for a, b in zip(left.shapes, right.shapes, strict=True):
             mirrored = [c for x, y in a.pts for c in (-x, y)]
             assert [c for point in b.pts for c in point] == pytest.approx(mirrored)
+
+
+def test_the_lying_leg_glide_shows_the_toes_pointing_with_an_arrow_round_the_ankle(library):
+    """The foot's turn is the glide's cue: an arrow goes round the ankle, from where the toes
+    pointed (pulled toward the face) to where they point at the end (away, up the leg)."""
+    pose = library["supine_sciatic_slider"].pose
+    (nod,) = [a for a in pose.arrows if a.nod]
+    assert nod.at == "near_ankle"
+    ankle = skeleton(pose.end, pose.body_view)["near_ankle"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    tip = min((s.pts[-1] for s in arrows), key=lambda p: math.dist(p, ankle))
+    pointing = math.degrees(math.atan2(tip[1] - ankle[1], tip[0] - ankle[0]))
+    assert abs(_wrap(pointing - pose.end.angle("near_foot"))) < 30
+    assert _wrap(pose.end.angle("near_foot") - pose.start.angle("near_foot")) <= -45
+
+
+def test_library_check_refuses_a_nod_round_a_knee(runner, copy):
+    path = copy / "supine_sciatic_slider.yaml"
+    _edit(path, "{at: near_ankle, nod: true}", "{at: near_knee, nod: true}")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose.arrows[1]: an arrow with nod goes round the head or an ankle"
+    ]

@@ -65,7 +65,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Angle = Annotated[float, Field(ge=-360, le=360)]
 Offset = Annotated[float, Field(ge=-80, le=80)]
@@ -185,7 +185,9 @@ class Arrow(BaseModel):
     """An arrow in the end picture. Without ``by``: from where ``at`` was at the start to where
     it is at the end. With ``by``: a straight (or, with ``bend``, curved) arrow of that length,
     starting ``off`` away from ``at``. With ``nod`` (at the head): an arc round the face, from
-    where the face pointed at the start to where it points at the end (chin down, or look up)."""
+    where the face pointed at the start to where it points at the end (chin down, or look up);
+    at an ankle, round the ankle from the foot's start angle to its end angle (toes pulled up,
+    or pointed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -193,7 +195,13 @@ class Arrow(BaseModel):
     by: tuple[Offset, Offset] | None = None
     off: tuple[Offset, Offset] = (0.0, 0.0)
     bend: Annotated[float, Field(ge=-1, le=1)] = 0.0
-    nod: bool = False  # round the face, from the way it looked to the way it looks (side view)
+    nod: bool = False  # round the face or the ankle, from the way it pointed to the way it points
+
+    @model_validator(mode="after")
+    def _nods_at_a_head_or_an_ankle(self) -> Arrow:
+        if self.nod and self.at not in ("head", "near_ankle", "far_ankle"):
+            raise ValueError("an arrow with nod goes round the head or an ankle")
+        return self
 
 
 class Zoom(BaseModel):

@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable
 
 from hepplan.domain.pose import (
+    BONES,
     HEAD_RADIUS,
     SEGMENT_ENDS,
     Arrow,
@@ -711,7 +712,7 @@ def _default_arrows(pose: Pose, moving: list[str]) -> tuple[Arrow, ...]:
 
 def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
     if arrow.nod:
-        a, control, b = _nod(end["head"], pose)
+        a, control, b = _nod(arrow, end, pose)
     elif arrow.by is None:
         a, b = _moved(start[arrow.at], arrow.off), _moved(end[arrow.at], arrow.off)
         pivot = _pivot(arrow.at, pose, end)
@@ -738,16 +739,22 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
 NOD_GAP = 6.5  # a nod's arc runs this far outside the head
 
 
-def _nod(head: XY, pose: Pose) -> tuple[XY, XY, XY]:
-    """An arc round the face (the short way), from where it pointed at the start to just short
-    of where it points at the end (the gaze line goes on from there): down to the chest, or up
-    to the ceiling."""
-    radius = HEAD_RADIUS + NOD_GAP
-    f0, f1 = face_angle(pose.start), face_angle(pose.end)
+def _nod(arrow: Arrow, end, pose: Pose) -> tuple[XY, XY, XY]:
+    """An arc (the short way) round the face, or round an ankle, from where the face or the
+    foot pointed at the start to just short of where it points at the end (a gaze line goes
+    on from there): chin down to the chest or up to the ceiling, toes pulled up or pointed."""
+    if arrow.at == "head":
+        radius = HEAD_RADIUS + NOD_GAP
+        f0, f1 = face_angle(pose.start), face_angle(pose.end)
+    else:
+        foot = arrow.at.replace("ankle", "foot")
+        radius = BONES["foot"] * pose.end.short.get(foot, 1.0) + NOD_GAP
+        f0, f1 = pose.start.angle(foot), pose.end.angle(foot)
+    centre = end[arrow.at]
     turn = (f1 - f0 + 180) % 360 - 180
     f1 = f0 + turn - math.copysign(min(16.0, abs(turn) * 0.2), turn)
-    a, b = _at(head, f0, radius), _at(head, f1, radius)
-    mid = _at(head, (f0 + f1) / 2, radius)
+    a, b = _at(centre, f0, radius), _at(centre, f1, radius)
+    mid = _at(centre, (f0 + f1) / 2, radius)
     control = (2 * mid[0] - (a[0] + b[0]) / 2, 2 * mid[1] - (a[1] + b[1]) / 2)
     return a, control, b
 
