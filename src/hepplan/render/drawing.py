@@ -678,7 +678,8 @@ def _extras(out: Scene, pose: Pose) -> None:
             half = THICK.get(segment.removeprefix("near_").removeprefix("far_"), 2.0)
             ghost.append(Shape("line", [start[a], start[b]], half, GHOST, None, "ghost"))
         # from above the mat is a sheet under the whole body: the shadow goes on it
-        on = max((i + 1 for i, s in enumerate(out.shapes) if s.tag == "mat"), default=0)
+        mats = [i + 1 for i, s in enumerate(out.shapes) if s.tag == "mat"]
+        on = max(mats) if pose.view == "above" and mats else 0
         out.shapes[on:on] = ghost
     if "near_hip" in start and _shortened_trunk(pose):  # front views: a lean forward shows
         corners = [start["near_hip"], start["far_hip"], start["far_shoulder"]]  # the upright
