@@ -466,7 +466,7 @@ def test_a_pose_that_cannot_be_drawn(runner, broken):
     edit("clamshell", "pose:", "pose:\n  camera: front")
     assert check(runner, folder) == [
         f"{folder / 'clamshell.yaml'}: pose.camera: is not a known key; allowed here: view, lying, "
-        "props, start, end, move, arrows, anchor, ghost, zoom, hold, mark"
+        "props, start, end, move, arrows, anchor, ghost, zoom, hold, mark, gaze, gap"
     ]
 
 

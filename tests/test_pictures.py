@@ -12,10 +12,11 @@ import math
 import pypdf
 import pytest
 from pydantic import ValidationError
+from reportlab.lib import colors
 
 from hepplan.cli import cli
 from hepplan.domain.clinic import Clinic
-from hepplan.domain.pose import Frame, Pose, skeleton
+from hepplan.domain.pose import Frame, Pose, face_angle, skeleton
 from hepplan.render.drawing import (
     MIN_MOVEMENT,
     MOVE_FILL,
@@ -33,7 +34,7 @@ from hepplan.render.pdf import render_pictures
 #: Two exercises look alike when, in the same view with the same props, no joint of either
 #: frame is further apart than this (body units; a shin is 20).
 NEAR_DUPLICATE = 5.0
-NOT_PROPS = {"body", "hair", "ghost", "arrow", "mark"}
+NOT_PROPS = {"body", "hair", "ghost", "arrow", "mark", "gaze", "gap"}
 
 
 def test_the_default_frame_stands_upright():
@@ -501,3 +502,239 @@ def test_a_knee_pulled_up_toward_the_ceiling_is_drawn_over_the_body(library):
         return next(i for i, s in enumerate(shapes) if s.kind == "line" and s.pts == ends)
 
     assert thigh("near") > torso > thigh("far")
+
+
+# --- what each picture must make obvious ---------------------------------------------------------
+
+
+def _wrap(angle: float) -> float:
+    return (angle + 180) % 360 - 180
+
+
+def _nod(frame: Frame) -> float:
+    """How far the face turns from looking straight ahead: + up (head back), - down (chin to
+    chest). Straight ahead is square to the trunk, on the belly side."""
+    return _wrap(face_angle(frame) - (frame.trunk - 90))
+
+
+#: The glides move the head back as the limb tensions; the stretches tuck the chin first.
+HEAD_BACK_AS_THE_LIMB_TENSIONS = [
+    "seated_sciatic_slider",
+    "seated_ankle_nerve_glide",
+    "side_lying_femoral_slider",
+    "standing_femoral_slider",
+]
+CHIN_DOWN_AS_THE_LIMB_TENSIONS = ["seated_sciatic_tensioner", "femoral_tensioner"]
+
+
+def test_the_pictures_that_move_the_head_are_the_ones_whose_steps_say_so(library):
+    says = {
+        e.id
+        for e in library
+        if any(w in " ".join(e.steps) for w in ("head back", "chin down", "chin toward"))
+    }
+    assert says == set(HEAD_BACK_AS_THE_LIMB_TENSIONS + CHIN_DOWN_AS_THE_LIMB_TENSIONS)
+
+
+@pytest.mark.parametrize("exercise_id", HEAD_BACK_AS_THE_LIMB_TENSIONS)
+def test_a_nerve_glide_starts_chin_down_and_ends_looking_up(library, exercise_id):
+    """A glide and a stretch of the same nerve differ by the head: in a glide the head goes
+    back as the limb tensions, by a turn a patient sees at a glance."""
+    pose = library[exercise_id].pose
+    assert _nod(pose.start) <= -45, "the start tucks the chin"
+    assert _nod(pose.end) >= 40, "the end looks up"
+    assert _nod(pose.end) - _nod(pose.start) >= 100
+
+
+@pytest.mark.parametrize("exercise_id", CHIN_DOWN_AS_THE_LIMB_TENSIONS)
+def test_a_nerve_stretch_ends_chin_to_chest(library, exercise_id):
+    pose = library[exercise_id].pose
+    assert _nod(pose.end) <= -70, "the end tucks the chin to the chest"
+    assert _nod(pose.start) - _nod(pose.end) >= 70, "the chin goes down a clear amount"
+
+
+@pytest.mark.parametrize(
+    "exercise_id", HEAD_BACK_AS_THE_LIMB_TENSIONS + CHIN_DOWN_AS_THE_LIMB_TENSIONS
+)
+def test_the_head_shows_which_way_it_turns(library, exercise_id):
+    """The head is orange in the end picture, an arrow goes round the face and ends the way
+    the face ends up looking, and a dashed line shows where the eyes look in both pictures."""
+    pose = library[exercise_id].pose
+    assert "head" in pose.moving()
+    end = scene(pose, "end")
+    head = skeleton(pose.end, pose.body_view)["head"]
+    (nod,) = [a for a in pose.arrows if a.nod]
+    assert nod.at == "head"
+    arrows = [s for s in end.shapes if s.tag == "arrow"]
+    tip = min((s.pts[-1] for s in arrows), key=lambda p: math.dist(p, head))
+    pointing = math.degrees(math.atan2(tip[1] - head[1], tip[0] - head[0]))
+    assert abs(_wrap(pointing - face_angle(pose.end))) < 30
+    for which in ("start", "end"):
+        frame = getattr(pose, which)
+        (gaze,) = [s for s in scene(pose, which).shapes if s.tag == "gaze"]
+        (x0, y0), (x1, y1) = gaze.pts
+        assert math.dist((x0, y0), (x1, y1)) >= 10
+        looks = math.degrees(math.atan2(y1 - y0, x1 - x0))
+        assert abs(_wrap(looks - face_angle(frame))) < 1
+
+
+def _ankle(frame: Frame) -> float:
+    """The foot's angle to the shin: 90 square, more with the toes pulled up."""
+    return _wrap(frame.angle("near_foot") - frame.angle("near_shin")) % 360
+
+
+@pytest.mark.parametrize("exercise_id", ["supine_sciatic_slider", "seated_ankle_nerve_glide"])
+def test_an_ankle_glide_turns_the_foot_a_clear_amount(library, exercise_id):
+    """Toes pulled up at one end, pointed at the other: the foot turns on the shin by at least
+    45 degrees, and it is orange in the end picture."""
+    pose = library[exercise_id].pose
+    assert abs(_ankle(pose.start) - _ankle(pose.end)) >= 45
+    assert "near_foot" in pose.moving()
+
+
+def test_the_pelvic_tilt_shows_the_gap_under_the_back_and_then_none(library):
+    """The arched back leaves a yellow gap over the floor in the start picture that a patient
+    sees at a glance; the end picture presses it flat: no gap."""
+    pose = library["posterior_pelvic_tilt"].pose
+    start, end = scene(pose, "start"), scene(pose, "end")
+    (gap,) = [s for s in start.shapes if s.tag == "gap"]
+    xs, ys = [x for x, _ in gap.pts], [y for _, y in gap.pts]
+    area = 0.5 * abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(gap.pts))))
+    assert max(xs) - min(xs) >= 12 and max(ys) - min(ys) >= 2.5 and area >= 20
+    body = next(i for i, s in enumerate(start.shapes) if s.tag == "body")
+    assert start.shapes.index(gap) < body, "the gap is behind the body"
+    assert "gap" not in end.tags()
+
+
+def test_a_gap_is_drawn_only_under_an_arched_back(library):
+    pose = library["posterior_pelvic_tilt"].pose
+    flat = pose.model_copy(update={"start": pose.start.model_copy(update={"spine": 0})})
+    assert "gap" not in scene(flat, "start").tags()
+
+
+def _bend(p, leg: str) -> float:
+    """The knee's bend as drawn, in degrees (0 straight)."""
+    hip = p.get(f"{leg}_hip", p["hip"])
+    knee, ankle = p[f"{leg}_knee"], p[f"{leg}_ankle"]
+    a = math.atan2(knee[1] - hip[1], knee[0] - hip[0])
+    b = math.atan2(ankle[1] - knee[1], ankle[0] - knee[0])
+    return abs(_wrap(math.degrees(b - a)))
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_side_plank_on_the_knees_rests_on_bent_knees(library, which):
+    """The knees are bent (not straight legs) and they, not the feet, touch the floor."""
+    pose = library["side_plank_knees"].pose
+    p = skeleton(getattr(pose, which), pose.body_view)
+    for leg in ("near", "far"):
+        assert _bend(p, leg) >= 45, leg
+        lowest = min(p[f"{leg}_{j}"][1] for j in ("knee", "ankle", "toe"))
+        assert p[f"{leg}_knee"][1] == pytest.approx(lowest), leg
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_lying_figure_4_keeps_the_ankle_on_the_other_knee(library, which):
+    """In both pictures the crossed ankle rests on the other knee, the crossed knee stands
+    clear of it (an open "4", not a tangle), and only the pulled leg is orange."""
+    pose = library["supine_figure_4_stretch"].pose
+    p = skeleton(getattr(pose, which), pose.body_view)
+    assert math.dist(p["near_ankle"], p["far_knee"]) < 7
+    assert math.dist(p["near_knee"], p["far_knee"]) > 12
+    assert {"far_thigh", "far_shin"} <= set(pose.moving())
+    assert not {"near_thigh", "near_shin"} & set(pose.moving())
+
+
+def test_the_lying_figure_4_pulls_the_thigh_toward_the_chest(library):
+    pose = library["supine_figure_4_stretch"].pose
+    start, end = (skeleton(f, pose.body_view) for f in (pose.start, pose.end))
+    head = start["shoulder"]
+    assert math.dist(end["far_knee"], head) < math.dist(start["far_knee"], head) - 5
+    assert pose.end.angle("far_thigh") - pose.start.angle("far_thigh") >= 25  # toward the head
+
+
+def test_the_seated_figure_4_lean_bows_the_head_and_shows_the_upright_torso(library):
+    """Seen from the front, a lean forward shows as a bowed head (the crown's hair, the face
+    low) and the upright torso as a shadow, in front of the chair and behind the body."""
+    pose = library["seated_figure_4_stretch"].pose
+    assert pose.end.short.get("head", 1) <= 0.6 and pose.start.short.get("head", 1) == 1
+    shapes = scene(pose, "end").shapes
+    torso = [i for i, s in enumerate(shapes) if s.tag == "ghost" and s.kind == "poly"]
+    chair = [i for i, s in enumerate(shapes) if s.tag == "chair"]
+    body = [i for i, s in enumerate(shapes) if s.tag == "body"]
+    assert len(torso) == 1 and max(chair) < torso[0] < min(body)
+    hair = [s for s in shapes if s.tag == "hair"]
+    start_hair = [s for s in scene(pose, "start").shapes if s.tag == "hair"]
+    assert len(hair[0].pts) > len(start_hair[0].pts) + 6  # more of the crown shows
+
+
+def test_knee_to_opposite_shoulder_crosses_the_body(library):
+    """From above: the knee ends across the body, nearer the other shoulder than its own, and
+    the leg's shadow where it lay is drawn on the mat, not hidden under it."""
+    pose = library["knee_to_opposite_shoulder"].pose
+    p = skeleton(pose.end, pose.body_view)
+    knee = p["near_knee"]
+    assert math.dist(knee, p["far_shoulder"]) < math.dist(knee, p["near_shoulder"])
+    start = skeleton(pose.start, pose.body_view)
+    assert (start["near_knee"][1] - p["hip"][1]) * (knee[1] - p["hip"][1]) < 0  # other side
+    shapes = scene(pose, "end").shapes
+    mats = [i for i, s in enumerate(shapes) if s.tag == "mat"]
+    ghosts = [i for i, s in enumerate(shapes) if s.tag == "ghost"]
+    assert ghosts and min(ghosts) > max(mats)
+
+
+def test_the_side_lying_sketch_is_big_and_above_the_mat(library):
+    """The sketch of the patient seen from in front, lying on the side, is most of the mat's
+    width and sits above it, covering nothing of the picture."""
+    for exercise_id in ("femoral_tensioner", "side_lying_femoral_slider"):
+        shapes = scene(library[exercise_id].pose, "start").shapes
+        box = next(s for s in shapes if s.tag == "sketch")  # the box, under its figure
+        assert box.kind == "poly" and box.fill == colors.white
+        mat = [pt for s in shapes if s.tag == "mat" for pt in s.pts]
+        mat_w = max(x for x, _ in mat) - min(x for x, _ in mat)
+        box_w = max(x for x, _ in box.pts) - min(x for x, _ in box.pts)
+        assert box_w >= 0.6 * mat_w, exercise_id
+        assert min(y for _, y in box.pts) > max(y for _, y in mat), exercise_id
+
+
+@pytest.mark.parametrize(
+    "exercise_id",
+    [
+        "seated_sciatic_slider",
+        "posterior_pelvic_tilt",
+        "seated_figure_4_stretch",
+        "femoral_tensioner",
+    ],
+)
+def test_the_new_marks_are_mirrored_with_the_picture(library, exercise_id):
+    """The gaze line, the arrow round the face, the gap and the torso's shadow all turn with
+    the picture for the right side."""
+    pose = library[exercise_id].pose
+    for which in ("start", "end"):
+        left, right = scene(pose, which), scene(pose, which, mirror=True)
+        for a, b in zip(left.shapes, right.shapes, strict=True):
+            mirrored = [c for x, y in a.pts for c in (-x, y)]
+            assert [c for point in b.pts for c in point] == pytest.approx(mirrored)
+
+
+def test_the_lying_leg_glide_shows_the_toes_pointing_with_an_arrow_round_the_ankle(library):
+    """The foot's turn is the glide's cue: an arrow goes round the ankle, from where the toes
+    pointed (pulled toward the face) to where they point at the end (away, up the leg)."""
+    pose = library["supine_sciatic_slider"].pose
+    (nod,) = [a for a in pose.arrows if a.nod]
+    assert nod.at == "near_ankle"
+    ankle = skeleton(pose.end, pose.body_view)["near_ankle"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    tip = min((s.pts[-1] for s in arrows), key=lambda p: math.dist(p, ankle))
+    pointing = math.degrees(math.atan2(tip[1] - ankle[1], tip[0] - ankle[0]))
+    assert abs(_wrap(pointing - pose.end.angle("near_foot"))) < 30
+    assert _wrap(pose.end.angle("near_foot") - pose.start.angle("near_foot")) <= -45
+
+
+def test_library_check_refuses_a_nod_round_a_knee(runner, copy):
+    path = copy / "supine_sciatic_slider.yaml"
+    _edit(path, "{at: near_ankle, nod: true}", "{at: near_knee, nod: true}")
+    code, lines = _check(runner, copy)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{path}: pose.arrows[1]: an arrow with nod goes round the head or an ankle"
+    ]

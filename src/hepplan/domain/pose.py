@@ -15,9 +15,9 @@ placed by its lowest point on the floor; props are drawn around it.
 - ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
 - ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
   the back is built as in ``front`` (a knee pulled across the body); with ``lying: side`` as in
-  ``side`` (a thigh moving back while lying on the side), and the start picture adds a small
-  sketch of the patient seen from in front, so lying on the side is not read as lying on the
-  back.
+  ``side`` (a thigh moving back while lying on the side), and the start picture adds, above the
+  mat, a sketch of the patient seen from in front, so lying on the side is not read as lying on
+  the back.
 
 In the front, back and above views a thigh that is shortened (it comes at the viewer: a knee
 pulled up toward the ceiling, a lap seen from in front) is drawn in front of the torso.
@@ -49,7 +49,9 @@ A movement too small to see at a glance (a heel lifting) gets ``zoom``: both pic
 the part again, enlarged in a round inset beside it. A hold gets ``hold``: a stopwatch in the
 end picture says "keep still here". A part that works without moving (the belly in a brace)
 gets ``mark``: an orange patch on it in the end picture; with a mark, a trunk named in ``move``
-stays blue, so only the patch is orange.
+stays blue, so only the patch is orange. ``gap`` fills the space between an arched back and the
+floor in yellow (a pelvic tilt presses it flat). ``gaze`` draws a dashed line from the eye the
+way the face looks, and an arrow with ``nod`` goes round the face: chin to chest or look up.
 
 ```yaml
   zoom: {at: near_toe, shift: [-4, 3], off: [24, 20]}   # the foot, 2.2 times as big
@@ -63,7 +65,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Angle = Annotated[float, Field(ge=-360, le=360)]
 Offset = Annotated[float, Field(ge=-80, le=80)]
@@ -182,7 +184,10 @@ class Frame(BaseModel):
 class Arrow(BaseModel):
     """An arrow in the end picture. Without ``by``: from where ``at`` was at the start to where
     it is at the end. With ``by``: a straight (or, with ``bend``, curved) arrow of that length,
-    starting ``off`` away from ``at``."""
+    starting ``off`` away from ``at``. With ``nod`` (at the head): an arc round the face, from
+    where the face pointed at the start to where it points at the end (chin down, or look up);
+    at an ankle, round the ankle from the foot's start angle to its end angle (toes pulled up,
+    or pointed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -190,6 +195,13 @@ class Arrow(BaseModel):
     by: tuple[Offset, Offset] | None = None
     off: tuple[Offset, Offset] = (0.0, 0.0)
     bend: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    nod: bool = False  # round the face or the ankle, from the way it pointed to the way it points
+
+    @model_validator(mode="after")
+    def _nods_at_a_head_or_an_ankle(self) -> Arrow:
+        if self.nod and self.at not in ("head", "near_ankle", "far_ankle"):
+            raise ValueError("an arrow with nod goes round the head or an ankle")
+        return self
 
 
 class Zoom(BaseModel):
@@ -242,6 +254,8 @@ class Pose(BaseModel):
     zoom: Zoom | None = None
     hold: Hold | None = None
     mark: Mark | None = None
+    gaze: bool = False  # side view: a dashed line from the eye, the way the face looks
+    gap: bool = False  # side view, lying: the space under an arched back, filled in yellow
 
     @property
     def body_view(self) -> str:

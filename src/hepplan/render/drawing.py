@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable
 
 from hepplan.domain.pose import (
+    BONES,
     HEAD_RADIUS,
     SEGMENT_ENDS,
     Arrow,
@@ -44,6 +45,7 @@ BAND = colors.HexColor("#1E9E4A")
 BALL = colors.HexColor("#8E44AD")
 ROLLER = colors.HexColor("#6FB7E3")
 BIKE = colors.HexColor("#4F5B66")
+GAP = colors.HexColor("#FFD84D")  # the space under an arched back
 LABEL = colors.HexColor("#555555")
 
 #: Half widths of the body's parts, in body units.
@@ -53,6 +55,7 @@ FAR_THINNER = 0.82  # side view: the far limbs' width
 HAND_RADIUS = 2.3
 LINE = 0.8  # outline width
 STOPWATCH = 6.0  # the radius of the "hold" stopwatch
+GAZE = 13.0  # the length of the dashed line of the eyes' gaze
 INSET_RIM = 0.8  # the ring round an enlarged inset
 ARROW_HALF = 1.5  # an arrow's half width: bold enough to see on a small card
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
@@ -274,13 +277,18 @@ def _head(scene: Scene, p, frame: Frame, view: str, lit: set[str]) -> None:
     if view == "back":  # the back of the head: hair
         scene.add("circle", [head], r, OUTLINE, HAIR, "hair")
         return
-    cap = [_at(head, up + a, r) for a in range(-62, 63, 8)]
+    # a head that comes at the viewer (``short``) is bowed: more hair, the face lower
+    bow = 1.0 - frame.short.get("head", 1.0)
+    spread = 62 + int(bow * 70)
+    cap = [_at(head, up + a, r) for a in range(-spread, spread + 1, 8)]
     scene.add("poly", cap, 0, None, HAIR, "hair")
+    eyes = r * (0.05 - bow * 0.85)
     for sign in (-1, 1):
-        scene.add("circle", [_at(_at(head, up, r * 0.05), up + 90 * sign, r * 0.38)], 0.65)
+        scene.add("circle", [_at(_at(head, up, eyes), up + 90 * sign, r * 0.38)], 0.65)
         scene.shapes[-1].fill = OUTLINE
-    mouth = [_at(_at(head, up, -r * 0.45), up + 90 * s, r * 0.28) for s in (-1, 1)]
-    scene.add("line", mouth, 0.3, OUTLINE)
+    if bow < 0.3:
+        mouth = [_at(_at(head, up, -r * 0.45), up + 90 * s, r * 0.28) for s in (-1, 1)]
+        scene.add("line", mouth, 0.3, OUTLINE)
 
 
 def _at(origin: XY, angle: float, length: float) -> XY:
@@ -532,6 +540,10 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
         _extras(out, pose)
         if pose.hold:
             _stopwatch(out, _moved(skeleton(frame, pose.body_view)[pose.hold.at], pose.hold.off))
+    if pose.gap and pose.body_view == "side":
+        _gap(out, pose, frame)
+    if pose.gaze and pose.body_view == "side":
+        _gaze(out, frame, pose.body_view)
     if pose.zoom:
         at = _moved(skeleton(frame, pose.body_view)[pose.zoom.at], pose.zoom.shift)
         centre = _moved(at, pose.zoom.off)
@@ -571,23 +583,26 @@ SIDE_SKETCH = Pose(
     ),
     end=Frame(),
 )
-SKETCH_SCALE = 0.62
+SKETCH_SHARE = 0.85  # the sketch's width at most, a share of the mat's ...
+SKETCH_HEIGHT = 24.0  # ... and its height at most (body units)
 
 
 def _side_sketch(out: Scene) -> None:
-    """The side-lying sketch in a box above the mat's far left corner (start picture only)."""
+    """The side-lying sketch in a box above the mat, most of its width (start picture only):
+    a figure lying wide and low leaves room above it, so the sketch costs the picture no size."""
     sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
     sx0, sy0, sx1, sy1 = sketch.bounds()
-    x0, _, _, y1 = out.bounds()
-    pad = 2.0
-    dx = x0 + pad - sx0 * SKETCH_SCALE
-    dy = y1 + 3 + pad - sy0 * SKETCH_SCALE
-    w, h = (sx1 - sx0) * SKETCH_SCALE + 2 * pad, (sy1 - sy0) * SKETCH_SCALE + 2 * pad
-    frame = [(x0, y1 + 3), (x0 + w, y1 + 3), (x0 + w, y1 + 3 + h), (x0, y1 + 3 + h)]
+    x0, _, x1, y1 = out.bounds()
+    pad = 1.5
+    scale = min((x1 - x0) * SKETCH_SHARE / (sx1 - sx0), SKETCH_HEIGHT / (sy1 - sy0))
+    w, h = (sx1 - sx0) * scale + 2 * pad, (sy1 - sy0) * scale + 2 * pad
+    left, bottom = x0, y1 + 2.0
+    dx, dy = left + pad - sx0 * scale, bottom + pad - sy0 * scale
+    frame = [(left, bottom), (left + w, bottom), (left + w, bottom + h), (left, bottom + h)]
     out.add("poly", frame, 0, PROP, colors.white, "sketch")
     for shape in sketch.shapes:
-        pts = [(dx + x * SKETCH_SCALE, dy + y * SKETCH_SCALE) for x, y in shape.pts]
-        width = shape.width * SKETCH_SCALE if shape.kind != "poly" else shape.width
+        pts = [(dx + x * scale, dy + y * scale) for x, y in shape.pts]
+        width = shape.width * scale if shape.kind != "poly" else shape.width
         out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
@@ -662,10 +677,23 @@ def _extras(out: Scene, pose: Pose) -> None:
             a = _joint(start, side, a)
             half = THICK.get(segment.removeprefix("near_").removeprefix("far_"), 2.0)
             ghost.append(Shape("line", [start[a], start[b]], half, GHOST, None, "ghost"))
-        out.shapes[:0] = ghost
+        # from above the mat is a sheet under the whole body: the shadow goes on it
+        mats = [i + 1 for i, s in enumerate(out.shapes) if s.tag == "mat"]
+        on = max(mats) if pose.view == "above" and mats else 0
+        out.shapes[on:on] = ghost
+    if "near_hip" in start and _shortened_trunk(pose):  # front views: a lean forward shows
+        corners = [start["near_hip"], start["far_hip"], start["far_shoulder"]]  # the upright
+        torso = Shape("poly", [*corners, start["near_shoulder"]], 0, None, GHOST, "ghost")
+        body = next(i for i, s in enumerate(out.shapes) if s.tag == "body")  # torso in front
+        out.shapes.insert(body, torso)  # of the chair, behind the body
     arrows = pose.arrows if pose.arrows is not None else _default_arrows(pose, moving)
     for arrow in arrows:
         _arrow(out, arrow, start, end, pose)
+
+
+def _shortened_trunk(pose: Pose) -> bool:
+    """The trunk comes at the viewer (a lean forward seen from the front)."""
+    return abs(pose.start.short.get("trunk", 1.0) - pose.end.short.get("trunk", 1.0)) > 0.15
 
 
 def _default_arrows(pose: Pose, moving: list[str]) -> tuple[Arrow, ...]:
@@ -684,7 +712,9 @@ def _default_arrows(pose: Pose, moving: list[str]) -> tuple[Arrow, ...]:
 
 
 def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
-    if arrow.by is None:
+    if arrow.nod:
+        a, control, b = _nod(arrow, end, pose)
+    elif arrow.by is None:
         a, b = _moved(start[arrow.at], arrow.off), _moved(end[arrow.at], arrow.off)
         pivot = _pivot(arrow.at, pose, end)
         if math.hypot(b[0] - a[0], b[1] - a[1]) < 2:
@@ -705,6 +735,68 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
     if lift > 0:  # an arrow by the feet stays above the floor
         shape.pts = [(x, y + lift) for x, y in shape.pts]
     out.shapes.append(shape)
+
+
+NOD_GAP = 6.5  # a nod's arc runs this far outside the head
+
+
+def _nod(arrow: Arrow, end, pose: Pose) -> tuple[XY, XY, XY]:
+    """An arc (the short way) round the face, or round an ankle, from where the face or the
+    foot pointed at the start to just short of where it points at the end (a gaze line goes
+    on from there): chin down to the chest or up to the ceiling, toes pulled up or pointed."""
+    if arrow.at == "head":
+        radius = HEAD_RADIUS + NOD_GAP
+        f0, f1 = face_angle(pose.start), face_angle(pose.end)
+    else:
+        foot = arrow.at.replace("ankle", "foot")
+        radius = BONES["foot"] * pose.end.short.get(foot, 1.0) + NOD_GAP
+        f0, f1 = pose.start.angle(foot), pose.end.angle(foot)
+    centre = end[arrow.at]
+    turn = (f1 - f0 + 180) % 360 - 180
+    f1 = f0 + turn - math.copysign(min(16.0, abs(turn) * 0.2), turn)
+    a, b = _at(centre, f0, radius), _at(centre, f1, radius)
+    mid = _at(centre, (f0 + f1) / 2, radius)
+    control = (2 * mid[0] - (a[0] + b[0]) / 2, 2 * mid[1] - (a[1] + b[1]) / 2)
+    return a, control, b
+
+
+GAP_SEEN = 0.6  # a back this far off the floor leaves a gap worth showing
+
+
+def _gap(out: Scene, pose: Pose, frame: Frame) -> None:
+    """The space between the back and the floor, in yellow, behind the body (lying, side view):
+    the curve of the back's underside down to the floor where it lifts off it."""
+    if frame.spine <= 0:  # a rounded or straight back lies flat
+        return
+    p = skeleton(frame, "side")
+    (x0, y0), (x1, y1) = p["hip"], p["shoulder"]
+    cx, cy = _spine_middle(frame, p)
+    control = (2 * cx - (x0 + x1) / 2, 2 * cy - (y0 + y1) / 2)
+    body = Scene()
+    _body(body, p, frame, "side", set())
+    floor = body_floor(body)
+    under = []
+    for i in range(25):
+        t = i / 24
+        a, b, c = (1 - t) ** 2, 2 * t * (1 - t), t**2
+        x, y = a * x0 + b * control[0] + c * x1, a * y0 + b * control[1] + c * y1
+        under.append((x, y - TRUNK_HALF - LINE))
+    lifted = [(x, y) for x, y in under if y > floor + GAP_SEEN]
+    if len(lifted) < 3:
+        return
+    edge = [lifted[0][0], lifted[-1][0]]
+    gap = [*lifted, (edge[1], floor), (edge[0], floor)]
+    index = next((i for i, s in enumerate(out.shapes) if s.tag == "body"), 0)
+    out.shapes.insert(index, Shape("poly", gap, 0, ARROW, GAP, "gap"))
+
+
+def _gaze(out: Scene, frame: Frame, view: str) -> None:
+    """A dashed line from the eye, the way the face looks: at the lap, or up at the ceiling."""
+    p = skeleton(frame, view)
+    face, up = face_angle(frame), frame.angle("head")
+    eye = _at(_at(p["head"], face, HEAD_RADIUS * 0.5), up, HEAD_RADIUS * 0.2)
+    start = _at(eye, face, HEAD_RADIUS * 1.1)
+    out.add("dash", [start, _at(start, face, GAZE)], 0.5, OUTLINE, None, "gaze")
 
 
 def _stopwatch(out: Scene, at: XY) -> None:
@@ -929,6 +1021,12 @@ def _emit(canvas, shape: Shape, at, scale: float) -> None:
         canvas.setStrokeColor(shape.stroke)
     if shape.fill is not None:
         canvas.setFillColor(shape.fill)
+    if shape.kind == "dash":  # a dashed line, as long as the shape's dashes allow
+        canvas.setLineWidth(2 * shape.width * scale)
+        canvas.setDash([2.2 * scale, 1.6 * scale])
+        canvas.line(*pts[0], *pts[1])
+        canvas.setDash([])
+        return
     if shape.kind in ("line", "curve", "arrow"):
         canvas.setLineWidth(2 * shape.width * scale)
     else:
