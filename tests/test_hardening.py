@@ -116,11 +116,11 @@ def test_library_check_refuses_every_template_construct(runner, tmp_path, where,
 def test_filling_in_the_side_evaluates_nothing(tmp_path):
     """Defence in depth: even text that never went through the library's checks is only
     substituted, never evaluated."""
-    from hepplan.words import text
+    from hepplan.domain.library import fill_side
 
     marker = tmp_path / "pwned"
     source = PAYLOAD.format(marker=marker) + " Turn to your {{ side }}, then {{other_side}}."
-    filled = text.fill(source, "right")
+    filled = fill_side(source, "right")
     assert not marker.exists()
     assert filled.endswith("Lie down. Turn to your right, then left.")
     assert filled.startswith("{{ cycler.")

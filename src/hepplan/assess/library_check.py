@@ -70,7 +70,7 @@ def _rendered_texts(exercise: Exercise, path: Path) -> tuple[list[str], list[str
     """The patient-facing text, rendered for every side; template errors as problems."""
     import jinja2
 
-    from hepplan.words import text
+    from hepplan.domain.library import fill_side
 
     fields = [(f"steps[{i}]", step) for i, step in enumerate(exercise.steps)]
     fields += [("feel", exercise.feel), ("stop_if", exercise.stop_if), ("why", exercise.why)]
@@ -79,7 +79,7 @@ def _rendered_texts(exercise: Exercise, path: Path) -> tuple[list[str], list[str
     for side in SIDES:
         for name, source in fields:
             try:
-                value = text.fill(source, side)
+                value = fill_side(source, side)
             except jinja2.TemplateError as exc:
                 problems.append(f"{path}: {name}: does not render for side {side}: {exc}")
                 continue

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SkipValidation, computed_field
 
-from hepplan.domain.library import Exercise, fill_placeholders
+from hepplan.domain.library import Exercise, fill_side
 from hepplan.domain.progress import Progress
 from hepplan.domain.redflags import Level
 from hepplan.domain.rules import EXERCISE_WHY
@@ -140,9 +140,7 @@ class Words(Protocol):
 
 def why_words(item: Prescription, words: Words) -> str:
     """A prescription's why, in words: each rule's reason, or the exercise's own."""
-    side = item.side if item.side in ("left", "right") else "left"
-    sides = {"side": side, "other_side": "right" if side == "left" else "left"}
-    own = fill_placeholders(item.exercise.why, sides).strip()
+    own = fill_side(item.exercise.why, item.side)
     said = (own if key == EXERCISE_WHY else words.say(key) for key in item.why)
     return " ".join(dict.fromkeys(said))
 

@@ -35,6 +35,20 @@ PLACEHOLDER = re.compile(r"\{\{\s*(side|other_side)\s*\}\}")
 _CONSTRUCT = re.compile(r"\{[{%#]|[}%#]\}")
 
 
+OTHER_SIDE = {"left": "right", "right": "left"}
+
+
+def side_words(side: str | None) -> dict[str, str]:
+    """``{{ side }}`` and ``{{ other_side }}`` for a prescription's side; "both" starts left."""
+    first = side if side in OTHER_SIDE else "left"
+    return {"side": first, "other_side": OTHER_SIDE[first]}
+
+
+def fill_side(source: str, side: str | None) -> str:
+    """One piece of exercise text with the patient's side filled in; nothing is evaluated."""
+    return fill_placeholders(source, side_words(side)).strip()
+
+
 def fill_placeholders(source: str, words: dict[str, str]) -> str:
     """``{{ side }}`` and ``{{ other_side }}`` replaced by ``words``; nothing else is evaluated.
     Text with any other construct never gets here: the library refuses it when it is read."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision, Phase, Prescription
+from hepplan.domain.library import fill_side
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
 from hepplan.domain.rules import EXERCISE_WHY
@@ -359,7 +360,7 @@ def _why(item: Prescription, counts: dict[str, int], w: Words) -> str:
     """Why this exercise, for this patient: the reasons that are this card's alone, or else
     what the exercise itself does (never the same sentence on two cards)."""
     own = [s for s in dict.fromkeys(_reasons(item, w)) if counts.get(s, 0) == 1]
-    return " ".join(own) or text.fill(item.exercise.why, item.side)
+    return " ".join(own) or fill_side(item.exercise.why, item.side)
 
 
 def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) -> Card:
@@ -374,9 +375,9 @@ def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) 
         name=ex.name,
         dose=dose[:1].upper() + dose[1:] + ".",
         side=text.side_line(item, profile.assessment.side.value, w),
-        steps=tuple(text.fill(step, item.side) for step in ex.steps),
-        feel=w.say("handout.feel", text=text.fill(ex.feel, item.side)),
-        stop_if=w.say("handout.stop_if", text=text.fill(ex.stop_if, item.side)),
+        steps=tuple(fill_side(step, item.side) for step in ex.steps),
+        feel=w.say("handout.feel", text=fill_side(ex.feel, item.side)),
+        stop_if=w.say("handout.stop_if", text=fill_side(ex.stop_if, item.side)),
         why=w.say("handout.why", text=why),
         note=note,
         pose=ex.pose,

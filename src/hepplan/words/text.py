@@ -2,7 +2,7 @@
 must do. Their sentences come from the catalog (``words/catalog.py``).
 
 Exercise text is not a template: its ``{{ side }}`` and ``{{ other_side }}`` are substituted
-by ``fill`` and nothing else is evaluated (a shared library must never run code).
+by ``domain.library.fill_side`` and nothing else is evaluated (a library must never run code).
 
 Imported only by the commands that render or report, never by ``hepplan --help``.
 """
@@ -10,21 +10,8 @@ Imported only by the commands that render or report, never by ``hepplan --help``
 from __future__ import annotations
 
 from hepplan.domain.decision import Prescription
-from hepplan.domain.library import fill_placeholders
+from hepplan.domain.library import OTHER_SIDE
 from hepplan.words.catalog import Words, words
-
-OTHER = {"left": "right", "right": "left"}
-
-
-def side_words(side: str | None) -> dict[str, str]:
-    """``{{ side }}`` and ``{{ other_side }}`` for a prescription's side; "both" starts left."""
-    first = side if side in OTHER else "left"
-    return {"side": first, "other_side": OTHER[first]}
-
-
-def fill(source: str, side: str | None) -> str:
-    """One piece of exercise text with the patient's side filled in; nothing is evaluated."""
-    return fill_placeholders(source, side_words(side)).strip()
 
 
 def what_to_do(disposition, emergency_number: str | None = None) -> str:
@@ -42,12 +29,12 @@ def side_line(item: Prescription, painful: str, w: Words | None = None) -> str |
     w = w or words()
     if item.side is None:
         return None
-    if item.side in OTHER:
+    if item.side in OTHER_SIDE:
         return w.say("handout.leg_one", side=item.side)
     if item.exercise.laterality.value == "painful_side":
         return w.say("handout.leg_painful_both")
-    first = painful if painful in OTHER else "left"
-    return w.say("handout.leg_both", first=first, second=OTHER[first])
+    first = painful if painful in OTHER_SIDE else "left"
+    return w.say("handout.leg_both", first=first, second=OTHER_SIDE[first])
 
 
 def dose_words(item: Prescription, w: Words | None = None) -> str:
