@@ -530,7 +530,3 @@ def ending(doc: o.Handout, s: Styles, width: float) -> list:
     recap += [para(item, s.step, bullet=str(n)) for n, item in enumerate(doc.recap.items, 1)]
     story.append(KeepTogether(_boxed(recap, BLUE, PALE_BLUE, width, s)))
     return story
-
-
-def frame_height_hint(s: Styles) -> float:
-    return s.size * 6

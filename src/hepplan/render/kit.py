@@ -33,13 +33,11 @@ Footer = Callable[[int, int], tuple[str, str]]
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 RED = colors.HexColor("#B00020")
 AMBER = colors.HexColor("#B26A00")
-GREEN = colors.HexColor("#1B7F3B")
 INK = colors.HexColor("#1A1A1A")
 GREY = colors.HexColor("#555555")
 BLUE = colors.HexColor("#1F4E79")
 CARD_EDGE = colors.HexColor("#B8C4D0")
 PALE_RED = colors.HexColor("#FDECEC")
-PALE_AMBER = colors.HexColor("#FFF4E0")
 
 
 def _register_fonts() -> None:
@@ -261,11 +259,6 @@ FRAME_PAD = 6
 def frame_width(clinic: Clinic) -> float:
     """The width a story is laid out in on the clinic's paper."""
     return _page_size(clinic)[0] - 2 * MARGIN - 2 * FRAME_PAD
-
-
-def frame_height(clinic: Clinic) -> float:
-    """The height of one page's frame."""
-    return _page_size(clinic)[1] - TOP - BOTTOM - 2 * FRAME_PAD
 
 
 def build_pdf(story: list, clinic: Clinic, title: str, footer: Footer, s: Styles) -> bytes:
