@@ -738,3 +738,32 @@ def test_library_check_refuses_a_nod_round_a_knee(runner, copy):
     assert lines[:-1] == [
         f"{path}: pose.arrows[1]: an arrow with nod goes round the head or an ankle"
     ]
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_heel_walking_rests_a_hand_on_a_kitchen_counter(library, which):
+    """The counter is a worktop over cupboard doors, at hand height, and the near hand rests
+    on it: not a low grey box beside a figure that does not touch it."""
+    pose = library["heel_walking"].pose
+    drawn = scene(pose, which)
+    hand = skeleton(getattr(pose, which), pose.body_view)["near_hand"]
+    counter = [s for s in drawn.shapes if s.tag == "wall"]
+    worktop = max((s for s in counter if s.kind == "poly"), key=lambda s: max(y for _, y in s.pts))
+    top = max(y for _, y in worktop.pts)
+    xs = [x for x, _ in worktop.pts]
+    assert min(xs) < hand[0] < max(xs)
+    assert hand[1] - 2.3 == pytest.approx(top, abs=0.5)  # the hand's bottom on the worktop
+    doors = [s for s in counter if s.kind == "poly" and s.fill == colors.white]
+    knobs = [s for s in counter if s.kind == "circle"]
+    assert len(doors) == 2 and len(knobs) == 2
+    assert top - drawn.floor >= 40  # hip height, not a step
+
+
+def test_heel_walking_points_an_arrow_up_from_the_lifted_toes(library):
+    """A straight arrow up from the toes, long enough to read as an arrow (not all head)."""
+    pose = library["heel_walking"].pose
+    toe = skeleton(pose.end, pose.body_view)["near_toe"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
+    (x0, y0), _, (x1, y1) = up.pts
+    assert y1 - y0 >= 8 and abs(x1 - x0) < 1

@@ -142,8 +142,9 @@ class Props(BaseModel):
 
     mat: bool = False
     chair: Literal["seat", "support"] | None = None  # sit on it, or hold its back
-    # a wall in front of the figure, behind it, or beside it (a panel in the background)
-    wall: Literal["front", "behind", "beside"] | None = None
+    # a wall in front of the figure, behind it, or beside it (a panel in the background); a
+    # kitchen counter beside it, its worktop under the near hand
+    wall: Literal["front", "behind", "beside", "counter"] | None = None
     step: Literal["near_foot", "far_foot", "both_feet"] | None = None
     band: tuple[Point | Literal["table"], Point] | None = None  # a loop between two places
     ball: Point | None = None  # a massage ball at this point

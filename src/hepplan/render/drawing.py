@@ -446,7 +446,28 @@ def _support(scene: Scene, p, view: str, floor: float) -> None:
     scene.shapes[-1].tag = "chair"
 
 
+def _counter(scene: Scene, p, floor: float) -> None:
+    """A kitchen counter behind the figure, the near hand resting on its worktop: a cupboard
+    with two doors and knobs under a thick top that overhangs it."""
+    xs = [x for x, _ in p.values()]
+    left, right = min(xs) - 14, max(xs) + 14
+    top = p["near_hand"][1] - HAND_RADIUS
+    board = [(left, floor), (right, floor), (right, top - 3), (left, top - 3)]
+    scene.add("poly", board, 0, PROP, PROP_FILL, "wall")
+    worktop = [(left - 3, top - 3.2), (right + 3, top - 3.2), (right + 3, top), (left - 3, top)]
+    scene.add("poly", worktop, 0, PROP, WOOD, "wall")
+    middle = (left + right) / 2
+    for x0, x1 in ((left + 2, middle - 1), (middle + 1, right - 2)):
+        door = [(x0, floor + 3), (x1, floor + 3), (x1, top - 6), (x0, top - 6)]
+        scene.add("poly", door, 0, PROP, colors.white, "wall")
+        knob = (x1 - 3, top - 10) if x0 < middle else (x0 + 3, top - 10)
+        scene.add("circle", [knob], 1.0, PROP, PROP, "wall")
+
+
 def _wall(scene: Scene, p, props: Props, floor: float) -> None:
+    if props.wall == "counter":
+        _counter(scene, p, floor)
+        return
     if props.wall == "beside":  # a kitchen counter along the figure, behind it
         xs = [x for x, _ in p.values()]
         left, right = min(xs) - 12, max(xs) + 12
