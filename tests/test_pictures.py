@@ -767,3 +767,24 @@ def test_heel_walking_points_an_arrow_up_from_the_lifted_toes(library):
     (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
     (x0, y0), _, (x1, y1) = up.pts
     assert y1 - y0 >= 8 and abs(x1 - x0) < 1
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_tied_band_loops_round_the_foot_and_is_knotted_to_the_table_leg(library, which):
+    """The band is a closed loop round the front of the foot, with two strands to a knot on
+    the table's leg: how it holds the foot and where it is tied are both drawn."""
+    pose = library["banded_dorsiflexion"].pose
+    drawn = scene(pose, which)
+    p = skeleton(getattr(pose, which), pose.body_view)
+    band = [s for s in drawn.shapes if s.tag == "band"]
+    (loop,) = [s for s in band if s.kind == "line" and len(s.pts) > 8]
+    assert loop.pts[0] == pytest.approx(loop.pts[-1])  # closed
+    forefoot = [(a + b) / 2 for a, b in zip(p["near_ankle"], p["near_toe"], strict=True)]
+    xs, ys = [x for x, _ in loop.pts], [y for _, y in loop.pts]
+    assert min(xs) < forefoot[0] < max(xs) and min(ys) < forefoot[1] < max(ys)
+    (knot,) = [s for s in band if s.kind == "circle"]
+    leg = next(s for s in drawn.shapes if s.tag == "table" and s.kind == "line")
+    assert knot.pts[0][0] == pytest.approx(leg.pts[0][0])
+    strands = [s for s in band if s.kind == "line" and s.pts[0] == knot.pts[0]]
+    ends = [s.pts[-1] for s in strands]
+    assert len([e for e in ends if e in loop.pts]) == 2  # both strands reach the loop

@@ -520,6 +520,9 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
             ends.append((x, floor + 4))
         else:
             ends.append(p[end])
+    if first == "table" and second.endswith("toe"):
+        _tied_band(scene, ends[0], p[second.replace("toe", "ankle")], p[second])
+        return
     (x1, y1), (x2, y2) = ends
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
@@ -529,6 +532,27 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
     for end, (x, y) in zip((first, second), ends, strict=True):
         radius = 2.0 if end == "table" else 3.6
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
+
+
+def _tied_band(scene: Scene, knot: XY, ankle: XY, toe: XY) -> None:
+    """A band tied round a table leg in a knot, its two strands running to a loop round the
+    front of the foot: where it is tied and how it holds the foot show at a glance."""
+    ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
+    length = math.hypot(ux, uy) or 1.0
+    ux, uy = ux / length, uy / length
+    centre = (ankle[0] + ux * length * 0.62, ankle[1] + uy * length * 0.62)
+    loop = []
+    for i in range(17):
+        t = math.radians(i * 22.5)
+        along, across = 1.6 * math.cos(t), (THICK["foot"] + 2.2) * math.sin(t)
+        loop.append((centre[0] + ux * along - uy * across, centre[1] + uy * along + ux * across))
+    top, bottom = loop[4], loop[12]
+    for end in (top, bottom):
+        scene.add("line", [knot, end], 1.0, BAND, None, "band")
+    scene.add("line", loop, 1.0, BAND, None, "band")
+    scene.add("circle", [knot], 2.4, OUTLINE, BAND, "band")
+    for tail in ((-3.5, -3.0), (-3.0, 3.2)):
+        scene.add("line", [knot, _moved(knot, tail)], 0.9, BAND, None, "band")
 
 
 def _mat(scene: Scene, view: str, floor: float, box=None) -> float:
