@@ -788,3 +788,16 @@ def test_the_tied_band_loops_round_the_foot_and_is_knotted_to_the_table_leg(libr
     strands = [s for s in band if s.kind == "line" and s.pts[0] == knot.pts[0]]
     ends = [s.pts[-1] for s in strands]
     assert len([e for e in ends if e in loop.pts]) == 2  # both strands reach the loop
+
+
+def test_the_seated_ankle_glide_shows_the_working_foot_on_its_own(library):
+    """The other foot is tucked back under the chair, so the foot that moves stands alone in
+    front, heel on the floor, with a straight arrow up from its lifted toes."""
+    pose = library["seated_ankle_nerve_glide"].pose
+    for which in ("start", "end"):
+        p = skeleton(getattr(pose, which), pose.body_view)
+        assert max(p["far_toe"][0], p["far_ankle"][0]) < p["near_ankle"][0] - 12, which
+    toe = skeleton(pose.end, pose.body_view)["near_toe"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
+    assert up.pts[-1][1] - up.pts[0][1] >= 8
