@@ -801,3 +801,22 @@ def test_the_seated_ankle_glide_shows_the_working_foot_on_its_own(library):
     arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
     (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
     assert up.pts[-1][1] - up.pts[0][1] >= 8
+
+
+def test_the_standing_thigh_glide_starts_looking_at_the_floor_in_front(library):
+    """Chin down at the start shows as a gaze to the floor ahead, clear of the chest and arms
+    (not a line drawn down over them); at the end the face is turned up to the ceiling."""
+    pose = library["standing_femoral_slider"].pose
+    p = skeleton(pose.start, pose.body_view)
+    (gaze,) = [s for s in scene(pose, "start").shapes if s.tag == "gaze"]
+    assert gaze.pts[-1][0] - p["shoulder"][0] >= 10
+    for a, b in (("shoulder", "near_elbow"), ("near_elbow", "near_hand")):  # clear of the arm
+        assert _to_segment(gaze.pts[-1], p[a], p[b]) > 4, (a, b)
+    assert _nod(pose.end) >= 70
+
+
+def _to_segment(point, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    t = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)
+    t = max(0.0, min(1.0, t))
+    return math.dist(point, (ax + t * (bx - ax), ay + t * (by - ay)))
