@@ -675,7 +675,12 @@ def test_knee_to_opposite_shoulder_crosses_the_body(library):
     knee = p["near_knee"]
     assert math.dist(knee, p["far_shoulder"]) < math.dist(knee, p["near_shoulder"])
     start = skeleton(pose.start, pose.body_view)
-    assert (start["near_knee"][1] - p["hip"][1]) * (knee[1] - p["hip"][1]) < 0  # other side
+
+    def side(point) -> float:  # + on one side of the body's middle line, - on the other
+        (hx, hy), (sx, sy) = p["hip"], p["shoulder"]
+        return (sx - hx) * (point[1] - hy) - (sy - hy) * (point[0] - hx)
+
+    assert side(start["near_knee"]) * side(knee) < 0  # other side
     shapes = scene(pose, "end").shapes
     mats = [i for i, s in enumerate(shapes) if s.tag == "mat"]
     ghosts = [i for i, s in enumerate(shapes) if s.tag == "ghost"]
@@ -820,3 +825,21 @@ def _to_segment(point, a, b) -> float:
     t = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)
     t = max(0.0, min(1.0, t))
     return math.dist(point, (ax + t * (bx - ax), ay + t * (by - ay)))
+
+
+def test_knee_to_opposite_shoulder_is_seen_from_the_feet_and_moves_across(library):
+    """The patient lies head up the page on a mat seen from the feet, the knee already bent up
+    on its own side and held with both hands: the pull is a sideways move across the body,
+    not a change that only the arrow tells."""
+    pose = library["knee_to_opposite_shoulder"].pose
+    assert pose.view == "above" and pose.start.trunk == pose.end.trunk == 90
+    start, end = (skeleton(f, pose.body_view) for f in (pose.start, pose.end))
+    (dx, dy) = (
+        end["near_knee"][0] - start["near_knee"][0],
+        end["near_knee"][1] - start["near_knee"][1],
+    )
+    assert abs(dx) >= 10 and abs(dx) > abs(dy)
+    for p in (start, end):
+        assert p["near_knee"][1] > p["hip"][1] + 5  # bent up toward the chest in both
+        for hand in ("near_hand", "far_hand"):
+            assert math.dist(p[hand], p["near_knee"]) < 4, hand
