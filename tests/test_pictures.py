@@ -843,3 +843,19 @@ def test_knee_to_opposite_shoulder_is_seen_from_the_feet_and_moves_across(librar
         assert p["near_knee"][1] > p["hip"][1] + 5  # bent up toward the chest in both
         for hand in ("near_hand", "far_hand"):
             assert math.dist(p[hand], p["near_knee"]) < 4, hand
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_lying_figure_4_is_seen_from_the_feet_with_the_shin_across(library, which):
+    """From the side the crossed ankle hides behind the other knee; seen from the feet, on a
+    mat with a pillow, the crossed shin lies across the body's middle line (the "4"), its
+    knee dropped out to its own side."""
+    pose = library["supine_figure_4_stretch"].pose
+    assert pose.view == "above" and pose.props.pillow
+    p = skeleton(getattr(pose, which), pose.body_view)
+    middle = p["hip"][0]
+    assert p["near_knee"][0] > middle + 8  # the knee out to its own side
+    assert p["near_ankle"][0] < middle  # the ankle across, on the other leg
+    dx = abs(p["near_ankle"][0] - p["near_knee"][0])
+    dy = abs(p["near_ankle"][1] - p["near_knee"][1])
+    assert dx > 2 * dy  # the shin lies across, not along the body
