@@ -597,58 +597,10 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
                 "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
             )
         )
-    if pose.view == "above" and pose.lying == "side" and which == "start":
-        _side_sketch(out)
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
     return out
-
-
-#: Seen from above, a patient lying on the side looks like one lying on the back seen from the
-#: side. A small sketch of the same patient seen from in front (hips and shoulders stacked, the
-#: head on a pillow, the bottom knee bent) says which it is.
-SIDE_SKETCH = Pose(
-    view="front",
-    props=Props(mat=True, pillow=True),
-    start=Frame(
-        trunk=180,
-        head=180,
-        near_upper_arm=355,
-        near_forearm=0,
-        far_upper_arm=180,
-        far_forearm=180,
-        near_thigh=0,
-        near_shin=350,
-        near_foot=350,
-        far_thigh=20,
-        far_shin=340,
-        far_foot=340,
-        short={"near_foot": 0.5, "far_foot": 0.5, "far_thigh": 0.75, "far_shin": 0.75},
-    ),
-    end=Frame(),
-)
-SKETCH_SHARE = 0.85  # the sketch's width at most, a share of the mat's ...
-SKETCH_HEIGHT = 24.0  # ... and its height at most (body units)
-
-
-def _side_sketch(out: Scene) -> None:
-    """The side-lying sketch in a box above the mat, most of its width (start picture only):
-    a figure lying wide and low leaves room above it, so the sketch costs the picture no size."""
-    sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
-    sx0, sy0, sx1, sy1 = sketch.bounds()
-    x0, _, x1, y1 = out.bounds()
-    pad = 1.5
-    scale = min((x1 - x0) * SKETCH_SHARE / (sx1 - sx0), SKETCH_HEIGHT / (sy1 - sy0))
-    w, h = (sx1 - sx0) * scale + 2 * pad, (sy1 - sy0) * scale + 2 * pad
-    left, bottom = x0, y1 + 2.0
-    dx, dy = left + pad - sx0 * scale, bottom + pad - sy0 * scale
-    frame = [(left, bottom), (left + w, bottom), (left + w, bottom + h), (left, bottom + h)]
-    out.add("poly", frame, 0, PROP, colors.white, "sketch")
-    for shape in sketch.shapes:
-        pts = [(dx + x * scale, dy + y * scale) for x, y in shape.pts]
-        width = shape.width * scale if shape.kind != "poly" else shape.width
-        out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
 def _frame_scene(
