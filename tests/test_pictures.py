@@ -866,3 +866,21 @@ def test_the_lying_figure_4_is_seen_from_the_feet_with_the_shin_across(library, 
     dx = abs(p["near_ankle"][0] - p["near_knee"][0])
     dy = abs(p["near_ankle"][1] - p["near_knee"][1])
     assert dx > 2 * dy  # the shin lies across, not along the body
+
+
+@pytest.mark.parametrize("exercise_id", ["femoral_tensioner", "side_lying_femoral_slider"])
+def test_a_side_lying_head_turn_is_shown_again_enlarged(library, exercise_id):
+    """Seen from above, the head is small: an inset shows it twice as big in both pictures,
+    beside the body on the mat's free side (behind the back), inside the picture's box."""
+    pose = library[exercise_id].pose
+    for which in ("start", "end"):
+        drawn = scene(pose, which)
+        (inset,) = _insets(drawn)
+        assert inset.times >= 2
+        (sx, sy), (cx, cy) = inset.pts
+        head = skeleton(getattr(pose, which), pose.body_view)["head"]
+        assert math.dist((sx, sy), head) < inset.width - 5  # the whole head is in the window
+        big = inset.width * inset.times
+        x0, y0, x1, y1 = drawn.bounds()
+        assert x0 <= cx - big and cx + big <= x1 and y0 <= cy - big and cy + big <= y1
+        assert cx < sx - inset.width  # behind the back, not over the face's side
