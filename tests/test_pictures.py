@@ -884,3 +884,17 @@ def test_a_side_lying_head_turn_is_shown_again_enlarged(library, exercise_id):
         x0, y0, x1, y1 = drawn.bounds()
         assert x0 <= cx - big and cx + big <= x1 and y0 <= cy - big and cy + big <= y1
         assert cx < sx - inset.width  # behind the back, not over the face's side
+
+
+def test_the_foot_is_drawn_in_front_of_its_band_loop(library):
+    """The loop goes round the foot behind it, so the foot (orange in the end picture) is
+    never hidden under the band; the knot is drawn over the table leg."""
+    pose = library["banded_dorsiflexion"].pose
+    for which in ("start", "end"):
+        shapes = scene(pose, which).shapes
+        band = [i for i, s in enumerate(shapes) if s.tag == "band" and len(s.pts) > 8]
+        body = [i for i, s in enumerate(shapes) if s.tag == "body"]
+        table = [i for i, s in enumerate(shapes) if s.tag == "table"]
+        (knot,) = [i for i, s in enumerate(shapes) if s.tag == "band" and s.kind == "circle"]
+        assert band and max(band) < min(body)
+        assert knot > max(table)

@@ -536,20 +536,21 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
 
 def _tied_band(scene: Scene, knot: XY, ankle: XY, toe: XY) -> None:
     """A band tied round a table leg in a knot, its two strands running to a loop round the
-    front of the foot: where it is tied and how it holds the foot show at a glance."""
+    front of the foot, behind it: where it is tied and how it holds the foot show at a glance."""
     ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
     length = math.hypot(ux, uy) or 1.0
     ux, uy = ux / length, uy / length
-    centre = (ankle[0] + ux * length * 0.62, ankle[1] + uy * length * 0.62)
+    centre = (ankle[0] + ux * length * 0.7, ankle[1] + uy * length * 0.7)
     loop = []
     for i in range(17):
         t = math.radians(i * 22.5)
-        along, across = 1.6 * math.cos(t), (THICK["foot"] + 2.2) * math.sin(t)
+        along, across = 1.4 * math.cos(t), (THICK["foot"] + 1.8) * math.sin(t)
         loop.append((centre[0] + ux * along - uy * across, centre[1] + uy * along + ux * across))
     top, bottom = loop[4], loop[12]
-    for end in (top, bottom):
-        scene.add("line", [knot, end], 1.0, BAND, None, "band")
-    scene.add("line", loop, 1.0, BAND, None, "band")
+    behind = [Shape("line", [knot, end], 0.9, BAND, None, "band") for end in (top, bottom)]
+    behind.append(Shape("line", loop, 0.9, BAND, None, "band"))
+    body = next(i for i, shape in enumerate(scene.shapes) if shape.tag == "body")
+    scene.shapes[body:body] = behind  # the foot in front of its loop: both stay plain
     scene.add("circle", [knot], 2.4, OUTLINE, BAND, "band")
     for tail in ((-3.5, -3.0), (-3.0, 3.2)):
         scene.add("line", [knot, _moved(knot, tail)], 0.9, BAND, None, "band")
