@@ -418,7 +418,7 @@ VIEW_MISTAGS = [
         "supine_figure_4_stretch",
         "tags: [piriformis_stretch, supine, deep_hip_flexion]",
         "tags: [piriformis_stretch, deep_hip_flexion]",
-        ["tags: the pose shows lying down, so it must carry prone or supine or side_lying"],
+        ["tags: the pose shows lying down, so it must carry prone or supine"],
     ),
     (
         "prone_lying",

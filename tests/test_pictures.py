@@ -20,6 +20,7 @@ from hepplan.domain.pose import Frame, Pose, face_angle, skeleton
 from hepplan.render.drawing import (
     MIN_MOVEMENT,
     MOVE_FILL,
+    SKIN,
     Scene,
     _foot,
     draw_pose,
@@ -468,15 +469,35 @@ def test_in_a_belly_brace_only_the_belly_is_orange(library, exercise_id):
     assert orange and all(s.tag == "mark" for s in orange)
 
 
-def test_seen_from_above_a_patient_on_the_side_shows_a_sketch_from_the_front(library):
-    """From above, lying on the side looks like lying on the back from the side: the start
-    picture adds a small sketch of the patient seen from in front, lying on the side."""
+def test_seen_from_above_a_patient_on_the_side_lies_head_up_the_mat(library):
+    """Lying level across the page, a profile on a mat reads as lying on the back seen from
+    the side. Seen from above, a patient on the side lies head up the mat, on a pillow, the
+    face in profile: a body upright on the page, on a mat, can only be lying on the side."""
     sideways = [e for e in library if e.pose.view == "above" and e.pose.lying == "side"]
     assert {"femoral_tensioner", "side_lying_femoral_slider"} <= {e.id for e in sideways}
-    for exercise in library:
-        start, end = scene(exercise.pose, "start"), scene(exercise.pose, "end")
-        assert ("sketch" in start.tags()) == (exercise in sideways), exercise.id
-        assert "sketch" not in end.tags()
+    for exercise in sideways:
+        pose = exercise.pose
+        assert pose.props.mat and pose.props.pillow, exercise.id
+        for which in ("start", "end"):
+            frame = getattr(pose, which)
+            assert frame.trunk == 90, exercise.id
+            p = skeleton(frame, pose.body_view)
+            drawn = scene(pose, which)
+            assert {"mat", "pillow"} <= drawn.tags(), exercise.id
+            pillow = next(s for s in drawn.shapes if s.tag == "pillow")
+            xs, ys = [x for x, _ in pillow.pts], [y for _, y in pillow.pts]
+            assert min(xs) < p["head"][0] < max(xs) and min(ys) < p["head"][1] < max(ys)
+            nose = [s for s in drawn.shapes if s.kind == "poly" and s.fill == SKIN]
+            assert nose, "the face is drawn in profile"
+
+
+def test_the_side_lying_thigh_stretch_and_glide_end_with_the_head_turned_opposite_ways(library):
+    """Their legs end alike: the head tells them apart, chin down in the stretch and head
+    back in the glide, by a turn a patient sees at a glance."""
+    stretch = library["femoral_tensioner"].pose.end
+    glide = library["side_lying_femoral_slider"].pose.end
+    assert _nod(glide) - _nod(stretch) >= 120
+    assert abs(_wrap(glide.angle("head") - stretch.angle("head"))) >= 60
 
 
 def test_the_seated_figure_4_stretch_shows_the_ankle_across_the_other_knee(library):
@@ -675,25 +696,16 @@ def test_knee_to_opposite_shoulder_crosses_the_body(library):
     knee = p["near_knee"]
     assert math.dist(knee, p["far_shoulder"]) < math.dist(knee, p["near_shoulder"])
     start = skeleton(pose.start, pose.body_view)
-    assert (start["near_knee"][1] - p["hip"][1]) * (knee[1] - p["hip"][1]) < 0  # other side
+
+    def side(point) -> float:  # + on one side of the body's middle line, - on the other
+        (hx, hy), (sx, sy) = p["hip"], p["shoulder"]
+        return (sx - hx) * (point[1] - hy) - (sy - hy) * (point[0] - hx)
+
+    assert side(start["near_knee"]) * side(knee) < 0  # other side
     shapes = scene(pose, "end").shapes
     mats = [i for i, s in enumerate(shapes) if s.tag == "mat"]
     ghosts = [i for i, s in enumerate(shapes) if s.tag == "ghost"]
     assert ghosts and min(ghosts) > max(mats)
-
-
-def test_the_side_lying_sketch_is_big_and_above_the_mat(library):
-    """The sketch of the patient seen from in front, lying on the side, is most of the mat's
-    width and sits above it, covering nothing of the picture."""
-    for exercise_id in ("femoral_tensioner", "side_lying_femoral_slider"):
-        shapes = scene(library[exercise_id].pose, "start").shapes
-        box = next(s for s in shapes if s.tag == "sketch")  # the box, under its figure
-        assert box.kind == "poly" and box.fill == colors.white
-        mat = [pt for s in shapes if s.tag == "mat" for pt in s.pts]
-        mat_w = max(x for x, _ in mat) - min(x for x, _ in mat)
-        box_w = max(x for x, _ in box.pts) - min(x for x, _ in box.pts)
-        assert box_w >= 0.6 * mat_w, exercise_id
-        assert min(y for _, y in box.pts) > max(y for _, y in mat), exercise_id
 
 
 @pytest.mark.parametrize(
@@ -738,3 +750,151 @@ def test_library_check_refuses_a_nod_round_a_knee(runner, copy):
     assert lines[:-1] == [
         f"{path}: pose.arrows[1]: an arrow with nod goes round the head or an ankle"
     ]
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_heel_walking_rests_a_hand_on_a_kitchen_counter(library, which):
+    """The counter is a worktop over cupboard doors, at hand height, and the near hand rests
+    on it: not a low grey box beside a figure that does not touch it."""
+    pose = library["heel_walking"].pose
+    drawn = scene(pose, which)
+    hand = skeleton(getattr(pose, which), pose.body_view)["near_hand"]
+    counter = [s for s in drawn.shapes if s.tag == "wall"]
+    worktop = max((s for s in counter if s.kind == "poly"), key=lambda s: max(y for _, y in s.pts))
+    top = max(y for _, y in worktop.pts)
+    xs = [x for x, _ in worktop.pts]
+    assert min(xs) < hand[0] < max(xs)
+    assert hand[1] - 2.3 == pytest.approx(top, abs=0.5)  # the hand's bottom on the worktop
+    doors = [s for s in counter if s.kind == "poly" and s.fill == colors.white]
+    knobs = [s for s in counter if s.kind == "circle"]
+    assert len(doors) == 2 and len(knobs) == 2
+    assert top - drawn.floor >= 40  # hip height, not a step
+
+
+def test_heel_walking_points_an_arrow_up_from_the_lifted_toes(library):
+    """A straight arrow up from the toes, long enough to read as an arrow (not all head)."""
+    pose = library["heel_walking"].pose
+    toe = skeleton(pose.end, pose.body_view)["near_toe"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
+    (x0, y0), _, (x1, y1) = up.pts
+    assert y1 - y0 >= 8 and abs(x1 - x0) < 1
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_tied_band_loops_round_the_foot_and_is_knotted_to_the_table_leg(library, which):
+    """The band is a closed loop round the front of the foot, with two strands to a knot on
+    the table's leg: how it holds the foot and where it is tied are both drawn."""
+    pose = library["banded_dorsiflexion"].pose
+    drawn = scene(pose, which)
+    p = skeleton(getattr(pose, which), pose.body_view)
+    band = [s for s in drawn.shapes if s.tag == "band"]
+    (loop,) = [s for s in band if s.kind == "line" and len(s.pts) > 8]
+    assert loop.pts[0] == pytest.approx(loop.pts[-1])  # closed
+    forefoot = [a + (b - a) * 0.7 for a, b in zip(p["near_ankle"], p["near_toe"], strict=True)]
+    xs, ys = [x for x, _ in loop.pts], [y for _, y in loop.pts]
+    assert min(xs) < forefoot[0] < max(xs) and min(ys) < forefoot[1] < max(ys)
+    (knot,) = [s for s in band if s.kind == "circle"]
+    leg = next(s for s in drawn.shapes if s.tag == "table" and s.kind == "line")
+    assert knot.pts[0][0] == pytest.approx(leg.pts[0][0])
+    strands = [s for s in band if s.kind == "line" and s.pts[0] == knot.pts[0]]
+    ends = [s.pts[-1] for s in strands]
+    assert len([e for e in ends if e in loop.pts]) == 2  # both strands reach the loop
+
+
+def test_the_seated_ankle_glide_shows_the_working_foot_on_its_own(library):
+    """The other foot is tucked back under the chair, so the foot that moves stands alone in
+    front, heel on the floor, with a straight arrow up from its lifted toes."""
+    pose = library["seated_ankle_nerve_glide"].pose
+    for which in ("start", "end"):
+        p = skeleton(getattr(pose, which), pose.body_view)
+        assert max(p["far_toe"][0], p["far_ankle"][0]) < p["near_ankle"][0] - 12, which
+    toe = skeleton(pose.end, pose.body_view)["near_toe"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    (up,) = [s for s in arrows if math.dist(s.pts[0], toe) < 8]
+    assert up.pts[-1][1] - up.pts[0][1] >= 8
+
+
+def test_the_standing_thigh_glide_starts_looking_at_the_floor_in_front(library):
+    """Chin down at the start shows as a gaze to the floor ahead, clear of the chest and arms
+    (not a line drawn down over them); at the end the face is turned up to the ceiling."""
+    pose = library["standing_femoral_slider"].pose
+    p = skeleton(pose.start, pose.body_view)
+    (gaze,) = [s for s in scene(pose, "start").shapes if s.tag == "gaze"]
+    assert gaze.pts[-1][0] - p["shoulder"][0] >= 10
+    for a, b in (("shoulder", "near_elbow"), ("near_elbow", "near_hand")):  # clear of the arm
+        assert _to_segment(gaze.pts[-1], p[a], p[b]) > 4, (a, b)
+    assert _nod(pose.end) >= 70
+
+
+def _to_segment(point, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    t = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)
+    t = max(0.0, min(1.0, t))
+    return math.dist(point, (ax + t * (bx - ax), ay + t * (by - ay)))
+
+
+def test_knee_to_opposite_shoulder_is_seen_from_the_feet_and_moves_across(library):
+    """The patient lies head up the page on a mat seen from the feet, the knee already bent up
+    on its own side and held with both hands: the pull is a sideways move across the body,
+    not a change that only the arrow tells."""
+    pose = library["knee_to_opposite_shoulder"].pose
+    assert pose.view == "above" and pose.start.trunk == pose.end.trunk == 90
+    start, end = (skeleton(f, pose.body_view) for f in (pose.start, pose.end))
+    (dx, dy) = (
+        end["near_knee"][0] - start["near_knee"][0],
+        end["near_knee"][1] - start["near_knee"][1],
+    )
+    assert abs(dx) >= 10 and abs(dx) > abs(dy)
+    for p in (start, end):
+        assert p["near_knee"][1] > p["hip"][1] + 5  # bent up toward the chest in both
+        for hand in ("near_hand", "far_hand"):
+            assert math.dist(p[hand], p["near_knee"]) < 4, hand
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_lying_figure_4_is_seen_from_the_feet_with_the_shin_across(library, which):
+    """From the side the crossed ankle hides behind the other knee; seen from the feet, on a
+    mat with a pillow, the crossed shin lies across the body's middle line (the "4"), its
+    knee dropped out to its own side."""
+    pose = library["supine_figure_4_stretch"].pose
+    assert pose.view == "above" and pose.props.pillow
+    p = skeleton(getattr(pose, which), pose.body_view)
+    middle = p["hip"][0]
+    assert p["near_knee"][0] > middle + 8  # the knee out to its own side
+    assert p["near_ankle"][0] < middle  # the ankle across, on the other leg
+    dx = abs(p["near_ankle"][0] - p["near_knee"][0])
+    dy = abs(p["near_ankle"][1] - p["near_knee"][1])
+    assert dx > 2 * dy  # the shin lies across, not along the body
+
+
+@pytest.mark.parametrize("exercise_id", ["femoral_tensioner", "side_lying_femoral_slider"])
+def test_a_side_lying_head_turn_is_shown_again_enlarged(library, exercise_id):
+    """Seen from above, the head is small: an inset shows it twice as big in both pictures,
+    beside the body on the mat's free side (behind the back), inside the picture's box."""
+    pose = library[exercise_id].pose
+    for which in ("start", "end"):
+        drawn = scene(pose, which)
+        (inset,) = _insets(drawn)
+        assert inset.times >= 2
+        (sx, sy), (cx, cy) = inset.pts
+        head = skeleton(getattr(pose, which), pose.body_view)["head"]
+        assert math.dist((sx, sy), head) < inset.width - 5  # the whole head is in the window
+        big = inset.width * inset.times
+        x0, y0, x1, y1 = drawn.bounds()
+        assert x0 <= cx - big and cx + big <= x1 and y0 <= cy - big and cy + big <= y1
+        assert cx < sx - inset.width  # behind the back, not over the face's side
+
+
+def test_the_foot_is_drawn_in_front_of_its_band_loop(library):
+    """The loop goes round the foot behind it, so the foot (orange in the end picture) is
+    never hidden under the band; the knot is drawn over the table leg."""
+    pose = library["banded_dorsiflexion"].pose
+    for which in ("start", "end"):
+        shapes = scene(pose, which).shapes
+        band = [i for i, s in enumerate(shapes) if s.tag == "band" and len(s.pts) > 8]
+        body = [i for i, s in enumerate(shapes) if s.tag == "body"]
+        table = [i for i, s in enumerate(shapes) if s.tag == "table"]
+        (knot,) = [i for i, s in enumerate(shapes) if s.tag == "band" and s.kind == "circle"]
+        assert band and max(band) < min(body)
+        assert knot > max(table)

@@ -13,11 +13,11 @@ placed by its lowest point on the floor; props are drawn around it.
   abduction, a clamshell seen from in front of a patient lying on their side). The limbs join
   the ends of a pelvis and shoulders that are as wide as the body.
 - ``back``: as ``front``, seen from behind (the patient holds a chair that stands beyond).
-- ``above``: seen from the ceiling, with the mat drawn under the whole body. A patient lying on
-  the back is built as in ``front`` (a knee pulled across the body); with ``lying: side`` as in
-  ``side`` (a thigh moving back while lying on the side), and the start picture adds, above the
-  mat, a sketch of the patient seen from in front, so lying on the side is not read as lying on
-  the back.
+- ``above``: seen from above the feet, with the mat drawn under the whole body in perspective.
+  The patient lies head up the mat (``trunk: 90``): a body upright on the page, on a mat, cannot
+  be read as one seen from the side. Lying on the back it is built as in ``front`` (a knee pulled
+  across the body, a crossed shin); with ``lying: side`` as in ``side``, the face in profile on a
+  pillow (a thigh moving back while lying on the side).
 
 In the front, back and above views a thigh that is shortened (it comes at the viewer: a knee
 pulled up toward the ceiling, a lap seen from in front) is drawn in front of the torso.
@@ -142,8 +142,9 @@ class Props(BaseModel):
 
     mat: bool = False
     chair: Literal["seat", "support"] | None = None  # sit on it, or hold its back
-    # a wall in front of the figure, behind it, or beside it (a panel in the background)
-    wall: Literal["front", "behind", "beside"] | None = None
+    # a wall in front of the figure, behind it, or beside it (a panel in the background); a
+    # kitchen counter beside it, its worktop under the near hand
+    wall: Literal["front", "behind", "beside", "counter"] | None = None
     step: Literal["near_foot", "far_foot", "both_feet"] | None = None
     band: tuple[Point | Literal["table"], Point] | None = None  # a loop between two places
     ball: Point | None = None  # a massage ball at this point

@@ -446,7 +446,28 @@ def _support(scene: Scene, p, view: str, floor: float) -> None:
     scene.shapes[-1].tag = "chair"
 
 
+def _counter(scene: Scene, p, floor: float) -> None:
+    """A kitchen counter behind the figure, the near hand resting on its worktop: a cupboard
+    with two doors and knobs under a thick top that overhangs it."""
+    xs = [x for x, _ in p.values()]
+    left, right = min(xs) - 14, max(xs) + 14
+    top = p["near_hand"][1] - HAND_RADIUS
+    board = [(left, floor), (right, floor), (right, top - 3), (left, top - 3)]
+    scene.add("poly", board, 0, PROP, PROP_FILL, "wall")
+    worktop = [(left - 3, top - 3.2), (right + 3, top - 3.2), (right + 3, top), (left - 3, top)]
+    scene.add("poly", worktop, 0, PROP, WOOD, "wall")
+    middle = (left + right) / 2
+    for x0, x1 in ((left + 2, middle - 1), (middle + 1, right - 2)):
+        door = [(x0, floor + 3), (x1, floor + 3), (x1, top - 6), (x0, top - 6)]
+        scene.add("poly", door, 0, PROP, colors.white, "wall")
+        knob = (x1 - 3, top - 10) if x0 < middle else (x0 + 3, top - 10)
+        scene.add("circle", [knob], 1.0, PROP, PROP, "wall")
+
+
 def _wall(scene: Scene, p, props: Props, floor: float) -> None:
+    if props.wall == "counter":
+        _counter(scene, p, floor)
+        return
     if props.wall == "beside":  # a kitchen counter along the figure, behind it
         xs = [x for x, _ in p.values()]
         left, right = min(xs) - 12, max(xs) + 12
@@ -499,6 +520,9 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
             ends.append((x, floor + 4))
         else:
             ends.append(p[end])
+    if first == "table" and second.endswith("toe"):
+        _tied_band(scene, ends[0], p[second.replace("toe", "ankle")], p[second])
+        return
     (x1, y1), (x2, y2) = ends
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
@@ -508,6 +532,28 @@ def _band(scene: Scene, p, props: Props, floor: float) -> None:
     for end, (x, y) in zip((first, second), ends, strict=True):
         radius = 2.0 if end == "table" else 3.6
         scene.add("circle", [(x, y)], radius, BAND, None, "band")
+
+
+def _tied_band(scene: Scene, knot: XY, ankle: XY, toe: XY) -> None:
+    """A band tied round a table leg in a knot, its two strands running to a loop round the
+    front of the foot, behind it: where it is tied and how it holds the foot show at a glance."""
+    ux, uy = toe[0] - ankle[0], toe[1] - ankle[1]
+    length = math.hypot(ux, uy) or 1.0
+    ux, uy = ux / length, uy / length
+    centre = (ankle[0] + ux * length * 0.7, ankle[1] + uy * length * 0.7)
+    loop = []
+    for i in range(17):
+        t = math.radians(i * 22.5)
+        along, across = 1.4 * math.cos(t), (THICK["foot"] + 1.8) * math.sin(t)
+        loop.append((centre[0] + ux * along - uy * across, centre[1] + uy * along + ux * across))
+    top, bottom = loop[4], loop[12]
+    behind = [Shape("line", [knot, end], 0.9, BAND, None, "band") for end in (top, bottom)]
+    behind.append(Shape("line", loop, 0.9, BAND, None, "band"))
+    body = next(i for i, shape in enumerate(scene.shapes) if shape.tag == "body")
+    scene.shapes[body:body] = behind  # the foot in front of its loop: both stay plain
+    scene.add("circle", [knot], 2.4, OUTLINE, BAND, "band")
+    for tail in ((-3.5, -3.0), (-3.0, 3.2)):
+        scene.add("line", [knot, _moved(knot, tail)], 0.9, BAND, None, "band")
 
 
 def _mat(scene: Scene, view: str, floor: float, box=None) -> float:
@@ -552,58 +598,10 @@ def scene(pose: Pose, which: str, *, mirror: bool = False) -> Scene:
                 "inset", [at, centre], pose.zoom.radius, PROP, colors.white, "zoom", pose.zoom.times
             )
         )
-    if pose.view == "above" and pose.lying == "side" and which == "start":
-        _side_sketch(out)
     if mirror:
         for shape in out.shapes:
             shape.pts = [(-x, y) for x, y in shape.pts]
     return out
-
-
-#: Seen from above, a patient lying on the side looks like one lying on the back seen from the
-#: side. A small sketch of the same patient seen from in front (hips and shoulders stacked, the
-#: head on a pillow, the bottom knee bent) says which it is.
-SIDE_SKETCH = Pose(
-    view="front",
-    props=Props(mat=True, pillow=True),
-    start=Frame(
-        trunk=180,
-        head=180,
-        near_upper_arm=355,
-        near_forearm=0,
-        far_upper_arm=180,
-        far_forearm=180,
-        near_thigh=0,
-        near_shin=350,
-        near_foot=350,
-        far_thigh=20,
-        far_shin=340,
-        far_foot=340,
-        short={"near_foot": 0.5, "far_foot": 0.5, "far_thigh": 0.75, "far_shin": 0.75},
-    ),
-    end=Frame(),
-)
-SKETCH_SHARE = 0.85  # the sketch's width at most, a share of the mat's ...
-SKETCH_HEIGHT = 24.0  # ... and its height at most (body units)
-
-
-def _side_sketch(out: Scene) -> None:
-    """The side-lying sketch in a box above the mat, most of its width (start picture only):
-    a figure lying wide and low leaves room above it, so the sketch costs the picture no size."""
-    sketch = _frame_scene(SIDE_SKETCH, SIDE_SKETCH.start, set())
-    sx0, sy0, sx1, sy1 = sketch.bounds()
-    x0, _, x1, y1 = out.bounds()
-    pad = 1.5
-    scale = min((x1 - x0) * SKETCH_SHARE / (sx1 - sx0), SKETCH_HEIGHT / (sy1 - sy0))
-    w, h = (sx1 - sx0) * scale + 2 * pad, (sy1 - sy0) * scale + 2 * pad
-    left, bottom = x0, y1 + 2.0
-    dx, dy = left + pad - sx0 * scale, bottom + pad - sy0 * scale
-    frame = [(left, bottom), (left + w, bottom), (left + w, bottom + h), (left, bottom + h)]
-    out.add("poly", frame, 0, PROP, colors.white, "sketch")
-    for shape in sketch.shapes:
-        pts = [(dx + x * scale, dy + y * scale) for x, y in shape.pts]
-        width = shape.width * scale if shape.kind != "poly" else shape.width
-        out.shapes.append(Shape(shape.kind, pts, width, shape.stroke, shape.fill, "sketch"))
 
 
 def _frame_scene(
