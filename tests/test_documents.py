@@ -45,7 +45,7 @@ def test_handout_shows_the_patient_program(library):
     text = flat(pdf_text(data))
     assert "Your home exercise plan" in text
     assert "For Zoë Łukasz-Ñúñez Date November 20, 2026" in text
-    assert "Get help right away if you notice any of these" in text
+    assert "Get help right away for any of these" in text
     assert "Go to the emergency department now, or call 911." in text
     assert "How much pain is OK?" in text
     for phase in decision.phases:
@@ -146,7 +146,7 @@ def test_a_refused_decision_cannot_become_a_handout(library):
 SECTIONS = [
     "Your home exercise plan",
     "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks.",
-    "Get help right away if you notice any of these",
+    "Get help right away for any of these",
     "What we found",
     "How much pain is OK?",
     "Your plan at a glance",

@@ -79,7 +79,7 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
         "For Jordan Avery",
         "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks. "
         "Everyone heals at their own pace. Good days and bad days are both normal.",
-        "Get help right away if you notice any of these",
+        "Get help right away for any of these",
         "Go to the emergency department now, or call 911.",
         "For other worries, call the clinic: (555) 010-2040",
         "What we found",

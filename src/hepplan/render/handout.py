@@ -86,10 +86,10 @@ def handout_story(doc: o.Handout, clinic: Clinic, s: Styles) -> list:
 def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     story = [*clinic_header(clinic, s, width), para(doc.title, s.title)]
     story.append(_details(doc.details, s, width))
-    story.append(Spacer(1, s.size * 0.4))
+    story.append(Spacer(1, 6))
     story.append(_boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
-    story.append(Spacer(1, s.size * 0.4))
-    story.append(safety_box(doc.safety, s, width))
+    story.append(Spacer(1, 6))
+    story.append(KeepTogether([safety_box(doc.safety, s, width)]))  # the box never splits
     found = [para(doc.found.title, s.h2), *(para(line, s.body) for line in doc.found.items)]
     if doc.routine:
         found.append(para(doc.routine, s.strong))
@@ -313,9 +313,12 @@ def _bullets(items, s: Styles) -> list:
 
 def step_pages(step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dict) -> list:
     """The step's band, its cards, the lines of earlier exercises, the checklist, the log."""
-    story: list = [_band(step, s, width)]
-    for card in step.cards:
-        story += [Spacer(1, s.size * 0.25), Card(card, doc.labels, s, width, pages)]
+    cards = [Card(card, doc.labels, s, width, pages) for card in step.cards]
+    gap = s.size * 0.25
+    # the band never stands alone at a page's foot: it goes with the step's first card
+    story: list = [KeepTogether([_band(step, s, width), Spacer(1, gap), *cards[:1]])]
+    for card in cards[1:]:
+        story += [Spacer(1, gap), card]
     if step.again:
         lines = [para(step.again_title, s.h2)]
         lines += [_AgainLine(again, s, pages) for again in step.again]
@@ -513,7 +516,7 @@ def picture(pose, s: Styles, width: float, side: str | None = None, labels=("Sta
     beside the words in normal print."""
     from hepplan.render.drawing import draw_pose
 
-    w, h = (width - 2 * Card.PAD, width * 0.3) if s.large else (width * 0.36, width * 0.166)
+    w, h = (width - 2 * Card.PAD, width * 0.21) if s.large else (width * 0.36, width * 0.166)
     return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels, least=s.least)
 
 

@@ -291,8 +291,10 @@ def box_style(edge, fill=None, width: float = 1.5, pad: float = 8) -> TableStyle
         ("BOX", (0, 0), (-1, -1), width, edge),
         ("LEFTPADDING", (0, 0), (-1, -1), pad),
         ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-        ("TOPPADDING", (0, 0), (-1, -1), pad * 0.4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.4),
+        ("TOPPADDING", (0, 0), (-1, -1), pad * 0.2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.2),
+        ("TOPPADDING", (0, 0), (-1, 0), pad * 0.5),
+        ("BOTTOMPADDING", (0, -1), (-1, -1), pad * 0.5),
     ]
     if fill is not None:
         commands.append(("BACKGROUND", (0, 0), (-1, -1), fill))
