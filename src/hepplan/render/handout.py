@@ -314,7 +314,7 @@ def _bullets(items, s: Styles) -> list:
 def step_pages(step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dict) -> list:
     """The step's band, its cards, the lines of earlier exercises, the checklist, the log."""
     cards = [Card(card, doc.labels, s, width, pages) for card in step.cards]
-    gap = s.size * 0.25
+    gap = 3
     # the band never stands alone at a page's foot: it goes with the step's first card
     story: list = [KeepTogether([_band(step, s, width), Spacer(1, gap), *cards[:1]])]
     for card in cards[1:]:
@@ -345,8 +345,10 @@ def _band(step: o.Step, s: Styles, width: float) -> Table:
             [
                 ("BACKGROUND", (0, 0), (-1, -1), BLUE),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("TOPPADDING", (0, 0), (-1, 0), 4),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 4),
             ]
         )
     )
