@@ -599,6 +599,20 @@ def test_the_head_shows_which_way_it_turns(library, exercise_id):
         assert abs(_wrap(looks - face_angle(frame))) < 1
 
 
+@pytest.mark.parametrize(
+    "exercise_id", HEAD_BACK_AS_THE_LIMB_TENSIONS + CHIN_DOWN_AS_THE_LIMB_TENSIONS
+)
+def test_the_head_arrow_is_the_boldest_in_the_picture(library, exercise_id):
+    """Glide and stretch differ by the head alone: the arrow round the face is drawn bolder
+    than the limb's arrow, so the head's turn is seen first, not missed."""
+    pose = library[exercise_id].pose
+    head = skeleton(pose.end, pose.body_view)["head"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    nod = min(arrows, key=lambda s: math.dist(s.pts[-1], head))
+    others = [s for s in arrows if s is not nod]
+    assert others and all(nod.width >= 1.4 * s.width for s in others)
+
+
 def _ankle(frame: Frame) -> float:
     """The foot's angle to the shin: 90 square, more with the toes pulled up."""
     return _wrap(frame.angle("near_foot") - frame.angle("near_shin")) % 360
