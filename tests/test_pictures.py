@@ -912,3 +912,44 @@ def test_the_foot_is_drawn_in_front_of_its_band_loop(library):
         (knot,) = [i for i, s in enumerate(shapes) if s.tag == "band" and s.kind == "circle"]
         assert band and max(band) < min(body)
         assert knot > max(table)
+
+
+@pytest.mark.parametrize("exercise_id", ["side_steps", "band_side_steps"])
+def test_side_steps_travel_sideways_along_the_floor(library, exercise_id):
+    """A side step moves the whole body, not one leg lifted out: the hip ends a clear way to
+    the side of where it started, and a long arrow runs sideways just above the floor."""
+    from hepplan.render.drawing import _offset
+
+    pose = library[exercise_id].pose
+    dx, _ = _offset(pose)
+    start = skeleton(pose.start, pose.body_view)["hip"][0] + dx
+    end = skeleton(pose.end, pose.body_view)["hip"][0]
+    assert end - start >= 5
+    drawn = scene(pose, "end")
+    floor_arrows = [s for s in drawn.shapes if s.tag == "arrow" and s.pts[0][1] < drawn.floor + 4]
+    assert floor_arrows
+    for arrow in floor_arrows:
+        (x0, y0), _, (x1, y1) = arrow.pts
+        assert x1 - x0 >= 15 and abs(y1 - y0) < 1
+
+
+def test_knees_to_chest_draws_both_legs_coming_up(library):
+    """Both legs are seen apart at the start, and both thighs are orange at the end."""
+    pose = library["knees_to_chest"].pose
+    start = skeleton(pose.start, pose.body_view)
+    assert math.dist(start["near_knee"], start["far_knee"]) >= 2
+    assert {"near_thigh", "far_thigh"} <= set(pose.moving())
+    for leg in ("near", "far"):
+        hip_flexion = _wrap(pose.end.angle(f"{leg}_thigh") - pose.end.trunk - 180)
+        assert hip_flexion > 110, leg
+
+
+def test_lying_face_down_has_no_arrow_pressing_down(library):
+    """A rest position: the end picture's arrow shows the arms coming to the sides, and no
+    arrow points down onto the body (that reads as "press down")."""
+    pose = library["prone_lying"].pose
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    assert arrows
+    for arrow in arrows:
+        (x0, y0), _, (x1, y1) = arrow.pts
+        assert y1 - y0 > -abs(x1 - x0) * 0.5  # never steeper down than sideways
