@@ -641,6 +641,15 @@ def test_the_pelvic_tilt_shows_the_gap_under_the_back_and_then_none(library):
     assert "gap" not in end.tags()
 
 
+def test_the_pelvic_tilt_goes_from_a_clear_arch_to_a_flat_back(library):
+    """Told apart from a belly brace lying down (which does not move the back): a big arch at
+    the start, and at the end a back that lies flat, not bowed down into the mat."""
+    pose = library["posterior_pelvic_tilt"].pose
+    assert pose.start.spine >= 20
+    assert abs(pose.end.spine) <= 3
+    assert pose.start.spine - pose.end.spine >= 20
+
+
 def test_a_gap_is_drawn_only_under_an_arched_back(library):
     pose = library["posterior_pelvic_tilt"].pose
     flat = pose.model_copy(update={"start": pose.start.model_copy(update={"spine": 0})})
