@@ -677,6 +677,17 @@ def test_the_side_plank_on_the_knees_rests_on_bent_knees(library, which):
 
 
 @pytest.mark.parametrize("which", ["start", "end"])
+def test_the_side_plank_on_the_knees_is_propped_on_the_forearm(library, which):
+    """Propped on the elbow with the forearm flat on the floor, the shoulder low over it: not
+    a straight arm (which reads as a push-up or a front plank)."""
+    pose = library["side_plank_knees"].pose
+    p = skeleton(getattr(pose, which), pose.body_view)
+    floor = min(y for _, y in p.values())
+    assert p["near_elbow"][1] - floor < 1.5 and p["near_hand"][1] - floor < 1.5
+    assert p["near_shoulder"][1] - p["near_elbow"][1] <= 12.5
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
 def test_the_lying_figure_4_keeps_the_ankle_on_the_other_knee(library, which):
     """In both pictures the crossed ankle rests on the other knee, the crossed knee stands
     clear of it (an open "4", not a tangle), and only the pulled leg is orange."""
