@@ -599,6 +599,20 @@ def test_the_head_shows_which_way_it_turns(library, exercise_id):
         assert abs(_wrap(looks - face_angle(frame))) < 1
 
 
+@pytest.mark.parametrize(
+    "exercise_id", HEAD_BACK_AS_THE_LIMB_TENSIONS + CHIN_DOWN_AS_THE_LIMB_TENSIONS
+)
+def test_the_head_arrow_is_the_boldest_in_the_picture(library, exercise_id):
+    """Glide and stretch differ by the head alone: the arrow round the face is drawn bolder
+    than the limb's arrow, so the head's turn is seen first, not missed."""
+    pose = library[exercise_id].pose
+    head = skeleton(pose.end, pose.body_view)["head"]
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    nod = min(arrows, key=lambda s: math.dist(s.pts[-1], head))
+    others = [s for s in arrows if s is not nod]
+    assert others and all(nod.width >= 1.4 * s.width for s in others)
+
+
 def _ankle(frame: Frame) -> float:
     """The foot's angle to the shin: 90 square, more with the toes pulled up."""
     return _wrap(frame.angle("near_foot") - frame.angle("near_shin")) % 360
@@ -627,6 +641,15 @@ def test_the_pelvic_tilt_shows_the_gap_under_the_back_and_then_none(library):
     assert "gap" not in end.tags()
 
 
+def test_the_pelvic_tilt_goes_from_a_clear_arch_to_a_flat_back(library):
+    """Told apart from a belly brace lying down (which does not move the back): a big arch at
+    the start, and at the end a back that lies flat, not bowed down into the mat."""
+    pose = library["posterior_pelvic_tilt"].pose
+    assert pose.start.spine >= 20
+    assert abs(pose.end.spine) <= 3
+    assert pose.start.spine - pose.end.spine >= 20
+
+
 def test_a_gap_is_drawn_only_under_an_arched_back(library):
     pose = library["posterior_pelvic_tilt"].pose
     flat = pose.model_copy(update={"start": pose.start.model_copy(update={"spine": 0})})
@@ -651,6 +674,17 @@ def test_the_side_plank_on_the_knees_rests_on_bent_knees(library, which):
         assert _bend(p, leg) >= 45, leg
         lowest = min(p[f"{leg}_{j}"][1] for j in ("knee", "ankle", "toe"))
         assert p[f"{leg}_knee"][1] == pytest.approx(lowest), leg
+
+
+@pytest.mark.parametrize("which", ["start", "end"])
+def test_the_side_plank_on_the_knees_is_propped_on_the_forearm(library, which):
+    """Propped on the elbow with the forearm flat on the floor, the shoulder low over it: not
+    a straight arm (which reads as a push-up or a front plank)."""
+    pose = library["side_plank_knees"].pose
+    p = skeleton(getattr(pose, which), pose.body_view)
+    floor = min(y for _, y in p.values())
+    assert p["near_elbow"][1] - floor < 1.5 and p["near_hand"][1] - floor < 1.5
+    assert p["near_shoulder"][1] - p["near_elbow"][1] <= 12.5
 
 
 @pytest.mark.parametrize("which", ["start", "end"])
@@ -898,3 +932,44 @@ def test_the_foot_is_drawn_in_front_of_its_band_loop(library):
         (knot,) = [i for i, s in enumerate(shapes) if s.tag == "band" and s.kind == "circle"]
         assert band and max(band) < min(body)
         assert knot > max(table)
+
+
+@pytest.mark.parametrize("exercise_id", ["side_steps", "band_side_steps"])
+def test_side_steps_travel_sideways_along_the_floor(library, exercise_id):
+    """A side step moves the whole body, not one leg lifted out: the hip ends a clear way to
+    the side of where it started, and a long arrow runs sideways just above the floor."""
+    from hepplan.render.drawing import _offset
+
+    pose = library[exercise_id].pose
+    dx, _ = _offset(pose)
+    start = skeleton(pose.start, pose.body_view)["hip"][0] + dx
+    end = skeleton(pose.end, pose.body_view)["hip"][0]
+    assert end - start >= 5
+    drawn = scene(pose, "end")
+    floor_arrows = [s for s in drawn.shapes if s.tag == "arrow" and s.pts[0][1] < drawn.floor + 4]
+    assert floor_arrows
+    for arrow in floor_arrows:
+        (x0, y0), _, (x1, y1) = arrow.pts
+        assert x1 - x0 >= 15 and abs(y1 - y0) < 1
+
+
+def test_knees_to_chest_draws_both_legs_coming_up(library):
+    """Both legs are seen apart at the start, and both thighs are orange at the end."""
+    pose = library["knees_to_chest"].pose
+    start = skeleton(pose.start, pose.body_view)
+    assert math.dist(start["near_knee"], start["far_knee"]) >= 2
+    assert {"near_thigh", "far_thigh"} <= set(pose.moving())
+    for leg in ("near", "far"):
+        hip_flexion = _wrap(pose.end.angle(f"{leg}_thigh") - pose.end.trunk - 180)
+        assert hip_flexion > 110, leg
+
+
+def test_lying_face_down_has_no_arrow_pressing_down(library):
+    """A rest position: the end picture's arrow shows the arms coming to the sides, and no
+    arrow points down onto the body (that reads as "press down")."""
+    pose = library["prone_lying"].pose
+    arrows = [s for s in scene(pose, "end").shapes if s.tag == "arrow"]
+    assert arrows
+    for arrow in arrows:
+        (x0, y0), _, (x1, y1) = arrow.pts
+        assert y1 - y0 > -abs(x1 - x0) * 0.5  # never steeper down than sideways

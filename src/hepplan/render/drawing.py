@@ -58,6 +58,7 @@ STOPWATCH = 6.0  # the radius of the "hold" stopwatch
 GAZE = 13.0  # the length of the dashed line of the eyes' gaze
 INSET_RIM = 0.8  # the ring round an enlarged inset
 ARROW_HALF = 1.5  # an arrow's half width: bold enough to see on a small card
+NOD_HALF = 2.2  # a nod round the head: bolder still, beside the head
 CHAIR_SEAT, CHAIR_BACK, CHAIR_DEPTH = 20.0, 40.0, 18.0
 STEP_HEIGHT, STEP_WIDTH = 10.0, 16.0
 BALL_RADIUS = 4.6
@@ -728,7 +729,9 @@ def _arrow(out: Scene, arrow: Arrow, start, end, pose: Pose) -> None:
         b = (a[0] + arrow.by[0], a[1] + arrow.by[1])
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         control = (mid[0] - arrow.by[1] * arrow.bend, mid[1] + arrow.by[0] * arrow.bend)
-    shape = Shape("arrow", [a, control, b], ARROW_HALF, ARROW, ARROW, "arrow")
+    # the head's nod is the whole difference between a glide and a stretch: a thicker arrow
+    half = NOD_HALF if arrow.nod and arrow.at == "head" else ARROW_HALF
+    shape = Shape("arrow", [a, control, b], half, ARROW, ARROW, "arrow")
     lift = out.floor + 1.6 - min(y for _, y in _outline(shape))
     if lift > 0:  # an arrow by the feet stays above the floor
         shape.pts = [(x, y + lift) for x, y in shape.pts]
