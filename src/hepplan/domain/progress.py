@@ -112,6 +112,9 @@ class Progress:
     reasons: tuple[str, ...]  # each starts with its rule id
     outcomes: dict[str, MeasureChange]
     flags: tuple[str, ...]  # review_diagnosis, review_plan, reexamine_nerve
+    #: At a hold, each move-on criterion not met, most telling first: pain, morning, days,
+    #: weeks, worse (a measure worse by its MCID).
+    unmet: tuple[str, ...] = ()
 
     @property
     def gentle(self) -> bool:
@@ -146,27 +149,23 @@ def _regress_triggers(follow_up: FollowUp) -> list[str]:
     return triggers
 
 
-def _unmet_criteria(follow_up: FollowUp, worse: list[MeasureChange]) -> list[str]:
+def _unmet_criteria(follow_up: FollowUp, worse: list[MeasureChange]) -> list[tuple[str, str]]:
+    """Each move-on criterion not met: its name and, for the trace, what was found."""
     unmet = []
     if follow_up.pain_during > PAIN_TO_ADVANCE:
-        unmet.append(
-            f"pain during the exercises {follow_up.pain_during}/10 "
-            f"(move on at {PAIN_TO_ADVANCE} or less)"
-        )
+        found = f"{follow_up.pain_during}/10 (move on at {PAIN_TO_ADVANCE} or less)"
+        unmet.append(("pain", f"pain during the exercises {found}"))
     if follow_up.next_morning is NextMorning.WORSE:
-        unmet.append("symptoms not back to usual by the next morning")
+        unmet.append(("morning", "symptoms not back to usual by the next morning"))
     if follow_up.days_done_percent < DAYS_DONE_TO_ADVANCE:
-        unmet.append(
-            f"{follow_up.days_done_percent}% of days done (move on at {DAYS_DONE_TO_ADVANCE}% "
-            "or more)"
-        )
+        found = f"(move on at {DAYS_DONE_TO_ADVANCE}% or more)"
+        unmet.append(("days", f"{follow_up.days_done_percent}% of days done {found}"))
     if follow_up.weeks_on_step < WEEKS_TO_ADVANCE:
-        unmet.append(f"{follow_up.weeks_on_step} weeks on the step (at least {WEEKS_TO_ADVANCE})")
+        found = f"(at least {WEEKS_TO_ADVANCE})"
+        unmet.append(("weeks", f"{follow_up.weeks_on_step} weeks on the step {found}"))
     for change in worse:
-        unmet.append(
-            f"{change.measure.name} worse by {abs(change.change):g} "
-            f"(its MCID is {change.measure.mcid:g})"
-        )
+        found = f"worse by {abs(change.change):g} (its MCID is {change.measure.mcid:g})"
+        unmet.append(("worse", f"{change.measure.name} {found}"))
     return unmet
 
 
@@ -198,8 +197,9 @@ def decide_progress(
     worse = [c for c in changes.values() if c.direction == "worse" and c.meaningful]
     unmet = _unmet_criteria(follow_up, worse)
     if unmet:
-        reasons = tuple(f"{PROG_HOLD}: {criterion}" for criterion in unmet)
-        return Progress("hold", step, step, reasons, changes, tuple(flags))
+        reasons = tuple(f"{PROG_HOLD}: {criterion}" for _, criterion in unmet)
+        names = tuple(dict.fromkeys(name for name, _ in unmet))
+        return Progress("hold", step, step, reasons, changes, tuple(flags), names)
     met = "every move-on criterion met"
     if step == 3:
         reasons = (f"{PROG_MAINTAIN}: step 3 done, {met}",)

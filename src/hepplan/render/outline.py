@@ -15,6 +15,7 @@ from hepplan.domain.decision import Decision, Phase, Prescription
 from hepplan.domain.library import fill_side
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
+from hepplan.domain.progress import Progress
 from hepplan.domain.rules import EXERCISE_WHY
 from hepplan.words import text
 from hepplan.words.catalog import Words, words
@@ -110,7 +111,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
     return Handout(
         title=w.say("handout.title"),
         details=_details(profile, w, date),
-        main=_main(profile, decision, w),
+        main=_main(decision, w),
         safety=_safety(clinic, w),
         found=Box(w.say("handout.found_title"), _found(profile, w)),
         routine=_routine(profile, decision, w),
@@ -133,7 +134,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
 
 def _shown(decision: Decision) -> tuple[Phase, ...]:
     """The steps printed in full: from the patient's step on (earlier ones are done)."""
-    return tuple(phase for phase in decision.phases if not getattr(phase, "done", False))
+    return tuple(phase for phase in decision.phases if not phase.done)
 
 
 def _details(profile: Profile, w: Words, date: str) -> tuple[tuple[str, str], ...]:
@@ -150,16 +151,16 @@ def _details(profile: Profile, w: Words, date: str) -> tuple[tuple[str, str], ..
     return tuple(rows)
 
 
-def _main(profile: Profile, decision: Decision, w: Words) -> tuple[str, ...]:
+def _main(decision: Decision, w: Words) -> tuple[str, ...]:
     progress = decision.progress
     if progress is not None:  # at a follow-up: how the patient is doing comes first
-        said = _progress_words(profile, progress, w)
+        said = _progress_words(progress, w)
         return (*said, w.say("handout.main_follow_up"))
     weeks = max(12, max(phase.weeks[1] for phase in decision.phases))
     return (w.say("handout.main_message", weeks=weeks),)
 
 
-def _progress_words(profile: Profile, progress, w: Words) -> list[str]:
+def _progress_words(progress: Progress, w: Words) -> list[str]:
     """How the patient is doing, in plain words with the numbers (CLINICAL.md §4)."""
     said = []
     pain = progress.outcomes.get("nprs")
@@ -172,26 +173,11 @@ def _progress_words(profile: Profile, progress, w: Words) -> list[str]:
         )
     step = progress.to_step
     if progress.decision == "hold":
-        said.append(w.say("handout.progress_hold", step=step, reason=_hold_reason(profile, w)))
+        reason = w.say(f"handout.hold_{progress.unmet[0]}")  # the most telling one
+        said.append(w.say("handout.progress_hold", step=step, reason=reason))
     else:
         said.append(w.say(f"handout.progress_{progress.decision}", step=step))
     return said
-
-
-def _hold_reason(profile: Profile, w: Words) -> str:
-    """The first move-on criterion not met, in one plain sentence."""
-    from hepplan.domain import progress as rules
-
-    follow = profile.follow_up
-    if follow.pain_during > rules.PAIN_TO_ADVANCE:
-        return w.say("handout.hold_pain")
-    if follow.next_morning.value == "worse":
-        return w.say("handout.hold_morning")
-    if follow.days_done_percent < rules.DAYS_DONE_TO_ADVANCE:
-        return w.say("handout.hold_days")
-    if follow.weeks_on_step < rules.WEEKS_TO_ADVANCE:
-        return w.say("handout.hold_weeks")
-    return w.say("handout.hold_worse")
 
 
 def _safety(clinic: Clinic, w: Words) -> Safety:
@@ -321,20 +307,29 @@ def _steps(
     w: Words,
     phone: str | None = None,
 ) -> tuple[Step, ...]:
-    seen: set[str] = set()
-    whys = _why_counts(shown, w)
-    said_set = [False]
+    firsts = _first_cards(shown)
+    whys = _why_counts(firsts.values(), w)
+    # "A set is ..." explained once, on the first card whose dose counts sets
+    explain = next((i.id for i in firsts.values() if text.counts_sets(i)), None)
     steps = []
     for phase in shown:
         cards, again = [], []
         for item in (*phase.exercises, phase.aerobic):
-            if item.id in seen:
+            if firsts[item.id] is not item:
                 again.append(_again(item, w))
-                continue
-            seen.add(item.id)
-            cards.append(_card(profile, item, whys, said_set, w))
+            else:
+                cards.append(_card(profile, item, whys, item.id == explain, w))
         steps.append(_step(phase, len(decision.phases), (tuple(cards), tuple(again)), w, phone))
     return tuple(steps)
+
+
+def _first_cards(shown: tuple[Phase, ...]) -> dict[str, Prescription]:
+    """Each exercise where it is printed in full: its first step; later steps give a line."""
+    firsts: dict[str, Prescription] = {}
+    for phase in shown:
+        for item in (*phase.exercises, phase.aerobic):
+            firsts.setdefault(item.id, item)
+    return firsts
 
 
 def _reasons(item: Prescription, w: Words) -> list[str]:
@@ -343,16 +338,12 @@ def _reasons(item: Prescription, w: Words) -> list[str]:
     return [part for part in re.split(r"(?<=\.)\s+", said) if part]
 
 
-def _why_counts(shown: tuple[Phase, ...], w: Words) -> dict[str, int]:
+def _why_counts(cards, w: Words) -> dict[str, int]:
     """How many cards each sentence of the rules' reasons would be printed on."""
     counts: dict[str, int] = {}
-    seen: set[str] = set()
-    for phase in shown:
-        for item in (*phase.exercises, phase.aerobic):
-            if item.id not in seen:
-                seen.add(item.id)
-                for sentence in dict.fromkeys(_reasons(item, w)):
-                    counts[sentence] = counts.get(sentence, 0) + 1
+    for item in cards:
+        for sentence in dict.fromkeys(_reasons(item, w)):
+            counts[sentence] = counts.get(sentence, 0) + 1
     return counts
 
 
@@ -363,12 +354,10 @@ def _why(item: Prescription, counts: dict[str, int], w: Words) -> str:
     return " ".join(own) or fill_side(item.exercise.why, item.side)
 
 
-def _card(profile: Profile, item: Prescription, whys, said_set: list, w: Words) -> Card:
+def _card(profile: Profile, item: Prescription, whys, explain_set: bool, w: Words) -> Card:
     ex = item.exercise
     dose = text.dose_words(item, w)
-    note = None
-    if not said_set[0] and {"set", "sets"} & set(dose.replace(",", " ").split()):
-        note, said_set[0] = w.say("handout.set_explained"), True
+    note = w.say("handout.set_explained") if explain_set else None
     why = _why(item, whys, w)
     return Card(
         id=item.id,

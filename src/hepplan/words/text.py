@@ -37,6 +37,12 @@ def side_line(item: Prescription, painful: str, w: Words | None = None) -> str |
     return w.say("handout.leg_both", first=first, second=OTHER_SIDE[first])
 
 
+def counts_sets(item: Prescription) -> bool:
+    """Whether the dose is given in sets ("2 sets of 10"), rather than minutes or holds."""
+    holds = item.category == "stretch" and bool(item.hold_s)
+    return not item.minutes and bool(item.reps) and not holds
+
+
 def dose_words(item: Prescription, w: Words | None = None) -> str:
     """``2 sets of 10, hold 3 seconds, once a day, every day``."""
     w = w or words()
@@ -44,7 +50,7 @@ def dose_words(item: Prescription, w: Words | None = None) -> str:
     if item.minutes:
         parts.append(w.say("handout.dose_minutes", minutes=item.minutes))
     elif item.reps:
-        if item.category == "stretch" and item.hold_s:
+        if not counts_sets(item):
             parts.append(w.say("handout.dose_holds", hold=item.hold_s, reps=item.reps))
         else:
             parts.append(w.say("handout.dose_sets", sets=item.sets or 1, reps=item.reps))
