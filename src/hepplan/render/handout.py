@@ -33,12 +33,13 @@ from hepplan.render.kit import (
     PALE_RED,
     RED,
     Styles,
-    box_style,
+    boxed,
     build_pdf,
     frame_width,
     para,
     styles,
     table_style,
+    write_in,
 )
 from hepplan.words.catalog import words
 
@@ -87,7 +88,7 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     story = [*clinic_header(clinic, s, width), para(doc.title, s.title)]
     story.append(_details(doc.details, s, width))
     story.append(Spacer(1, 6))
-    story.append(_boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
+    story.append(boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
     story.append(Spacer(1, 6))
     story.append(KeepTogether([safety_box(doc.safety, s, width)]))  # the box never splits
     found = [para(doc.found.title, s.h2), *(para(line, s.body) for line in doc.found.items)]
@@ -209,14 +210,8 @@ def _details(rows, s: Styles, width: float) -> Table:
     return table
 
 
-def _boxed(flowables: list, edge, fill, width: float, s: Styles) -> Table:
-    table = Table([[f] for f in flowables], colWidths=[width])
-    table.setStyle(box_style(edge, fill, width=2 if fill is not None else 1.5, pad=s.size * 0.6))
-    return table
-
-
 def _titled_box(box: o.Box, edge, fill, width: float, s: Styles) -> Table:
-    return _boxed([para(box.title, s.h2), *_bullets(box.items, s)], edge, fill, width, s)
+    return boxed([para(box.title, s.h2), *_bullets(box.items, s)], edge, fill, width, s)
 
 
 def safety_box(safety: o.Safety, s: Styles, width: float) -> Table:
@@ -224,24 +219,10 @@ def safety_box(safety: o.Safety, s: Styles, width: float) -> Table:
     rows = [para(safety.title, s.h2), _columns(_bullets(safety.signs, s), width - s.size * 1.2, s)]
     rows.append(para(safety.action, s.strong))
     if safety.write_in:
-        rows.append(_write_in(safety.phone, s, width * 0.55))
+        rows.append(write_in(safety.phone, s))
     else:
         rows.append(para(safety.phone, s.body))
-    return _boxed(rows, RED, PALE_RED, width, s)
-
-
-def _write_in(label: str, s: Styles, line_width: float) -> Table:
-    """A label and a line to write on."""
-    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.4])
-    table.setStyle(
-        table_style(
-            [
-                ("LINEBELOW", (0, 1), (0, 1), 0.8, GREY),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
-    )
-    return table
+    return boxed(rows, RED, PALE_RED, width, s)
 
 
 def _traffic_light(rows, s: Styles, width: float) -> Table:
@@ -533,5 +514,5 @@ def ending(doc: o.Handout, s: Styles, width: float) -> list:
     story.append(Spacer(1, s.size * 0.5))
     recap = [para(doc.recap.title, s.h2)]
     recap += [para(item, s.step, bullet=str(n)) for n, item in enumerate(doc.recap.items, 1)]
-    story.append(KeepTogether(_boxed(recap, BLUE, PALE_BLUE, width, s)))
+    story.append(KeepTogether(boxed(recap, BLUE, PALE_BLUE, width, s)))
     return story

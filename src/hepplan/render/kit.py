@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from hepplan.domain.clinic import Clinic
 from hepplan.io.resources import font_path
@@ -299,3 +299,24 @@ def box_style(edge, fill=None, width: float = 1.5, pad: float = 8) -> TableStyle
     if fill is not None:
         commands.append(("BACKGROUND", (0, 0), (-1, -1), fill))
     return table_style(commands)
+
+
+def boxed(flowables: list, edge, fill, width: float, s: Styles) -> Table:
+    """Flowables in a box of ``width``, one a row: the safety box, the main message, a recap."""
+    table = Table([[f] for f in flowables], colWidths=[width])
+    table.setStyle(box_style(edge, fill, width=2 if fill is not None else 1.5, pad=s.size * 0.6))
+    return table
+
+
+def write_in(label: str, s: Styles) -> Table:
+    """A label and a line to write on."""
+    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.4])
+    table.setStyle(
+        table_style(
+            [
+                ("LINEBELOW", (0, 1), (0, 1), 0.8, GREY),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table

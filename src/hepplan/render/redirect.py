@@ -17,7 +17,7 @@ from hepplan.domain.clinic import Clinic
 from hepplan.domain.decision import Decision
 from hepplan.domain.profile import Profile
 from hepplan.domain.redflags import Level
-from hepplan.render.handout import _boxed, _write_in, clinic_header
+from hepplan.render.handout import clinic_header
 from hepplan.render.kit import (
     AMBER,
     BLUE,
@@ -25,11 +25,13 @@ from hepplan.render.kit import (
     RED,
     Styles,
     box_style,
+    boxed,
     build_pdf,
     frame_width,
     para,
     styles,
     table_style,
+    write_in,
 )
 from hepplan.words.catalog import Words, words
 
@@ -54,7 +56,7 @@ def render_redirect(
     # What to bring stays with the doctor's section: on page one when both fit, else both on
     # page two, the sheet the patient hands over.
     doctor = _doctor_section(profile, decision, clinic, s, w)
-    box = _boxed(doctor, GREY, PALE_GREY, width, s)  # fenced off: the hospital staff's part
+    box = boxed(doctor, GREY, PALE_GREY, width, s)  # fenced off: the hospital staff's part
     story.append(KeepTogether([*bring, Spacer(1, s.size * 0.5), box]))
     date = w.date(profile.assessment.date, us=clinic.page_size == "letter")
     left = " · ".join(x for x in (clinic.name, date) if x)
@@ -84,12 +86,12 @@ def _patient_page(profile, decision, clinic: Clinic, s: Styles, w: Words, width,
         para(item, s.step, bullet=str(n))
         for n, item in enumerate(w.lines("redirect.recap", **ctx), 1)
     ]
-    story += [Spacer(1, s.size * 0.2), KeepTogether(_boxed(recap, BLUE, None, width, s))]
+    story += [Spacer(1, s.size * 0.2), KeepTogether(boxed(recap, BLUE, None, width, s))]
     bring = [para(w.say("redirect.bring_title", **ctx), s.h1)]
     bring += [para(line, s.bullet, bullet="•") for line in w.lines("redirect.bring", **ctx)]
     bring += [
-        _write_in(w.say("redirect.started", **ctx), s, width),
-        _write_in(w.say("redirect.medicines", **ctx), s, width),
+        write_in(w.say("redirect.started", **ctx), s),
+        write_in(w.say("redirect.medicines", **ctx), s),
     ]
     if clinic.phone:
         bring.append(para(w.say("redirect.questions", **ctx), s.body))
