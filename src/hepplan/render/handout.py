@@ -9,6 +9,7 @@ of its card. Nothing decides what to say here: that is the outline's job.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -87,24 +88,27 @@ def handout_story(doc: o.Handout, clinic: Clinic, s: Styles) -> list:
 def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     story = [*clinic_header(clinic, s, width), para(doc.title, s.title)]
     story.append(_details(doc.details, s, width))
-    story.append(Spacer(1, 6))
+    story.append(Spacer(1, 4))
     story.append(boxed([para(" ".join(doc.main), s.strong)], BLUE, PALE_BLUE, width, s))
-    story.append(Spacer(1, 6))
+    story.append(Spacer(1, 4))
     story.append(KeepTogether([safety_box(doc.safety, s, width)]))  # the box never splits
-    found = [para(doc.found.title, s.h2), *(para(line, s.body) for line in doc.found.items)]
+    found = [para(doc.found.title, s.h2), *(para(line, s.loose) for line in doc.found.items)]
     if doc.routine:
         found.append(para(doc.routine, s.strong))
     need = [para(doc.need.title, s.h2), *_bullets(doc.need.items, s)]
     glance = [para(doc.glance[0], s.h2), _glance(doc.glance, s, width)]
     pain = [para(doc.pain[0], s.h2), para(doc.pain[1], s.body)]
     pain.append(_traffic_light(doc.pain[2], s, width))
+    hip = doc.protect_hip
     if s.large:
-        story += [*found, _hip(doc, s, width), KeepTogether(pain), KeepTogether(glance)]
-        return [*story, KeepTogether(need)]
-    if doc.protect_hip is not None:  # beside what we found, under what you need
-        need += [Spacer(1, s.size * 0.4), _titled_box(doc.protect_hip, BLUE, None, width * 0.45, s)]
-    story.append(_Balanced(found, need, s))
-    return [*story, KeepTogether(pain), KeepTogether(glance)]
+        return [*story, *found, _hip(doc, s, width), *map(KeepTogether, (pain, glance, need))]
+    if hip is None:  # what you need beside what we found
+        story.append(_Balanced(found, lambda w: need, s))
+        return [*story, KeepTogether(pain), KeepTogether(glance)]
+    # the advice for the hip beside what we found; what you need last, in two columns
+    story.append(_Balanced(found, lambda w: [_titled_box(hip, BLUE, None, w, s)], s))
+    need[1:] = _columns(need[1:], width, s)
+    return [*story, KeepTogether(pain), KeepTogether(glance), KeepTogether(need)]
 
 
 def _hip(doc: o.Handout, s: Styles, width: float):
@@ -115,12 +119,13 @@ def _hip(doc: o.Handout, s: Styles, width: float):
 
 
 class _Balanced(Flowable):
-    """Two columns side by side (what we found, what you need), the split chosen so that the
-    taller of the two is as short as it can be."""
+    """Two columns side by side (what we found, and the advice for a hip), the split chosen so
+    that the taller of the two is as short as it can be. ``right`` makes the right column's
+    flowables for a width."""
 
-    SHARES = (0.5, 0.55, 0.6, 0.65, 0.7)
+    SHARES = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
-    def __init__(self, left: list, right: list, s: Styles):
+    def __init__(self, left: list, right: Callable[[float], list], s: Styles):
         super().__init__()
         self.left, self.right, self.s = left, right, s
         self.table = None
@@ -131,10 +136,12 @@ class _Balanced(Flowable):
     def wrap(self, availWidth, availHeight):
         def tallest(share):
             left = self._height(self.left, availWidth * share - self.s.size)
-            return max(left, self._height(self.right, availWidth * (1 - share)))
+            right = availWidth * (1 - share)
+            return max(left, self._height(self.right(right), right))
 
         share = min(self.SHARES, key=tallest)
-        self.table = _side_by_side(self.left, self.right, availWidth, self.s, share)
+        right = self.right(availWidth * (1 - share))
+        self.table = _side_by_side(self.left, right, availWidth, self.s, share)
         self.width, self.height = self.table.wrapOn(self.canv, availWidth, availHeight)
         return self.width, self.height
 
@@ -143,7 +150,7 @@ class _Balanced(Flowable):
 
 
 def _side_by_side(left: list, right: list, width: float, s: Styles, share: float) -> Table:
-    """What we found, and beside it what you need; ``share`` of the width is the left's."""
+    """Two columns; ``share`` of the width is the left's."""
     table = Table([[left, right]], colWidths=[width * share, width * (1 - share)])
     table.setStyle(
         table_style(
@@ -216,10 +223,10 @@ def _titled_box(box: o.Box, edge, fill, width: float, s: Styles) -> Table:
 
 def safety_box(safety: o.Safety, s: Styles, width: float) -> Table:
     """The emergency signs, what to do, where and how fast, and the clinic's phone."""
-    rows = [para(safety.title, s.h2), _columns(_bullets(safety.signs, s), width - s.size * 1.2, s)]
+    rows = [para(safety.title, s.h2), *_columns(_bullets(safety.signs, s), width - s.size * 1.2, s)]
     rows.append(para(safety.action, s.strong))
     if safety.write_in:
-        rows.append(write_in(safety.phone, s))
+        rows.append(write_in(safety.phone, s, width - s.size * 1.2))
     else:
         rows.append(para(safety.phone, s.body))
     return boxed(rows, RED, PALE_RED, width, s)
@@ -229,7 +236,7 @@ def _traffic_light(rows, s: Styles, width: float) -> Table:
     if not s.large:  # three lights side by side
         table = Table(
             [[para(f"{name}: {text}", s.body) for name, text in rows]],
-            colWidths=[width / 3] * 3,
+            colWidths=[width * 0.22, width * 0.39, width * 0.39],
         )
         commands = [("GRID", (0, 0), (-1, -1), 0.5, GREY), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         commands += [("BACKGROUND", (i, 0), (i, 0), LIGHTS[i]) for i in range(3)]
@@ -250,7 +257,7 @@ def _glance(glance, s: Styles, width: float) -> Table:
     _, header, rows = glance
     data = [[para(cell, s.small) for cell in header]]
     data += [[para(cell, s.small) for cell in row] for row in rows]
-    first, weeks = width * 0.25, width * 0.22
+    first, weeks = width * 0.22, width * 0.2
     table = Table(data, colWidths=[first, weeks, width - first - weeks], repeatRows=1)
     table.setStyle(
         table_style(
@@ -258,14 +265,16 @@ def _glance(glance, s: Styles, width: float) -> Table:
                 ("GRID", (0, 0), (-1, -1), 0.5, RULE),
                 ("BACKGROUND", (0, 0), (-1, 0), PALE_BLUE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
             ]
         )
     )
     return table
 
 
-def _columns(flowables: list, width: float, s: Styles) -> Table | list:
-    """Short items in two columns (one column in large print)."""
+def _columns(flowables: list, width: float, s: Styles) -> list:
+    """Short items in two columns (one column in large print), as a list of flowables."""
     if s.large or len(flowables) < 2:
         return flowables
     half = (len(flowables) + 1) // 2
@@ -282,7 +291,7 @@ def _columns(flowables: list, width: float, s: Styles) -> Table | list:
             ]
         )
     )
-    return table
+    return [table]
 
 
 def _bullets(items, s: Styles) -> list:
@@ -343,14 +352,15 @@ def _log(step: o.Step, s: Styles, width: float) -> list:
 
 class _Log(Flowable):
     """A row a week: a box a day to tick, and room to write the day's pain. Rows are as tall
-    as the room left on the page allows, between a size easy to write in and a roomier one."""
+    as the room left on the page allows, between a size easy to write in and a roomier one.
+    In normal print the pain goes beside the box; in large print, under it."""
 
     def __init__(self, step: o.Step, s: Styles, width: float):
         super().__init__()
         self.step, self.s, self.width = step, s, width
         self.label = s.size * (4.2 if s.large else 5)
         self.head = s.least * 1.8
-        self.low, self.high = s.size * 1.8, s.size * 2.3
+        self.low, self.high = s.size * (1.8 if s.large else 1.6), s.size * 2.3
 
     def wrap(self, availWidth, availHeight):
         rows = len(self.step.log_weeks)
@@ -387,9 +397,14 @@ class _Log(Flowable):
     def _day(self, x: float, bottom: float) -> None:
         c, s = self.canv, self.s
         box = s.size * 0.75
-        c.rect(x, bottom + self.row - box - 3, box, box, stroke=1, fill=0)
         c.setFillColor(GREY)
-        c.drawString(x, bottom + 3, self.step.log_pain)
+        if s.large:  # the box at the top, the pain under it
+            c.rect(x, bottom + self.row - box - 3, box, box, stroke=1, fill=0)
+            c.drawString(x, bottom + 3, self.step.log_pain)
+            return
+        middle = bottom + self.row / 2
+        c.rect(x, middle - box / 2, box, box, stroke=1, fill=0)
+        c.drawString(x + box + 3, middle - s.least / 3, self.step.log_pain)
 
 
 class _AgainLine(Flowable):
@@ -440,9 +455,7 @@ class Card(Flowable):
 
     def _words(self) -> list:
         c, s = self.card, self.s
-        words = [para(c.name, s.card_title), para(c.dose, s.strong)]
-        if c.side:
-            words.append(para(c.side, s.strong))
+        words = [para(c.name, s.card_title), para(_joined(c.dose, c.side), s.strong)]
         if c.note:
             words.append(para(c.note, s.body))
         words += [para(step, s.step, bullet=str(n)) for n, step in enumerate(c.steps, 1)]
@@ -494,12 +507,16 @@ class Card(Flowable):
             flowable.drawOn(canvas, x, top - y - h + flowable.getSpaceAfter())
 
 
+def _joined(*sentences: str | None) -> str:
+    return " ".join(x for x in sentences if x)
+
+
 def picture(pose, s: Styles, width: float, side: str | None = None, labels=("Start", "End")):
     """The pose, mirrored when the patient's side is the right; the full width in large print,
     beside the words in normal print."""
     from hepplan.render.drawing import draw_pose
 
-    w, h = (width - 2 * Card.PAD, width * 0.21) if s.large else (width * 0.36, width * 0.166)
+    w, h = (width * 0.46, width * 0.21) if s.large else (width * 0.36, width * 0.166)
     return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels, least=s.least)
 
 

@@ -65,9 +65,9 @@ class Styles:
             bulletFontName=FONT,
             bulletFontSize=size,
             fontSize=size,
-            leading=size * (1.17 if large else 1.2),
+            leading=size * (1.17 if large else 1.15),
             textColor=INK,
-            spaceAfter=size * 0.2,
+            spaceAfter=size * 0.1,
         )
         self.small = ParagraphStyle(
             "small",
@@ -79,6 +79,9 @@ class Styles:
             spaceAfter=self.least * 0.2,
         )
         self.strong = ParagraphStyle("strong", parent=self.body, fontName=BOLD)
+        self.loose = ParagraphStyle(
+            "loose", parent=self.body, spaceAfter=size * (0.15 if large else 0.3)
+        )
         self.small_strong = ParagraphStyle(
             "small_strong", parent=self.small, fontName=BOLD, textColor=INK, spaceBefore=4
         )
@@ -102,7 +105,7 @@ class Styles:
         big = 1.0
         self.title = self._heading("title", size + 8 * big, 0, size * 0.3)
         self.h1 = self._heading("h1", size + 4 * big, size * 0.35, size * 0.15)
-        self.h2 = self._heading("h2", size + 2, size * 0.4, size * 0.15)
+        self.h2 = self._heading("h2", size + 2, size * 0.3, size * 0.15)
         self.card_title = self._heading("card_title", size + 2, 0, size * 0.15)
 
     def _lists_and_banners(self, size: float) -> None:
@@ -143,7 +146,7 @@ class Styles:
             leftIndent=size * 1.4,
             bulletIndent=0,
             bulletFontName=BOLD,
-            spaceAfter=size * 0.1,
+            spaceAfter=0,
         )
         self.check = ParagraphStyle(
             "check", parent=self.bullet, leftIndent=size * 1.6, bulletFontName=FONT
@@ -248,8 +251,8 @@ class _NumberedCanvas(pdfcanvas.Canvas):
 
 
 #: The page's side margins; the frame every story is laid out in is the page less both.
-MARGIN = 15 * mm
-TOP, BOTTOM = 12 * mm, 15 * mm
+MARGIN = 11 * mm
+TOP, BOTTOM = 9 * mm, 13 * mm
 
 
 #: The padding reportlab's frame keeps inside the margins, on each side.
@@ -308,15 +311,15 @@ def boxed(flowables: list, edge, fill, width: float, s: Styles) -> Table:
     return table
 
 
-def write_in(label: str, s: Styles) -> Table:
-    """A label and a line to write on."""
-    table = Table([[para(label, s.body)], [""]], colWidths=[None], rowHeights=[None, s.size * 1.4])
-    table.setStyle(
-        table_style(
-            [
-                ("LINEBELOW", (0, 1), (0, 1), 0.8, GREY),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
-    )
+def write_in(label: str, s: Styles, width: float | None = None) -> Table:
+    """A label and a line to write on: under the label, or beside it when ``width`` leaves room
+    for a line at least 12 letters long."""
+    said = pdfmetrics.stringWidth(label, FONT, s.size) + s.size
+    if width is not None and width - said >= s.size * 12:
+        table = Table([[para(label, s.body), ""]], colWidths=[said, width - said])
+        line = [("LINEBELOW", (1, 0), (1, 0), 0.8, GREY), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]
+    else:
+        table = Table([[para(label, s.body)], [""]], rowHeights=[None, s.size * 1.4])
+        line = [("LINEBELOW", (0, 1), (0, 1), 0.8, GREY)]
+    table.setStyle(table_style([*line, ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
