@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -102,13 +103,57 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     hip = doc.protect_hip
     if s.large:
         return [*story, *found, _hip(doc, s, width), *map(KeepTogether, (pain, glance, need))]
-    if hip is None:  # what you need beside what we found
-        story.append(_Balanced(found, lambda w: need, s))
-        return [*story, KeepTogether(pain), KeepTogether(glance)]
-    # the advice for the hip beside what we found; what you need last, in two columns
-    story.append(_Balanced(found, lambda w: [_titled_box(hip, BLUE, None, w, s)], s))
-    need[1:] = _columns(need[1:], width, s)
-    return [*story, KeepTogether(pain), KeepTogether(glance), KeepTogether(need)]
+    both = _columns(need[1:], width, s)
+    if hip is None:  # what you need beside what we found, or under it in two columns
+        layouts = [[_Balanced([found, need], s)], [*found, need[0], *both]]
+    else:  # the advice for the hip beside what we found
+        box = [_Fit(lambda w: _titled_box(hip, BLUE, None, w, s))]
+        layouts = [
+            [_Balanced([found, need, box], s)],
+            [_Balanced([found, box], s), need[0], *both],
+            [_Balanced([found, [*need, Spacer(1, s.size * 0.4), *box]], s)],
+        ]
+    return [*story, _Shortest(layouts), KeepTogether(pain), KeepTogether(glance)]
+
+
+class _Fit(Flowable):
+    """A flowable made for the width it is given: a box inside a column."""
+
+    def __init__(self, make: Callable[[float], Flowable]):
+        super().__init__()
+        self.make, self.made = make, None
+
+    def wrap(self, availWidth, availHeight):
+        self.made = self.make(availWidth)
+        self.width, self.height = self.made.wrapOn(self.canv, availWidth, availHeight)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.made.drawOn(self.canv, 0, 0)
+
+
+class _Shortest(Flowable):
+    """The shortest of several ways to lay out the same content, stacked."""
+
+    def __init__(self, layouts: list[list]):
+        super().__init__()
+        self.layouts, self.chosen = layouts, layouts[0]
+
+    def _stack(self, flowables: list, width: float) -> float:
+        return sum(f.wrapOn(self.canv, width, 1e6)[1] + f.getSpaceAfter() for f in flowables)
+
+    def wrap(self, availWidth, availHeight):
+        self.chosen = min(self.layouts, key=lambda layout: self._stack(layout, availWidth))
+        self.width, self.height = availWidth, self._stack(self.chosen, availWidth)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        y = self.height
+        for f in self.chosen:
+            _, h = f.wrapOn(self.canv, self.width, 1e6)
+            y -= h
+            f.drawOn(self.canv, 0, y)
+            y -= f.getSpaceAfter()
 
 
 def _hip(doc: o.Handout, s: Styles, width: float):
@@ -118,30 +163,42 @@ def _hip(doc: o.Handout, s: Styles, width: float):
     return _titled_box(doc.protect_hip, BLUE, None, width, s)
 
 
+#: How the width may be shared between two or three columns, in order of preference.
+SHARES = {
+    2: tuple((x, 1 - x) for x in (0.5, 0.55, 0.6, 0.65, 0.7, 0.45, 0.4)),
+    3: (
+        (0.36, 0.28, 0.36),
+        (0.4, 0.28, 0.32),
+        (0.34, 0.3, 0.36),
+        (0.3, 0.36, 0.34),
+        (0.3, 0.4, 0.3),
+    ),
+}
+
+
 class _Balanced(Flowable):
-    """Two columns side by side (what we found, and the advice for a hip), the split chosen so
-    that the taller of the two is as short as it can be. ``right`` makes the right column's
-    flowables for a width."""
+    """Columns side by side (what we found, what you need, the advice for a hip), the width
+    shared so that the tallest column is as short as it can be. Each column's flowables are
+    made for the width it gets."""
 
-    SHARES = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
-
-    def __init__(self, left: list, right: Callable[[float], list], s: Styles):
+    def __init__(self, columns: list[list], s: Styles):
         super().__init__()
-        self.left, self.right, self.s = left, right, s
+        self.columns, self.s = columns, s
         self.table = None
 
-    def _height(self, flowables: list, width: float) -> float:
-        return sum(f.wrapOn(self.canv, width, 1e6)[1] + f.getSpaceAfter() for f in flowables)
+    def _layout(self, shares, width: float):
+        widths = [width * share for share in shares]
+        inner = [w - (self.s.size if n < len(widths) - 1 else 0) for n, w in enumerate(widths)]
+        tallest = max(
+            sum(f.wrapOn(self.canv, w, 1e6)[1] + f.getSpaceAfter() for f in cell)
+            for cell, w in zip(self.columns, inner, strict=True)
+        )
+        return tallest, widths
 
     def wrap(self, availWidth, availHeight):
-        def tallest(share):
-            left = self._height(self.left, availWidth * share - self.s.size)
-            right = availWidth * (1 - share)
-            return max(left, self._height(self.right(right), right))
-
-        share = min(self.SHARES, key=tallest)
-        right = self.right(availWidth * (1 - share))
-        self.table = _side_by_side(self.left, right, availWidth, self.s, share)
+        layouts = [self._layout(shares, availWidth) for shares in SHARES[len(self.columns)]]
+        _, widths = min(layouts, key=lambda layout: layout[0])
+        self.table = _side_by_side(self.columns, widths, self.s)
         self.width, self.height = self.table.wrapOn(self.canv, availWidth, availHeight)
         return self.width, self.height
 
@@ -149,16 +206,16 @@ class _Balanced(Flowable):
         self.table.drawOn(self.canv, 0, 0)
 
 
-def _side_by_side(left: list, right: list, width: float, s: Styles, share: float) -> Table:
-    """Two columns; ``share`` of the width is the left's."""
-    table = Table([[left, right]], colWidths=[width * share, width * (1 - share)])
+def _side_by_side(cells: list, widths: list, s: Styles) -> Table:
+    """Columns side by side, a gutter between each two."""
+    table = Table([cells], colWidths=widths)
     table.setStyle(
         table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (0, 0), s.size),
-                ("RIGHTPADDING", (1, 0), (1, 0), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), s.size),
+                ("RIGHTPADDING", (-1, 0), (-1, 0), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 0),
             ]
         )
@@ -254,10 +311,14 @@ def _traffic_light(rows, s: Styles, width: float) -> Table:
 
 
 def _glance(glance, s: Styles, width: float) -> Table:
+    """A row a step: its name, its weeks and minutes, its exercises. The first two columns are
+    as wide as their longest line (at most a quarter of the width each), the exercises get the
+    rest."""
     _, header, rows = glance
     data = [[para(cell, s.small) for cell in header]]
     data += [[para(cell, s.small) for cell in row] for row in rows]
-    first, weeks = width * 0.22, width * 0.2
+    pad = 3
+    first, weeks = (_widest([row[n] for row in rows], s, width / 4) + 2 * pad for n in (0, 1))
     table = Table(data, colWidths=[first, weeks, width - first - weeks], repeatRows=1)
     table.setStyle(
         table_style(
@@ -267,10 +328,18 @@ def _glance(glance, s: Styles, width: float) -> Table:
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad),
             ]
         )
     )
     return table
+
+
+def _widest(cells, s: Styles, most: float) -> float:
+    """The width of the longest line in ``cells`` at the small size, but no more than ``most``."""
+    lines = [line for cell in cells for line in cell.split("\n")]
+    return min(most, max(stringWidth(line, FONT, s.least) for line in lines) + 1)
 
 
 def _columns(flowables: list, width: float, s: Styles) -> list:

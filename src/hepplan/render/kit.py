@@ -103,7 +103,7 @@ class Styles:
 
     def _headings(self, size: float) -> None:
         big = 1.0
-        self.title = self._heading("title", size + 8 * big, 0, size * 0.3)
+        self.title = self._heading("title", size + 8 * big, 0, size * 0.15)
         self.h1 = self._heading("h1", size + 4 * big, size * 0.35, size * 0.15)
         self.h2 = self._heading("h2", size + 2, size * 0.3, size * 0.15)
         self.card_title = self._heading("card_title", size + 2, 0, size * 0.15)
@@ -307,7 +307,7 @@ def box_style(edge, fill=None, width: float = 1.5, pad: float = 8) -> TableStyle
 def boxed(flowables: list, edge, fill, width: float, s: Styles) -> Table:
     """Flowables in a box of ``width``, one a row: the safety box, the main message, a recap."""
     table = Table([[f] for f in flowables], colWidths=[width])
-    table.setStyle(box_style(edge, fill, width=2 if fill is not None else 1.5, pad=s.size * 0.6))
+    table.setStyle(box_style(edge, fill, width=2 if fill is not None else 1.5, pad=s.size * 0.5))
     return table
 
 
