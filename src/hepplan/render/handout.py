@@ -505,22 +505,32 @@ class _AgainLine(Flowable):
 class Card(Flowable):
     """An exercise card that never splits: the picture at the top left, the name, dose and side
     beside it, then the numbered steps, "you should feel", "stop if" and why, each paragraph as
-    wide as the space beside or below the picture allows. In large print the picture takes the
-    whole width and the words go below it.
+    wide as the space beside or below the picture allows.
 
-    Only a card taller than a whole page (a library's very long exercise in large print) is
-    continued on the next page rather than cut off."""
+    A card that would just miss the room left on a page draws its picture a little smaller
+    (down to ``SCALES[-1]`` of its size) rather than leave the room empty; at the top of a page
+    it has its full size. Only a card taller than a whole page (a library's very long exercise
+    in large print) is continued on the next page rather than cut off."""
 
     PAD = 5
+    SCALES = (1.0, 0.9, 0.8)
 
     def __init__(self, card: o.Card, labels, s: Styles, width: float, pages: dict, *, part=None):
         super().__init__()
         self.card, self.s, self.width, self.pages = card, s, width, pages
+        self.labels, self._pictures = labels, {}
         if part is None:
-            self.picture = picture(card.pose, s, width, card.picture_side, labels)
+            self.picture = self._picture(1.0)
             self.words = self._words()
         else:
             self.picture, self.words = part
+
+    def _picture(self, scale: float):
+        if scale not in self._pictures:
+            c = self.card
+            made = picture(c.pose, self.s, self.width, c.picture_side, self.labels, scale)
+            self._pictures[scale] = made
+        return self._pictures[scale]
 
     def _words(self) -> list:
         c, s = self.card, self.s
@@ -532,6 +542,16 @@ class Card(Flowable):
         return words
 
     def wrap(self, availWidth, availHeight):
+        if not self._pictures:  # the rest of a card continued from the page before
+            return self._layout()
+        for scale in self.SCALES:
+            self.picture = self._picture(scale)
+            if self._layout()[1] <= availHeight:
+                return self.width, self.height
+        self.picture = self._picture(1.0)  # it moves on to a new page, at its full size
+        return self._layout()
+
+    def _layout(self) -> tuple[float, float]:
         pic_w, pic_h = self.picture.wrapOn(self.canv, self.width, 1e6) if self.picture else (0, 0)
         beside = self.width - pic_w - 3 * self.PAD
         self._placed, y = [], 0.0
@@ -580,13 +600,17 @@ def _joined(*sentences: str | None) -> str:
     return " ".join(x for x in sentences if x)
 
 
-def picture(pose, s: Styles, width: float, side: str | None = None, labels=("Start", "End")):
-    """The pose, mirrored when the patient's side is the right; the full width in large print,
-    beside the words in normal print."""
+def picture(
+    pose, s: Styles, width: float, side: str | None = None, labels=("Start", "End"), scale=1.0
+):
+    """The pose beside the card's first words, mirrored when the patient's side is the right,
+    at ``scale`` of its usual size."""
     from hepplan.render.drawing import draw_pose
 
-    w, h = (width * 0.46, width * 0.21) if s.large else (width * 0.36, width * 0.166)
-    return draw_pose(pose, w, h, font="DejaVuSans", side=side, labels=labels, least=s.least)
+    w, h = (width - 2 * Card.PAD, width * 0.21) if s.large else (width * 0.36, width * 0.166)
+    return draw_pose(
+        pose, w * scale, h * scale, font="DejaVuSans", side=side, labels=labels, least=s.least
+    )
 
 
 # --- the end -----------------------------------------------------------------------------------

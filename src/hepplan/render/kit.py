@@ -52,12 +52,12 @@ class Styles:
     """Every paragraph style, from one body size: 12 pt, or 18 pt for large print. The
     smallest text (labels, footers, tables) is 10 pt in normal print and 14 pt in large."""
 
-    def __init__(self, large: bool = False, body: float | None = None):
+    def __init__(self, large: bool = False, body: float | None = None, least: float | None = None):
         _register_fonts()  # paragraphs resolve their fonts as they are made
         size = body or (18.0 if large else 12.0)
         self.large = large
         self.size = size
-        self.least = 14.0 if large else 10.0
+        self.least = least or (14.0 if large else 10.0)
         self.page_height = 640.0  # the shorter frame of A4 and US letter, less a little
         self.body = ParagraphStyle(
             "body",
@@ -153,11 +153,12 @@ class Styles:
         )
 
 
-@functools.lru_cache(maxsize=4)
-def styles(large_print: bool, body: float | None = None) -> Styles:
+@functools.lru_cache(maxsize=8)
+def styles(large_print: bool, body: float | None = None, least: float | None = None) -> Styles:
     """One set of styles per size for the whole process, so layouts can be shared; ``body``
-    sets a larger body size than the print size's own (the redirect's)."""
-    return Styles(large_print, body)
+    sets another body size than the print size's own (the redirect's larger one, the clinician
+    record's smaller one) and ``least`` the smallest text's."""
+    return Styles(large_print, body, least)
 
 
 def table_style(commands: list) -> TableStyle:

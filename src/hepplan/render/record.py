@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
-from reportlab.platypus import KeepTogether, Table
+from reportlab.platypus import Table
 
 from hepplan import __version__
 from hepplan.domain import redflags
@@ -37,6 +37,13 @@ from hepplan.render.kit import table_style as _style
 from hepplan.words.catalog import Words, words
 from hepplan.words.text import dose_words
 
+RECORD_BODY, RECORD_LEAST = 10.0, 9.0
+SHADED = (
+    "Shaded: within one minimal clinically important difference (MCID) of the first visit; a "
+    "change inside the band is not meaningful."
+)
+#: Outcome charts side by side, at most this many to a row.
+CHARTS_PER_ROW = 3
 BAND = colors.HexColor("#E3ECF5")
 LINE = colors.HexColor("#1F4E79")
 RULE = colors.HexColor("#DDDDDD")
@@ -81,8 +88,9 @@ def render_record(
     clinic: Clinic,
     progress: Progress | None = None,
 ) -> bytes:
-    """The clinician record as PDF bytes, for a prescribed, refused or incomplete decision."""
-    s = styles(False)
+    """The clinician record as PDF bytes, for a prescribed, refused or incomplete decision.
+    It is a chart's page, not a patient's: 10 pt text, 9 pt at the least."""
+    s = styles(False, RECORD_BODY, RECORD_LEAST)
     width = frame_width(clinic)
     story = _heading(profile, decision, clinic, s)
     if progress is not None:
@@ -213,13 +221,29 @@ def _follow_up(progress: Progress, s: Styles, width: float) -> list:
         *(_p(reason, s.body) for reason in progress.reasons),
         *(_p(FLAG_WORDS[flag], s.strong) for flag in progress.flags),
     ]
-    for change in progress.outcomes.values():
-        story.append(
-            KeepTogether(
-                [_p(_measure_line(change), s.body), outcome_chart(change, width * 0.6, 85)]
-            )
-        )
+    charts = list(progress.outcomes.values())
+    for first in range(0, len(charts), CHARTS_PER_ROW):
+        story.append(_chart_row(charts[first : first + CHARTS_PER_ROW], s, width))
+    if charts:
+        story.append(_p(SHADED, s.small))
     return story
+
+
+def _chart_row(changes: list[MeasureChange], s: Styles, width: float) -> Table:
+    """Outcome charts side by side, each under its measure's line."""
+    part = width / CHARTS_PER_ROW
+    cells = [[_p(_measure_line(c), s.small), outcome_chart(c, part - 8, 85)] for c in changes]
+    table = Table([cells], colWidths=[part] * len(changes), hAlign="LEFT")
+    table.setStyle(
+        _style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return table
 
 
 def _measure_line(change: MeasureChange) -> str:
@@ -274,7 +298,7 @@ def outcome_chart(change: MeasureChange, width: float, height: float = 110) -> D
 
 
 def _axes(drawing: Drawing, f: _Frame, change: MeasureChange) -> None:
-    """The MCID band around the first visit, the two axes, the scale and what the band means."""
+    """The MCID band around the first visit, the two axes and the scale."""
     low = max(0.0, change.first - change.measure.mcid)
     high = min(f.top_value, change.first + change.measure.mcid)
     band = Rect(f.left, f.y(low), f.right - f.left, f.y(high) - f.y(low), strokeColor=None)
@@ -284,8 +308,6 @@ def _axes(drawing: Drawing, f: _Frame, change: MeasureChange) -> None:
     drawing.add(Line(f.left, f.bottom, f.left, f.top, strokeColor=GREY, strokeWidth=0.6))
     for value in (0.0, f.top_value / 2, f.top_value):
         drawing.add(_label(f.left - 6, f.y(value) - 3, f"{value:g}", anchor="end"))
-    meaning = f"shaded: within {change.measure.mcid:g} (MCID) of the first visit"
-    drawing.add(_label(f.right, f.top - 2, meaning, anchor="end"))
 
 
 def _short_date(day: dt.date) -> str:

@@ -22,6 +22,10 @@ from hepplan.io.resources import templates_dir
 
 #: The most one block may produce; the largest shipped block is under 1,000 characters.
 MAX_BLOCK_CHARS = 20_000
+#: Messages already rendered, by template, block and context: a handout asks for the same
+#: headings, steps and reasons again and again. Bounded, so a long batch cannot grow it.
+_SAID: dict[tuple, str] = {}
+_SAID_LIMIT = 8_192
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,7 +60,18 @@ class Words:
         document, _, block = name.partition(".")
         if variant:
             context[variant] = True
-        return self._block(f"{self.language}/{document}.j2", block, context)
+        template = f"{self.language}/{document}.j2"
+        try:
+            memo = (template, block, *sorted(context.items()))
+            said = _SAID.get(memo)
+        except TypeError:  # a list in the context: render it afresh
+            return self._block(template, block, context)
+        if said is None:
+            said = self._block(template, block, context)
+            if len(_SAID) >= _SAID_LIMIT:
+                _SAID.clear()
+            _SAID[memo] = said
+        return said
 
     def lines(self, key: str, **context) -> tuple[str, ...]:
         """A message that is a list, one item per line."""
