@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
     PageBreak,
@@ -28,6 +29,7 @@ from hepplan.domain.profile import Profile
 from hepplan.render import outline as o
 from hepplan.render.kit import (
     BLUE,
+    BOLD,
     CARD_EDGE,
     FONT,
     GREY,
@@ -101,8 +103,11 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
     pain = [para(doc.pain[0], s.h2), para(doc.pain[1], s.body)]
     pain.append(_traffic_light(doc.pain[2], s, width))
     hip = doc.protect_hip
-    if s.large:
-        return [*story, *found, _hip(doc, s, width), *map(KeepTogether, (pain, glance, need))]
+    if s.large:  # what we found may start at the foot of page one and go on overleaf
+        found[0] = para(doc.found.title, s.h2_flowing)
+        room = CondPageBreak(s.h2.leading + s.size * 0.3 + 2 * s.body.leading)
+        story += [room, *found, _hip(doc, s, width)]
+        return [*story, *map(KeepTogether, (pain, glance, need))]
     both = _columns(need[1:], width, s)
     if hip is None:  # what you need beside what we found, or under it in two columns
         layouts = [[_Balanced([found, need], s)], [*found, need[0], *both]]
@@ -157,10 +162,23 @@ class _Shortest(Flowable):
 
 
 def _hip(doc: o.Handout, s: Styles, width: float):
-    """The "protect your hip" box of a GTPS handout, or nothing."""
-    if doc.protect_hip is None:
+    """The "protect your hip" advice of a GTPS handout in large print, marked by a bar at its
+    left (a box's padding would cost a line), or nothing."""
+    box = doc.protect_hip
+    if box is None:
         return Spacer(0, 0)
-    return _titled_box(doc.protect_hip, BLUE, None, width, s)
+    table = Table([[f] for f in (para(box.title, s.h2), *_bullets(box.items, s))], [width])
+    table.setStyle(
+        table_style(
+            [
+                ("LINEBEFORE", (0, 0), (0, -1), 3, BLUE),
+                ("LEFTPADDING", (0, 0), (-1, -1), s.size * 0.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
 
 
 #: How the width may be shared between two or three columns, in order of preference.
@@ -247,11 +265,13 @@ def clinic_header(clinic: Clinic, s: Styles, width: float) -> list:
 
 def _details(rows, s: Styles, width: float) -> Table:
     """Who the plan is for on a line of its own, then the date, the therapist, the side and the
-    next visit two to a row (one to a row in large print)."""
-    label = s.size * (7 if s.large else 8)
+    next visit two to a row when each fits on one line (in large print often one to a row)."""
+    gap = s.size * 0.6
+    label = max(stringWidth(key, FONT, s.least) for key, _ in rows) + gap
+    value = max(stringWidth(value, BOLD, s.size) for _, value in rows[1:]) + gap
     cells = [[para(key, s.small), para(value, s.strong)] for key, value in rows]
-    if s.large:
-        grid, widths, spans = cells, [label * 1.3, width - label * 1.3], []
+    if 2 * (label + value) > width:
+        grid, widths, spans = cells, [label, width - label], []
     else:
         rest = cells[1:] + ([["", ""]] if len(cells[1:]) % 2 else [])
         grid = [cells[0] + ["", ""]]
@@ -313,8 +333,10 @@ def _traffic_light(rows, s: Styles, width: float) -> Table:
 def _glance(glance, s: Styles, width: float) -> Table:
     """A row a step: its name, its weeks and minutes, its exercises. The first two columns are
     as wide as their longest line (at most a quarter of the width each), the exercises get the
-    rest."""
+    rest. Large print leaves out the minutes, which are on each step's own page."""
     _, header, rows = glance
+    if s.large:
+        rows = [(step, when.splitlines()[0], names) for step, when, names in rows]
     data = [[para(cell, s.small) for cell in header]]
     data += [[para(cell, s.small) for cell in row] for row in rows]
     pad = 3

@@ -105,7 +105,8 @@ class Styles:
         big = 1.0
         self.title = self._heading("title", size + 8 * big, 0, size * 0.15)
         self.h1 = self._heading("h1", size + 4 * big, size * 0.35, size * 0.15)
-        self.h2 = self._heading("h2", size + 2, size * 0.3, size * 0.15)
+        self.h2 = self._heading("h2", size + 2, size * (0.2 if self.large else 0.3), size * 0.15)
+        self.h2_flowing = ParagraphStyle("h2_flowing", parent=self.h2, keepWithNext=0)
         self.card_title = self._heading("card_title", size + 2, 0, size * 0.15)
 
     def _lists_and_banners(self, size: float) -> None:
@@ -138,7 +139,7 @@ class Styles:
             parent=self.body,
             leftIndent=size * 1.2,
             bulletIndent=size * 0.2,
-            spaceAfter=size * 0.15,
+            spaceAfter=size * (0.05 if self.large else 0.15),
         )
         self.step = ParagraphStyle(
             "step",
