@@ -462,7 +462,7 @@ class _Log(Flowable):
 
     def draw(self) -> None:
         c, s = self.canv, self.s
-        day = (self.width - self.label) / 7
+        day = self.day = (self.width - self.label) / 7
         c.saveState()
         c.setFillColor(PALE_BLUE)
         c.rect(0, self.height - self.head, self.width, self.head, stroke=0, fill=1)
@@ -486,16 +486,20 @@ class _Log(Flowable):
         c.restoreState()
 
     def _day(self, x: float, bottom: float) -> None:
+        """A day's box to tick, and "pain" with a line to write the number on."""
         c, s = self.canv, self.s
-        box = s.size * 0.75
+        box, right = s.size * 0.75, x + self.day - 6
         c.setFillColor(GREY)
         if s.large:  # the box at the top, the pain under it
             c.rect(x, bottom + self.row - box - 3, box, box, stroke=1, fill=0)
-            c.drawString(x, bottom + 3, self.step.log_pain)
-            return
-        middle = bottom + self.row / 2
-        c.rect(x, middle - box / 2, box, box, stroke=1, fill=0)
-        c.drawString(x + box + 3, middle - s.least / 3, self.step.log_pain)
+            base, start = bottom + 3, x
+        else:
+            middle = bottom + self.row / 2
+            c.rect(x, middle - box / 2, box, box, stroke=1, fill=0)
+            base, start = middle - s.least / 3, x + box + 3
+        c.drawString(start, base, self.step.log_pain)
+        line = start + stringWidth(self.step.log_pain, FONT, s.least) + 2
+        c.line(line, base - 1, right, base - 1)
 
 
 class _AgainLine(Flowable):

@@ -119,7 +119,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
         pain=_pain(clinic, w),
         glance=_glance(decision, w),
         need=Box(w.say("handout.need_title"), _need(shown, profile, w)),
-        steps=_steps(profile, decision, shown, w, clinic.phone),
+        steps=_steps(profile, decision, shown, w, text.unbroken(clinic.phone)),
         note=Box(w.say("handout.note_title"), (profile.plan.notes,))
         if profile.plan.notes
         else None,
@@ -181,7 +181,7 @@ def _progress_words(progress: Progress, w: Words) -> list[str]:
 
 
 def _safety(clinic: Clinic, w: Words) -> Safety:
-    phone = clinic.phone
+    phone = text.unbroken(clinic.phone)
     return Safety(
         title=w.say("handout.safety_title"),
         signs=w.lines("signs.emergency_signs"),

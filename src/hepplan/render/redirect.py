@@ -34,6 +34,7 @@ from hepplan.render.kit import (
     write_in,
 )
 from hepplan.words.catalog import Words, words
+from hepplan.words.text import unbroken
 
 PALE_GREY = colors.HexColor("#F2F2F2")
 
@@ -51,7 +52,11 @@ def render_redirect(
     w = words(profile.patient.language)
     width = frame_width(clinic)
     emergency = decision.disposition is Level.EMERGENCY
-    ctx = dict(emergency=emergency, emergency_number=clinic.emergency_number, phone=clinic.phone)
+    ctx = dict(
+        emergency=emergency,
+        emergency_number=clinic.emergency_number,
+        phone=unbroken(clinic.phone),
+    )
     story, bring = _patient_page(profile, decision, clinic, s, w, width, ctx)
     # What to bring stays with the doctor's section: on page one when both fit, else both on
     # page two, the sheet the patient hands over.
@@ -111,7 +116,8 @@ def _banner(s: Styles, w: Words, width: float, ctx: dict) -> Table:
 
 
 class _HospitalSign(Flowable):
-    """A white square with a cross in the level's colour: the sign of a hospital."""
+    """A white square with an "H" in the level's colour: the road sign for a hospital (a
+    cross alone reads as first aid at home)."""
 
     def __init__(self, size: float, colour):
         super().__init__()
@@ -126,9 +132,11 @@ class _HospitalSign(Flowable):
         c.setFillColor(colors.white)
         c.roundRect(0, 0, n, n, n * 0.15, stroke=0, fill=1)
         c.setFillColor(self.colour)
-        bar, long = n * 0.22, n * 0.64
-        c.rect((n - bar) / 2, (n - long) / 2, bar, long, stroke=0, fill=1)
-        c.rect((n - long) / 2, (n - bar) / 2, long, bar, stroke=0, fill=1)
+        stem, tall, wide = n * 0.17, n * 0.64, n * 0.56
+        left, low = (n - wide) / 2, (n - tall) / 2
+        c.rect(left, low, stem, tall, stroke=0, fill=1)
+        c.rect(left + wide - stem, low, stem, tall, stroke=0, fill=1)
+        c.rect(left, (n - stem) / 2, wide, stem, stroke=0, fill=1)
         c.restoreState()
 
 

@@ -59,3 +59,8 @@ def dose_words(item: Prescription, w: Words | None = None) -> str:
     parts.append(w.say("handout.dose_times", times=item.times_per_day))
     parts.append(w.say("handout.dose_days", days=item.days_per_week))
     return ", ".join(parts)
+
+
+def unbroken(phone: str | None) -> str | None:
+    """A phone number that never breaks across two lines: its spaces made no-break spaces."""
+    return phone.replace(" ", "\u00a0") if phone else phone
