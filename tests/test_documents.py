@@ -159,7 +159,7 @@ SECTIONS = [
     "Move on to step 3 when all of these are true:",
     "You are doing well when all of these are true:",
     "Your log for step 1",
-    "Check the box each day you exercise. On the line, write your worst pain (0 to 10).",
+    "Check the box on days you exercise. Write your worst pain while exercising (0 to 10).",
     "Your log for step 3",
     "A note from your therapist",
     "Remember",

@@ -171,7 +171,7 @@ def test_each_step_starts_a_page_and_no_card_or_checklist_splits(name, large_pri
             assert any(stop in text[n] and "Why: " in text[n] for n in on), item.id
     for n, page in enumerate(text):
         if "when all of these are true:" in page:
-            assert re.search(r"Then call your therapist|Keep doing this step", page), n
+            assert re.search(r"Then call your therapist|keep doing this step", page), n
 
 
 @pytest.mark.parametrize("name", PRESCRIBED)

@@ -295,8 +295,11 @@ def _need(shown: tuple[Phase, ...], profile: Profile, w: Words) -> tuple[str, ..
         for e in item.exercise.equipment
     }
     items = [w.say(f"handout.need_{name}") for name in order if name in used]
-    if any(c.value == "gtps" for c in profile.assessment.conditions):
-        items.append(w.say("handout.need_pillow"))
+    pictured = any(
+        item.exercise.pose.props.pillow for p in shown for item in (*p.exercises, p.aerobic)
+    )
+    if pictured or any(c.value == "gtps" for c in profile.assessment.conditions):
+        items.append(w.say("handout.need_pillow"))  # drawn with one, or to sleep with one
     return tuple(items)
 
 

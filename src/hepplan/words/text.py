@@ -38,8 +38,9 @@ def side_line(item: Prescription, painful: str, w: Words | None = None) -> str |
 
 
 def counts_sets(item: Prescription) -> bool:
-    """Whether the dose is given in sets ("2 sets of 10"), rather than minutes or holds."""
-    holds = item.category == "stretch" and bool(item.hold_s)
+    """Whether the dose is given in sets ("2 sets of 10"), rather than minutes or holds (a
+    stretch or a release: "hold 30 seconds, 3 times")."""
+    holds = item.category in ("stretch", "soft_tissue") and bool(item.hold_s)
     return not item.minutes and bool(item.reps) and not holds
 
 
