@@ -220,7 +220,10 @@ def test_the_end_has_the_therapists_note_and_a_three_point_recap():
     assert "A note from your therapist" in last
     recap = last[last.index("Remember") :]
     assert "1 Do each exercise as often as its card says." in recap
-    assert "2 Pain up to 5 out of 10 is OK if it settles by the next morning." in recap
+    assert (
+        "2 Pain up to 5 out of 10 is OK if it settles by the next morning. To move on to a new "
+        "step, your pain must be lower: see the list at the end of each step." in recap
+    )
     assert "3 Call the clinic if the pain spreads or gets worse." in recap
     assert "Get help now for the signs in the red box on page 1." in recap
 
@@ -457,3 +460,4 @@ def test_the_keep_it_up_program_follows_step_3(library):
     )
     assert "Done" in glance
     assert any(page.startswith("Step 3 of 3: Keep it up") for page in text)
+    assert "To move on to a new step" not in " ".join(text)  # there is no step after it

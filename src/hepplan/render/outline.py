@@ -125,7 +125,11 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
         else None,
         recap=Box(
             w.say("handout.recap_title"),
-            w.lines("handout.recap", amber_max=clinic.pain_bands.amber_max),
+            w.lines(
+                "handout.recap",
+                amber_max=clinic.pain_bands.amber_max,
+                moving_on=any(p.number < len(decision.phases) for p in shown),
+            ),
         ),
         date=date,
         labels=(w.say("common.start"), w.say("common.end")),
