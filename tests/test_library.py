@@ -486,6 +486,7 @@ MESSAGE_CONTEXT = dict(
     concerns="Your pain at night does not ease in any position",
     green_max=2,
     amber_max=5,
+    moving_on=True,
     number=1,
     total=3,
     minutes=25,
