@@ -222,10 +222,23 @@ def test_the_end_has_the_therapists_note_and_a_three_point_recap():
     assert "1 Do each exercise as often as its card says." in recap
     assert (
         "2 Pain up to 5 out of 10 is OK if it settles by the next morning. To move on to a new "
-        "step, your pain must be lower: see the list at the end of each step." in recap
+        "step, it must be lower: see each step's list." in recap
     )
     assert "3 Call the clinic if the pain spreads or gets worse." in recap
     assert "Get help now for the signs in the red box on page 1." in recap
+
+
+def test_a_side_to_side_count_says_what_one_count_is(library):
+    from hepplan.words.text import dose_words
+
+    profile = make_profile(assessment={"piriformis": "overstretched", "irritability": "low"})
+    decision = plan_program(profile, library)
+    said = {item.id: dose_words(item) for phase in decision.phases for item in phase.exercises}
+    assert said["dead_bug"].startswith("2 sets of 10 on each side, ")
+    assert said["bridge_march"].startswith("3 sets of 12 on each side, ")
+    assert said["clamshell"].startswith("3 sets of 12, hold 3 seconds, ")  # one leg: no "each"
+    text = " ".join(pages(example("follow-up-3")[1]))
+    assert "Side steps with a band 2 sets of 10 each way, once a day" in text
 
 
 # --- print sizes --------------------------------------------------------------------------------

@@ -487,6 +487,7 @@ MESSAGE_CONTEXT = dict(
     green_max=2,
     amber_max=5,
     moving_on=True,
+    count="each_side",
     number=1,
     total=3,
     minutes=25,

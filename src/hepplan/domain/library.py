@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -121,6 +121,10 @@ class Exercise(_Model):
     phases: Annotated[tuple[Annotated[int, Field(ge=1, le=3)], ...], Field(min_length=1)]
     level: Annotated[int, Field(ge=1, le=5, description="1 = gentlest, 5 = hardest")]
     laterality: Laterality
+    #: What one count is, for an exercise done side to side: "each_side" (bird dog: the count
+    #: is for each arm and leg in turn) or "each_way" (side steps: out and back). ``None``: one
+    #: count is one repeat.
+    count: Literal["each_side", "each_way"] | None = None
     lying_side: LyingSide | None = None
     dosing: Dosing
     steps: Annotated[tuple[Text, ...], Field(min_length=3, max_length=6)]

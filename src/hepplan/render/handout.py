@@ -79,10 +79,23 @@ def handout_story(doc: o.Handout, clinic: Clinic, s: Styles) -> list:
     pages: dict[str, int] = {}
     for number, step in enumerate(doc.steps):
         story.append(PageBreak())
-        story += step_pages(step, doc, s, width, pages)
-        if number == len(doc.steps) - 1:
-            story += ending(doc, s, width)
+        last = number == len(doc.steps) - 1
+        end = ending(doc, s, width) if last else []
+        story += step_pages(step, doc, s, width, pages, after=_height(end, width))
+        story += end
     return story
+
+
+def _height(flowables: list, width: float) -> float:
+    """How tall ``flowables`` are, stacked at ``width`` (what a box's contents keep together
+    counts in full)."""
+    total = 0.0
+    for f in flowables:
+        if isinstance(f, KeepTogether):
+            total += _height(f._content, width)
+        else:
+            total += f.wrap(width, 1e6)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+    return total
 
 
 # --- page one --------------------------------------------------------------------------------
@@ -392,8 +405,11 @@ def _bullets(items, s: Styles) -> list:
 # --- a step ------------------------------------------------------------------------------------
 
 
-def step_pages(step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dict) -> list:
-    """The step's band, its cards, the lines of earlier exercises, the checklist, the log."""
+def step_pages(
+    step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dict, after: float = 0.0
+) -> list:
+    """The step's band, its cards, the lines of earlier exercises, the checklist, the log;
+    ``after`` is how tall what follows the log is (the last step's note and recap)."""
     cards = [Card(card, doc.labels, s, width, pages) for card in step.cards]
     gap = 3
     # the band never stands alone at a page's foot: it goes with the step's first card
@@ -408,7 +424,7 @@ def step_pages(step: o.Step, doc: o.Handout, s: Styles, width: float, pages: dic
     checklist += [para(line, s.check, bullet="☐") for line in step.checklist]
     checklist.append(para(step.after_check, s.strong))
     story.append(KeepTogether(checklist))
-    story.append(KeepTogether(_log(step, s, width)))
+    story.append(KeepTogether(_log(step, s, width, after)))
     return story
 
 
@@ -436,26 +452,30 @@ def _band(step: o.Step, s: Styles, width: float) -> Table:
     return band
 
 
-def _log(step: o.Step, s: Styles, width: float) -> list:
+def _log(step: o.Step, s: Styles, width: float, after: float = 0.0) -> list:
     """The step's log under its title and how to fill it in."""
-    return [para(step.log_title, s.h2), para(step.log_how, s.body), _Log(step, s, width)]
+    return [para(step.log_title, s.h2), para(step.log_how, s.body), _Log(step, s, width, after)]
 
 
 class _Log(Flowable):
     """A row a week: a box a day to tick, and room to write the day's pain. Rows are as tall
-    as the room left on the page allows, between a size easy to write in and a roomier one.
-    In normal print the pain goes beside the box; in large print, under it."""
+    as the room left on the page allows, between a size easy to write in and a roomier one,
+    leaving room for what follows (``after``) when that can share the page. In normal print
+    the pain goes beside the box; in large print, under it."""
 
-    def __init__(self, step: o.Step, s: Styles, width: float):
+    def __init__(self, step: o.Step, s: Styles, width: float, after: float = 0.0):
         super().__init__()
-        self.step, self.s, self.width = step, s, width
+        self.step, self.s, self.width, self.after = step, s, width, after
         self.label = s.size * (4.2 if s.large else 5)
         self.head = s.least * 1.8
         self.low, self.high = s.size * (1.8 if s.large else 1.6), s.size * 2.3
 
     def wrap(self, availWidth, availHeight):
         rows = len(self.step.log_weeks)
-        fit = (availHeight - self.head - 1) / rows
+        room = availHeight - self.head - 1
+        if room - self.after >= self.low * rows:  # what follows fits below it: leave its room
+            room -= self.after
+        fit = room / rows
         self.row = min(self.high, max(self.low, fit))
         self.height = self.head + self.row * rows
         return self.width, self.height
@@ -646,8 +666,8 @@ def ending(doc: o.Handout, s: Styles, width: float) -> list:
     """The therapist's note and the three-point recap, after the last step's log."""
     story: list = []
     if doc.note:
-        story.append(KeepTogether([para(doc.note.title, s.h1), para(doc.note.items[0], s.body)]))
-    story.append(Spacer(1, s.size * 0.5))
+        story.append(KeepTogether([para(doc.note.title, s.h2), para(doc.note.items[0], s.body)]))
+    story.append(Spacer(1, s.size * 0.3))
     recap = [para(doc.recap.title, s.h2)]
     recap += [para(item, s.step, bullet=str(n)) for n, item in enumerate(doc.recap.items, 1)]
     story.append(KeepTogether(boxed(recap, BLUE, PALE_BLUE, width, s)))

@@ -45,7 +45,8 @@ def counts_sets(item: Prescription) -> bool:
 
 
 def dose_words(item: Prescription, w: Words | None = None) -> str:
-    """``2 sets of 10, hold 3 seconds, once a day, every day``."""
+    """``2 sets of 10, hold 3 seconds, once a day, every day``; an exercise done side to side
+    says what one count is (``2 sets of 8 on each side``, ``3 sets of 12 each way``)."""
     w = w or words()
     parts = []
     if item.minutes:
@@ -54,7 +55,8 @@ def dose_words(item: Prescription, w: Words | None = None) -> str:
         if not counts_sets(item):
             parts.append(w.say("handout.dose_holds", hold=item.hold_s, reps=item.reps))
         else:
-            parts.append(w.say("handout.dose_sets", sets=item.sets or 1, reps=item.reps))
+            sets, count = item.sets or 1, item.exercise.count
+            parts.append(w.say("handout.dose_sets", sets=sets, reps=item.reps, count=count))
             if item.hold_s:
                 parts.append(w.say("handout.dose_hold", hold=item.hold_s))
     parts.append(w.say("handout.dose_times", times=item.times_per_day))
