@@ -364,7 +364,9 @@ def _why(item: Prescription, counts: dict[str, int], w: Words) -> str:
 def _card(profile: Profile, item: Prescription, whys, explain_set: bool, w: Words) -> Card:
     ex = item.exercise
     dose = text.dose_words(item, w)
-    note = w.say("handout.set_explained") if explain_set else None
+    note = (
+        w.say("handout.set_explained", sets=item.sets or 1, reps=item.reps) if explain_set else None
+    )
     why = _why(item, whys, w)
     return Card(
         id=item.id,
