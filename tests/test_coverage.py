@@ -28,6 +28,23 @@ AGES = {"not recorded": None, "64": 64, "65 or over": 71}
 NERVE = {"L4": "femoral_nerve", "L5": "sciatic_nerve", "S1": "sciatic_nerve"}
 
 
+def coverage_assessment(condition, piriformis, radicular, irritability, equipment) -> dict:
+    """The findings of one program of the grid: a single condition, or none."""
+    return {
+        "piriformis": piriformis,
+        "radicular_level": radicular,
+        "irritability": irritability,
+        "equipment": equipment,
+        "conditions": [condition] if condition else [],
+    }
+
+
+def coverage_profile(assessment: dict, age):
+    return make_profile(
+        patient={"id": "T-0001", "name": "Test Patient", "age": age}, assessment=assessment
+    )
+
+
 def tags(item) -> set[str]:
     return {t.value for t in item.exercise.tags}
 
@@ -139,15 +156,8 @@ def test_every_combination_gives_a_sound_program(library, condition):
     for piriformis, radicular, irritability, equipment, age in itertools.product(
         PIRIFORMIS, RADICULAR, IRRITABILITY, EQUIPMENT_SETS.values(), AGES.values()
     ):
-        assessment = {
-            "piriformis": piriformis,
-            "radicular_level": radicular,
-            "irritability": irritability,
-            "equipment": equipment,
-            "conditions": [condition] if condition else [],
-        }
-        patient = {"id": "T-0001", "name": "Test Patient", "age": age}
-        decision = plan_program(make_profile(patient=patient, assessment=assessment), library)
+        assessment = coverage_assessment(condition, piriformis, radicular, irritability, equipment)
+        decision = plan_program(coverage_profile(assessment, age), library)
         assert decision.prescribed
         full = {**make_profile().assessment.model_dump(mode="json"), **assessment}
         assert_program_is_safe(full, {}, decision)

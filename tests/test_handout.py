@@ -22,6 +22,7 @@ from hepplan.words.catalog import words
 
 from .conftest import make_profile
 from .safety import CONDITIONS, EQUIPMENT
+from .test_coverage import coverage_assessment, coverage_profile
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 PRESCRIBED = sorted(
@@ -352,17 +353,8 @@ COVERAGE_SAMPLE = [
 
 
 def coverage_handout(case, large_print: bool) -> bytes:
-    condition, piriformis, radicular, irritability, kit, age = case
-    assessment = {
-        "piriformis": piriformis,
-        "radicular_level": radicular,
-        "irritability": irritability,
-        "equipment": kit,
-        "conditions": [condition] if condition else [],
-    }
-    profile = make_profile(
-        patient={"id": "T-0001", "name": "Test Patient", "age": age}, assessment=assessment
-    )
+    *findings, age = case
+    profile = coverage_profile(coverage_assessment(*findings), age)
     decision = plan_program(profile, load_library())
     return render_handout(profile, decision, Clinic(), large_print=large_print)
 
