@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,30 @@ def said_why(item) -> str:
     from hepplan.words.catalog import words
 
     return why_words(item, words())
+
+
+@contextlib.contextmanager
+def small_disk_at(folder: Path, size: str):
+    """A real file system of ``size`` (tmpfs, e.g. "1m") at ``folder``, unmounted afterwards;
+    the test is skipped where mounting needs root it does not have."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("a small disk needs root (mount -t tmpfs)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte. Unbuffered, so that closing the file has nothing left to
+    write (a buffered file's last partial chunk would fail on close, outside the suppress)."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+    return filler

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from hepplan.batch import run as batching
 from hepplan.cli import cli
 
-from .conftest import REPO, profile_data
+from .conftest import REPO, fill, profile_data, small_disk_at
 from .smtp import Inbox, mail_server
 from .test_batch import VARIANTS, write_yaml
 
@@ -297,26 +297,8 @@ def manifest_of(out: Path) -> Path:
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 3 MB file system (tmpfs), which the test can fill up."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip("a small disk needs root (mount -t tmpfs)")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Fill the disk to the last byte. Unbuffered, so that closing the file has nothing left to
-    write (a buffered file's last partial chunk would fail on close, outside the suppress)."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 65536)
-            handle.flush()
-    return filler
+    with small_disk_at(tmp_path / "disk", "3m") as disk:
+        yield disk
 
 
 def test_a_full_disk_stops_the_batch_and_keeps_the_manifest(runner, people, small_disk):

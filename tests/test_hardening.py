@@ -6,7 +6,6 @@ Each test states what a user sees: the exit code, the exact message, and what is
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from PIL import Image
 
 from hepplan.cli import cli
 
-from .conftest import EXAMPLES, REPO, listing, profile_data
+from .conftest import EXAMPLES, REPO, fill, listing, profile_data, small_disk_at
 
 VALID = EXAMPLES / "tight-piriformis.yaml"
 CLINIC = "name: Riverside PT\nphone: '555 0100'\nemail: desk@example.org\n"
@@ -638,18 +637,8 @@ def test_a_template_block_is_bounded():
 
 def test_a_full_disk_is_the_users_to_fix_and_leaves_nothing_half_written(runner, tmp_path):
     """A real 1 MB file system, filled: the handout cannot be written (exit 2, one line)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip("a small disk needs root (mount -t tmpfs)")
-    try:
-        with (disk / "filler").open("wb") as handle, contextlib.suppress(OSError):
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
+    with small_disk_at(tmp_path / "disk", "1m") as disk:
+        fill(disk)
         out = disk / "P-1001.pdf"
         result = runner.invoke(cli, ["plan", str(VALID), "-o", str(out)])
         assert result.exit_code == 2, result.output
@@ -658,5 +647,3 @@ def test_a_full_disk_is_the_users_to_fix_and_leaves_nothing_half_written(runner,
             "or choose another folder\n"
         )
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from pypdf import PdfReader
 
 from hepplan.cli import cli
 
-from .conftest import EXAMPLES, REPO, listing, profile_data
+from .conftest import EXAMPLES, REPO, fill, listing, profile_data, small_disk_at
 
 TIGHT = EXAMPLES / "tight-piriformis.yaml"
 EMERGENCY = EXAMPLES / "cauda-equina-emergency.yaml"
@@ -291,18 +290,9 @@ def test_a_record_that_fails_to_render_leaves_no_handout(runner, workdir, monkey
 @pytest.fixture
 def full_disk(tmp_path):
     """A real 1 MB file system (tmpfs), filled to the last byte."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip("a small disk needs root (mount -t tmpfs)")
-    with (disk / "filler").open("wb", buffering=0) as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 65536)
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
+    with small_disk_at(tmp_path / "disk", "1m") as disk:
+        fill(disk)
+        yield disk
 
 
 def test_a_record_on_a_full_disk_leaves_no_handout(runner, workdir, full_disk):
