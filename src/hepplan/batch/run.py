@@ -554,11 +554,10 @@ class _Run:
         name = f"{result.patient}.pdf"
         item.pdf = name
         if result.pdf is not None:
-            write_atomic(self.out / name, result.pdf)
             self.renamed += 1
-            self.pause(f"renamed-{self.renamed}")  # a document in place, not yet in the manifest
-            new.pdf, new.pdf_sha = name, hashlib.sha256(result.pdf).hexdigest()
-            new.pdf_size = len(result.pdf)
+            new.pdf, new.pdf_sha, new.pdf_size = self._put(
+                name, result.pdf, "renamed", self.renamed
+            )
             item.action = "built"
         else:
             assert row is not None  # an unchanged program has a row
@@ -583,12 +582,18 @@ class _Run:
             (self.out / RECORDS).mkdir(exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{self.out / RECORDS}: cannot be created ({exc.strerror})") from None
-        write_atomic(self.out / name, result.record)
         self.recorded += 1
-        self.pause(f"recorded-{self.recorded}")  # a record in place, not yet in the manifest
-        new.record, new.record_sha = name, hashlib.sha256(result.record).hexdigest()
-        new.record_size = len(result.record)
+        new.record, new.record_sha, new.record_size = self._put(
+            name, result.record, "recorded", self.recorded
+        )
         item.record_action = "built"
+
+    def _put(self, name: str, data: bytes, point: str, count: int) -> tuple[str, str, int]:
+        """``data`` written in place as ``name``, then the pause point ``<point>-<count>``
+        (a file in place, not yet in the manifest); its name, digest and size for the manifest."""
+        write_atomic(self.out / name, data)
+        self.pause(f"{point}-{count}")
+        return name, hashlib.sha256(data).hexdigest(), len(data)
 
     def _remove_written(self, name: str | None, sha: str | None, size: int | None) -> bool:
         """Remove a document this profile wrote earlier, if it is still the one we wrote."""
