@@ -85,7 +85,8 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
         "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks. "
         "Everyone heals at their own pace. Good days and bad days are both normal.",
         "Get help right away for any of these",
-        "Go to the emergency department now, or call 911.",
+        "Go to the emergency department now, or call 911. "
+        "Do not drive yourself: your legs may give way. Do not wait.",
         "For other worries, call the clinic: (555) 010-2040",
         "What we found",
         "What you need",  # beside what we found
@@ -95,6 +96,33 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
     at = [first.find(part) for part in order]
     assert -1 not in at, [p for p, i in zip(order, at, strict=True) if i < 0]
     assert at == sorted(at)
+
+
+def heights(data: bytes, page: int = 0) -> dict[str, float]:
+    """How high on the page each piece of text is drawn."""
+    found: dict[str, float] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.setdefault(text.strip(), round(tm[5] * cm[3] + cm[5], 1))
+
+    pypdf.PdfReader(io.BytesIO(data)).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("name", ["Jordan Avery", "Maximiliana Oyelaran-Fairweather"])
+def test_page_one_sets_who_when_and_the_side_two_to_a_row(library, name):
+    """A name that fits half the width shares its row with the date, and the therapist shares
+    the next row with the painful side; a longer name has a row of its own."""
+    profile = make_profile(patient={"name": name}, assessment={"side": "right"})
+    data = render_handout(profile, plan_program(profile, library), CLINIC)
+    at = heights(data)
+    date = next(y for text, y in at.items() if re.fullmatch(r"\w+ \d+, \d{4}", text))
+    rows = [at[name], date, at["Sam Lee, DPT"], at["right"]]
+    if name == "Jordan Avery":
+        assert rows[0] == rows[1] > rows[2] == rows[3]
+    else:
+        assert rows[0] > rows[1] == rows[2] > rows[3]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +148,10 @@ def test_the_pain_traffic_light_uses_the_clinics_bands():
     )
     first = pages(data)[0]
     assert "GREEN: 0 to 1: this is fine." in first
-    assert "YELLOW: 2 to 4: OK if it settles by the next morning." in first
+    assert (
+        "YELLOW: 2 to 4: OK if it settles by the next morning. "
+        "If not, do half as many repeats next time." in first
+    )
     assert "RED: Above 4, or pain or numbness spreading down your leg" in first
 
 
@@ -300,8 +331,8 @@ def test_the_redirect_says_what_why_and_the_recap_on_page_one(flags, action, lar
         "Why this is urgent",
         "Your therapist found signs that a doctor must check first:",
         "Remember",
-        "Bring this sheet and your medicines.",
-        "Do no exercises until a doctor has seen you.",
+        "Bring this sheet and your medicines, so the doctor knows what we found.",
+        "Do no exercises until a doctor has seen you: they could make things worse.",
     ):
         assert part in first, part
     for part in ("What to bring and say", "write when each sign started:", "And the medicines"):

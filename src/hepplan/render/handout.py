@@ -277,20 +277,23 @@ def clinic_header(clinic: Clinic, s: Styles, width: float) -> list:
 
 
 def _details(rows, s: Styles, width: float) -> Table:
-    """Who the plan is for on a line of its own, then the date, the therapist, the side and the
-    next visit two to a row when each fits on one line (in large print often one to a row)."""
+    """Who the plan is for, the date, the therapist, the side and the next visit, two to a row
+    when each fits on one line; a name too long for half the width has a line of its own (in
+    large print the rows are often one to a row)."""
     gap = s.size * 0.6
     label = max(stringWidth(key, FONT, s.least) for key, _ in rows) + gap
     value = max(stringWidth(value, BOLD, s.size) for _, value in rows[1:]) + gap
     cells = [[para(key, s.small), para(value, s.strong)] for key, value in rows]
+    half = width / 2
     if 2 * (label + value) > width:
         grid, widths, spans = cells, [label, width - label], []
     else:
-        rest = cells[1:] + ([["", ""]] if len(cells[1:]) % 2 else [])
-        grid = [cells[0] + ["", ""]]
-        grid += [rest[i] + rest[i + 1] for i in range(0, len(rest), 2)]
-        half = width / 2
-        widths, spans = [label, half - label, label, half - label], [("SPAN", (1, 0), (3, 0))]
+        alone = label + stringWidth(rows[0][1], BOLD, s.size) + gap > half
+        first, rest = ([cells[0] + ["", ""]], cells[1:]) if alone else ([], cells)
+        rest = rest + ([["", ""]] if len(rest) % 2 else [])
+        grid = first + [rest[i] + rest[i + 1] for i in range(0, len(rest), 2)]
+        widths = [label, half - label, label, half - label]
+        spans = [("SPAN", (1, 0), (3, 0))] if alone else []
     table = Table(grid, colWidths=widths, hAlign="LEFT")
     table.setStyle(
         table_style(
