@@ -145,7 +145,8 @@ def test_a_refused_decision_cannot_become_a_handout(library):
 
 SECTIONS = [
     "Your home exercise plan",
-    "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks.",
+    "Do each exercise as often as the bold line under its name says. "
+    "Most people feel better in 6 to 12 weeks.",
     "Get help right away for any of these",
     "What we found",
     "How much pain is OK?",

@@ -82,11 +82,12 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
     order = [
         "Your home exercise plan",
         "For Jordan Avery",
-        "Do each exercise as often as its card says. Most people feel better in 6 to 12 weeks. "
+        "Do each exercise as often as the bold line under its name says. "
+        "Most people feel better in 6 to 12 weeks. "
         "Everyone heals at their own pace. Good days and bad days are both normal.",
         "Get help right away for any of these",
         "Go to the emergency department now, or call 911. "
-        "Do not drive yourself: your legs may give way. Do not wait.",
+        "Do not drive yourself: your legs may give way.",
         "For other worries, call the clinic: (555) 010-2040",
         "What we found",
         "What you need",  # beside what we found
@@ -148,10 +149,7 @@ def test_the_pain_traffic_light_uses_the_clinics_bands():
     )
     first = pages(data)[0]
     assert "GREEN: 0 to 1: this is fine." in first
-    assert (
-        "YELLOW: 2 to 4: OK if it settles by the next morning. "
-        "If not, do half as many repeats next time." in first
-    )
+    assert "YELLOW: 2 to 4: OK if it settles by the next morning. If not, call the clinic." in first
     assert "RED: Above 4, or pain or numbness spreading down your leg" in first
 
 
@@ -170,12 +168,48 @@ def test_what_we_found_names_the_conditions_and_mentions_weakness_only_when_grad
     assert "weaker" not in first[first.index("What we found") : first.index("How much pain")]
 
 
+@pytest.mark.parametrize(("conditions", "said"), [([], True), (["spondylolisthesis"], False)])
+def test_what_we_found_names_the_backs_direction_only_with_an_exercise_that_moves_it(
+    library, conditions, said
+):
+    """A back that feels better arched gets a printed exercise that arches it; where a condition
+    withholds that exercise, page one does not promise it."""
+    profile = make_profile(
+        assessment={"directional_preference": "extension", "conditions": conditions}
+    )
+    decision = plan_program(profile, library)
+    first = pages(render_handout(profile, decision, Clinic()))[0]
+    sentence = (
+        "Your back feels better when you arch it gently backward. "
+        "So your plan has an exercise that does that."
+    )
+    assert (sentence in first) is said
+    arches = [
+        i for p in decision.phases for i in p.exercises if "lumbar_extension" in i.exercise.tags
+    ]
+    assert bool(arches) is said
+
+
 def test_a_set_is_explained_once_where_a_dose_first_uses_the_word():
     _, data = example("overstretched-weak-glutes")
     text = " ".join(pages(data))
     explained = 'A "set" is a number of repeats in a row.'
     assert text.count(explained) == 1
     assert text.index(explained) < text.index(" sets of ", text.index(explained) - 400) + 400
+
+
+@pytest.mark.parametrize(("age", "told"), [(71, True), (65, True), (64, False), (None, False)])
+def test_a_patient_of_65_or_over_is_told_how_to_get_down_to_the_floor(library, age, told):
+    """Under what you need, right after the mat, when a printed exercise is done on one."""
+    profile = make_profile(patient={"age": age}, assessment={"piriformis": "overstretched"})
+    decision = plan_program(profile, library)
+    assert any("mat" in i.exercise.equipment for p in decision.phases for i in p.exercises)
+    text = pages(render_handout(profile, decision, CLINIC))
+    mat = "A mat or rug, or a folded blanket."
+    floor = "Hold a sturdy chair to get down to the floor and up. Or use a firm bed."
+    assert " ".join(text).count(floor) == (1 if told else 0)
+    if told:
+        assert f"{mat} • {floor}" in text[0]
 
 
 # --- the steps ---------------------------------------------------------------------------------
@@ -251,7 +285,7 @@ def test_the_end_has_the_therapists_note_and_a_three_point_recap():
     last = pages(data)[-1]
     assert "A note from your therapist" in last
     recap = last[last.index("Remember") :]
-    assert "1 Do each exercise as often as its card says." in recap
+    assert "1 Do each exercise as often as the bold line under its name says." in recap
     assert (
         "2 Pain up to 5 out of 10 is OK if it settles by the next morning. To move on to a new "
         "step, it must be lower: see each step's list." in recap

@@ -130,6 +130,7 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
             [_Balanced([found, need, box], s)],
             [_Balanced([found, box], s), need[0], *both],
             [_Balanced([found, [*need, Spacer(1, s.size * 0.4), *box]], s)],
+            [*found, _Balanced([need, box], s)],
         ]
     return [*story, _Shortest(layouts), KeepTogether(pain), KeepTogether(glance)]
 
@@ -364,8 +365,8 @@ def _glance(glance, s: Styles, width: float) -> Table:
                 ("GRID", (0, 0), (-1, -1), 0.5, RULE),
                 ("BACKGROUND", (0, 0), (-1, 0), PALE_BLUE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                 ("LEFTPADDING", (0, 0), (-1, -1), pad),
                 ("RIGHTPADDING", (0, 0), (-1, -1), pad),
             ]

@@ -16,7 +16,7 @@ from hepplan.domain.library import fill_side
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import Progress
-from hepplan.domain.rules import EXERCISE_WHY
+from hepplan.domain.rules import EXERCISE_WHY, age_at_least
 from hepplan.words import text
 from hepplan.words.catalog import Words, words
 
@@ -113,7 +113,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
         details=_details(profile, w, date),
         main=_main(decision, w),
         safety=_safety(clinic, w),
-        found=Box(w.say("handout.found_title"), _found(profile, w)),
+        found=Box(w.say("handout.found_title"), _found(profile, shown, w)),
         routine=_routine(profile, decision, w),
         protect_hip=_protect_hip(profile, w),
         pain=_pain(clinic, w),
@@ -197,8 +197,10 @@ def _safety(clinic: Clinic, w: Words) -> Safety:
     )
 
 
-def _found(profile: Profile, w: Words) -> tuple[str, ...]:
-    """Two or three plain sentences about this patient (CLINICAL.md §3)."""
+def _found(profile: Profile, shown: tuple[Phase, ...], w: Words) -> tuple[str, ...]:
+    """Two or three plain sentences about this patient (CLINICAL.md §3). A direction the back
+    prefers is said only with an exercise in the printed steps that moves it that way (a
+    condition may have withheld it)."""
     a = profile.assessment
     said = []
     if a.piriformis.value in ("tight", "overstretched"):
@@ -212,8 +214,10 @@ def _found(profile: Profile, w: Words) -> tuple[str, ...]:
     said += [w.say(f"handout.found_{c.value}") for c in a.conditions]
     preference = a.directional_preference.value
     stenosis = any(c.value == "lumbar_stenosis" for c in a.conditions)
-    if preference == "extension" or (preference == "flexion" and not stenosis):
-        said.append(w.say(f"handout.found_{preference}"))  # stenosis says it already
+    tags = {t.value for p in shown for i in p.exercises for t in i.exercise.tags}
+    wanted = preference == "extension" or (preference == "flexion" and not stenosis)
+    if wanted and f"lumbar_{preference}" in tags:  # stenosis says it already
+        said.append(w.say(f"handout.found_{preference}"))
     return tuple(said)
 
 
@@ -281,7 +285,8 @@ def _glance(decision: Decision, w: Words):
 
 
 def _need(shown: tuple[Phase, ...], profile: Profile, w: Words) -> tuple[str, ...]:
-    """Each piece of equipment the printed steps use, in plain words, mat and chair first."""
+    """Each piece of equipment the printed steps use, in plain words, mat and chair first; for a
+    patient of 65 or over, how to get down to the floor and up safely, after the mat."""
     order = (
         "mat",
         "chair",
@@ -299,6 +304,8 @@ def _need(shown: tuple[Phase, ...], profile: Profile, w: Words) -> tuple[str, ..
         for e in item.exercise.equipment
     }
     items = [w.say(f"handout.need_{name}") for name in order if name in used]
+    if "mat" in used and age_at_least(65)(profile):  # getting down to the floor safely
+        items.insert(1, w.say("handout.floor"))
     pictured = any(
         item.exercise.pose.props.pillow for p in shown for item in (*p.exercises, p.aerobic)
     )
