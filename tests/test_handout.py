@@ -478,6 +478,17 @@ def test_coverage_handouts_keep_the_page_rules(case):
     assert layout_problems(coverage_handout(case, large_print=True)) == []
 
 
+@pytest.mark.parametrize("irritability", ["high", "moderate", "low"])
+def test_page_one_holds_the_plan_at_a_glance_at_its_fullest(irritability):
+    """Hip advice, a nerve, every piece of equipment and the floor line for a patient of 71:
+    normal print still ends page one with the plan at a glance."""
+    case = ("gtps", "overstretched", "L5", irritability, EQUIPMENT, 71)
+    text = pages(coverage_handout(case, large_print=False))
+    assert "Your plan at a glance" in text[0]
+    assert "Hold a sturdy chair to get down to the floor and up." in text[0]
+    assert text[1].startswith("Step 1 of 3")
+
+
 def test_page_counts_do_not_grow():
     """A guard on what CLINICAL §3's budgets still ask for: a median of 6 normal-print pages and
     14 in large print are not reached yet (see the README's layout notes); no change may make
