@@ -156,7 +156,7 @@ SECTIONS = [
     "Step 2 of 3: Build strength",
     "Step 3 of 3: Back to full activity",
     "Move on to step 2 when all of these are true:",
-    "Then call your therapist before you start step 2, so they can check you are ready.",
+    "Then call your therapist to check you are ready for step 2.",
     "Move on to step 3 when all of these are true:",
     "You are doing well when all of these are true:",
     "Your log for step 1",

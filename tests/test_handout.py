@@ -84,7 +84,7 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
         "For Jordan Avery",
         "Do each exercise as often as the bold line under its name says. "
         "Most people feel better in 6 to 12 weeks. "
-        "Everyone heals at their own pace. Good days and bad days are both normal.",
+        "No one can say just how fast you will heal. Good days and bad days are both normal.",
         "Get help right away for any of these",
         "Go to the emergency department now, or call 911. "
         "Do not drive yourself: your legs may give way.",
@@ -257,13 +257,31 @@ def test_weeks_are_numbered_as_the_logs_number_them(name):
     for phase in (p for p in outcome.decision.phases if not p.done):
         start, end = phase.weeks
         if end == start + 2:
-            assert f"Weeks {start + 1} and {end} · about" in full
+            assert f"Weeks {start + 1} and {end} · all the exercises take about" in full
         else:
-            assert f"Weeks {start + 1} to {end} · about" in full
+            assert f"Weeks {start + 1} to {end} · all the exercises take about" in full
         log = full[full.index(f"Your log for step {phase.number}") :]
         weeks = [f"Week {n}" for n in range(start + 1, end + 1)]
         assert all(week in log for week in weeks)
         assert f"Week {end + 1} " not in log.split("Your log for step")[1]
+
+
+@pytest.mark.parametrize("name", PRESCRIBED)
+def test_new_weakness_is_sent_to_the_red_box_not_to_one_more_week(name):
+    """A weaker leg is an emergency sign on page one; the move-on list must not make it one
+    more week on the same step."""
+    outcome, data = example(name)
+    text = pages(data)
+    assert "Your leg or foot gets weaker" in text[0]
+    full = " ".join(text[1:])
+    checklists = re.findall(r"Move on to step \d when all of these are true:.*?Then", full)
+    phases = outcome.decision.phases
+    assert len(checklists) == sum(not p.done and p.number < len(phases) for p in phases)
+    for checklist in checklists:
+        assert "You have no new numbness or tingling. New weakness: see the red box on page 1." in (
+            checklist
+        )
+        assert "weakness." not in checklist.replace("New weakness", "")
 
 
 @pytest.mark.parametrize("name", PRESCRIBED)

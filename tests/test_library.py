@@ -157,7 +157,7 @@ def test_hard_reading(runner, broken):
         "Lie on your {{ other_side }} side with your knees bent and your feet together.",
         "Rest your head on your arm or a pillow.",
         "Keep your feet touching and lift your {{ side }} knee up.",
-        "Hold for the seconds shown above. Do not let your hips roll back.",
+        "Hold for the seconds shown in bold above. Do not let your hips roll back.",
         "Lower your knee slowly.",
     ):
         edit("clamshell", step, HARD + ".")
