@@ -130,7 +130,6 @@ def first_page(doc: o.Handout, clinic: Clinic, s: Styles, width: float) -> list:
             [_Balanced([found, need, box], s)],
             [_Balanced([found, box], s), need[0], *both],
             [_Balanced([found, [*need, Spacer(1, s.size * 0.4), *box]], s)],
-            [*found, _Balanced([need, box], s)],
         ]
     return [*story, _Shortest(layouts), KeepTogether(pain), KeepTogether(glance)]
 
