@@ -105,6 +105,11 @@ def age_at_least(years: int) -> When:
     return When(f"age {years} or over", test)
 
 
+#: CLINICAL.md §2's older adult: balance and sit-to-stand work, and on the handout how to get
+#: down to the floor and up.
+OLDER_ADULT = age_at_least(65)
+
+
 def has_equipment(*kinds: Equipment) -> When:
     names = " or ".join(k.value.replace("_", " ") for k in kinds)
     return When(f"has a {names}", lambda p: bool(set(kinds) & set(p.assessment.equipment)))
@@ -387,7 +392,7 @@ NEEDS: tuple[Need, ...] = (
     ),
     Need(
         "AGE-BALANCE",
-        age_at_least(65),
+        OLDER_ADULT,
         P23,
         match(tags=[Tag.BALANCE]),
         "rules.age_balance",
@@ -395,7 +400,7 @@ NEEDS: tuple[Need, ...] = (
     ),
     Need(
         "AGE-SIT-TO-STAND",
-        age_at_least(65),
+        OLDER_ADULT,
         P23,
         match(Category.STRENGTH, tags=[Tag.SEATED, Tag.STANDING]),
         "rules.age_sit_to_stand",

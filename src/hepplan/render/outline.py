@@ -16,7 +16,7 @@ from hepplan.domain.library import fill_side
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import Progress
-from hepplan.domain.rules import EXERCISE_WHY, age_at_least
+from hepplan.domain.rules import EXERCISE_WHY, OLDER_ADULT
 from hepplan.words import text
 from hepplan.words.catalog import Words, words
 
@@ -304,7 +304,7 @@ def _need(shown: tuple[Phase, ...], profile: Profile, w: Words) -> tuple[str, ..
         for e in item.exercise.equipment
     }
     items = [w.say(f"handout.need_{name}") for name in order if name in used]
-    if "mat" in used and age_at_least(65)(profile):  # getting down to the floor safely
+    if "mat" in used and OLDER_ADULT(profile):  # getting down to the floor safely
         items.insert(1, w.say("handout.floor"))
     pictured = any(
         item.exercise.pose.props.pillow for p in shown for item in (*p.exercises, p.aerobic)
