@@ -306,7 +306,7 @@ def test_the_end_has_the_therapists_note_and_a_three_point_recap():
     assert "1 Do each exercise as often as the bold line under its name says." in recap
     assert (
         "2 Pain up to 5 out of 10 is OK if it settles by the next morning. To move on to a new "
-        "step, it must be lower: see each step's list." in recap
+        "step, it must stay at 3 or less." in recap
     )
     assert "3 Call the clinic if the pain spreads or gets worse." in recap
     assert "Get help now for the signs in the red box on page 1." in recap

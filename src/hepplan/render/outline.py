@@ -16,7 +16,7 @@ from hepplan.domain.library import fill_side
 from hepplan.domain.pose import Pose
 from hepplan.domain.profile import Profile
 from hepplan.domain.progress import Progress
-from hepplan.domain.rules import EXERCISE_WHY, OLDER_ADULT
+from hepplan.domain.rules import EXERCISE_WHY, OLDER_ADULT, PAIN_TO_ADVANCE
 from hepplan.words import text
 from hepplan.words.catalog import Words, words
 
@@ -128,6 +128,7 @@ def handout_outline(profile: Profile, decision: Decision, clinic: Clinic) -> Han
             w.lines(
                 "handout.recap",
                 amber_max=clinic.pain_bands.amber_max,
+                advance_max=PAIN_TO_ADVANCE,
                 moving_on=any(p.number < len(decision.phases) for p in shown),
             ),
         ),
