@@ -486,6 +486,7 @@ MESSAGE_CONTEXT = dict(
     concerns="Your pain at night does not ease in any position",
     green_max=2,
     amber_max=5,
+    advance_max=3,
     moving_on=True,
     count="each_side",
     number=1,
