@@ -81,6 +81,18 @@ def profile_data(**sections) -> dict:
     return data
 
 
+def drawn(page) -> tuple[str, list[tuple[str, float, float]]]:
+    """A PDF page's text, and each piece of text drawn on it (stripped) with how high on the page
+    it sits and the size it is drawn at, read from the content stream by pypdf."""
+    pieces: list[tuple[str, float, float]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            pieces.append((text.strip(), tm[5] * cm[3] + cm[5], size * tm[0] * cm[0]))
+
+    return page.extract_text(visitor_text=visit), pieces
+
+
 def make_profile(**sections):
     return parse_profile(profile_data(**sections), "test.yaml")
 

@@ -17,7 +17,7 @@ from hepplan.domain.redflags import BY_KEY
 from hepplan.render.pdf import render_handout, render_redirect
 from hepplan.words.catalog import words
 
-from .conftest import make_profile
+from .conftest import drawn, make_profile
 
 
 def pdf_text(data: bytes) -> str:
@@ -218,15 +218,12 @@ def test_what_we_found_differs_by_finding(library):
 
 
 def font_sizes(data: bytes, needle: str) -> set[float]:
-    sizes: set[float] = set()
-
-    def visit(text, cm, tm, font, size):
-        if needle in text:
-            sizes.add(round(size * tm[0] * cm[0], 1))
-
-    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
-        page.extract_text(visitor_text=visit)
-    return sizes
+    return {
+        round(size, 1)
+        for page in pypdf.PdfReader(io.BytesIO(data)).pages
+        for text, _, size in drawn(page)[1]
+        if needle in text
+    }
 
 
 @pytest.mark.parametrize(("large_print", "minimum"), [(False, 12), (True, 18)])

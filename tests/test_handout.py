@@ -20,7 +20,7 @@ from hepplan.io.library import load_library
 from hepplan.render.pdf import render_handout, render_redirect
 from hepplan.words.catalog import words
 
-from .conftest import make_profile
+from .conftest import drawn, make_profile
 from .safety import CONDITIONS, EQUIPMENT
 from .test_coverage import coverage_assessment, coverage_profile
 
@@ -47,15 +47,11 @@ def example(name: str, *, large_print: bool = False, clinic: Clinic = CLINIC):
 
 def font_sizes(data: bytes) -> list[tuple[float, str]]:
     """Every piece of text drawn, with the size it is drawn at."""
-    found: list[tuple[float, str]] = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            found.append((round(size * tm[0] * cm[0], 1), text.strip()))
-
-    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
-        page.extract_text(visitor_text=visit)
-    return found
+    return [
+        (round(size, 1), text)
+        for page in pypdf.PdfReader(io.BytesIO(data)).pages
+        for text, _, size in drawn(page)[1]
+    ]
 
 
 # --- nothing of the chart reaches the patient -----------------------------------------------
@@ -100,14 +96,10 @@ def test_page_one_holds_the_main_message_first_then_safety_found_pain_and_the_pl
 
 
 def heights(data: bytes, page: int = 0) -> dict[str, float]:
-    """How high on the page each piece of text is drawn."""
+    """How high on the page each piece of text is drawn (the first time it is drawn)."""
     found: dict[str, float] = {}
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            found.setdefault(text.strip(), round(tm[5] * cm[3] + cm[5], 1))
-
-    pypdf.PdfReader(io.BytesIO(data)).pages[page].extract_text(visitor_text=visit)
+    for text, y, _ in drawn(pypdf.PdfReader(io.BytesIO(data)).pages[page])[1]:
+        found.setdefault(text, round(y, 1))
     return found
 
 
@@ -448,14 +440,8 @@ def page_fill(data: bytes) -> list[tuple[str, float]]:
     found = []
     for page in pypdf.PdfReader(io.BytesIO(data)).pages:
         height = float(page.mediabox.height)
-        lows: list[float] = []
-
-        def visit(text, cm, tm, font, size, lows=lows):
-            y = tm[5] * cm[3] + cm[5]
-            if text.strip() and y > 20 * mm:  # above the footer's line
-                lows.append(y)
-
-        text = page.extract_text(visitor_text=visit)
+        text, pieces = drawn(page)
+        lows = [y for _, y, _ in pieces if y > 20 * mm]  # above the footer's line
         top, bottom = height - 9 * mm - 6, 13 * mm + 6
         used = (top - min(lows, default=top)) / (top - bottom)
         found.append((re.sub(r"\s+", " ", text), used))
